@@ -1,0 +1,111 @@
+"""Run configuration: dataclasses whose field docstrings become `--help`, YAML files, dotted overrides.
+
+Every entry point parses `--config FILE.yaml` then `--section.key value` overrides with jsonargparse,
+so an unknown key is an error that names it. The resolved config is saved beside every output, and
+its fingerprint tells whether an existing output folder was made with the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def _normalise_argv(argv: Sequence[str], aliases: dict[str, str]) -> list[str]:
+    """Accept `--num-movies` for `--num_movies` (jsonargparse names options after the fields) and
+    option aliases such as `--in` for `--input` (a field cannot be called `in`)."""
+    out = []
+    for arg in argv:
+        if arg.startswith("--") and len(arg) > 2:
+            key, eq, value = arg[2:].partition("=")
+            key = key.replace("-", "_")
+            arg = "--" + aliases.get(key, key) + eq + value
+        out.append(arg)
+    return out
+
+
+def build_parser(config_cls: type, prog: str, description: str):
+    from jsonargparse import ActionConfigFile, ArgumentParser, set_parsing_settings
+
+    set_parsing_settings(docstring_parse_attribute_docstrings=True)
+    parser = ArgumentParser(prog=prog, description=description, exit_on_error=True)
+    parser.add_argument("--config", action=ActionConfigFile, help="YAML file with any of the options below.")
+    parser.add_class_arguments(config_cls, nested_key=None, as_group=False)
+    return parser
+
+
+def parse_config(config_cls: type[T], argv: Sequence[str] | None, prog: str, description: str,
+                 aliases: dict[str, str] | None = None) -> T:
+    """Parse `--config` + overrides into an instance of `config_cls` (exits with a message on bad input)."""
+    parser = build_parser(config_cls, prog, description)
+    argv = _normalise_argv(sys.argv[1:] if argv is None else argv, aliases or {})
+    ns = parser.parse_args(argv)
+    ns.pop("config", None)
+    return from_dict(config_cls, ns.as_dict())
+
+
+def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
+    """Build a (nested) config dataclass from plain data, rejecting unknown keys by name."""
+    fields = {f.name: f for f in dataclasses.fields(config_cls)}
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown config key(s) for {config_cls.__name__}: {sorted(unknown)}")
+    kwargs = {}
+    for name, value in data.items():
+        sub = _dataclass_type(config_cls, name)
+        kwargs[name] = from_dict(sub, value) if sub and isinstance(value, dict) else value
+    return config_cls(**kwargs)
+
+
+def _dataclass_type(config_cls: type, name: str) -> type | None:
+    import typing
+
+    hints = typing.get_type_hints(config_cls)
+    hint = hints[name]
+    candidates = [hint, *typing.get_args(hint)]
+    return next((c for c in candidates if dataclasses.is_dataclass(c)), None)
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+
+
+def to_yaml(cfg: Any) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False)
+
+
+def load_yaml(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any], ignore: Iterable[str] = ()) -> list[str]:
+    """Dotted keys whose values differ, as 'key: old -> new' lines, leaving out `ignore` prefixes."""
+    a, b = _flatten(old), _flatten(new)
+    ignore = tuple(ignore)
+    keys = sorted(k for k in set(a) | set(b) if not k.startswith(ignore) and a.get(k) != b.get(k))
+    return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys]
+
+
+def fingerprint(data: dict[str, Any], ignore: Iterable[str] = ()) -> str:
+    flat = {k: v for k, v in _flatten(data).items() if not k.startswith(tuple(ignore))}
+    return hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -1,0 +1,249 @@
+"""The dataset folder: the contract between generation and training, and what users share.
+
+    OUT/manifest.json                 format + version, counts, resolved config, provenance
+    OUT/config.yaml                   the resolved generation config (checked on resume)
+    OUT/movies/<movie_id>.json        one `Movie`; written LAST, so its presence marks a finished movie
+    OUT/style/<movie_id>.*            learned style embedding or procedural style parameters
+    OUT/frames/<movie_id>/<i:05d>.jpg keyframes
+    OUT/videos/<movie_id>.mp4         the keyframes as a video (optional)
+    OUT/qa/<split>-00000-of-00001.parquet   one row per QA pair
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from dreamframe.atomic import atomic_write_bytes, atomic_write_text
+from dreamframe.config import config_diff
+from dreamframe.schema import Movie, SchemaError, load_movie
+
+FORMAT_NAME = "dreamframe-dataset"
+FORMAT_VERSION = "1.0"
+SPLITS = ("train", "test")
+_PROVENANCE_PACKAGES = ("dreamframe", "numpy", "pillow", "pydantic", "pyarrow", "av", "torch",
+                        "transformers", "diffusers")
+
+
+class DatasetError(RuntimeError):
+    """A dataset folder that cannot be used as asked; the message names the path and what is wrong."""
+
+
+def frame_name(index: int) -> str:
+    return f"{index:05d}.jpg"
+
+
+def package_versions(names: Iterable[str] = _PROVENANCE_PACKAGES) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+class DatasetFolder:
+    """Reader and writer of one dataset folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- layout ---------------------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.yaml"
+
+    def movie_path(self, movie_id: str) -> Path:
+        return self.root / "movies" / f"{movie_id}.json"
+
+    def frames_dir(self, movie_id: str) -> Path:
+        return self.root / "frames" / movie_id
+
+    def video_path(self, movie_id: str) -> Path:
+        return self.root / "videos" / f"{movie_id}.mp4"
+
+    def style_dir(self) -> Path:
+        return self.root / "style"
+
+    def qa_path(self, split: str) -> Path:
+        return self.root / "qa" / f"{split}-00000-of-00001.parquet"
+
+    # -- writing --------------------------------------------------------------------------------
+    def prepare(self, resolved_config: Mapping[str, Any], ignore: Iterable[str] = ()) -> list[str]:
+        """Create the folder, or check that an existing one was made with the same config.
+
+        Returns the ids of the movies already finished (all validated). Raises before touching
+        anything when the config differs or a finished movie is corrupt.
+        """
+        import yaml
+
+        if self.config_path.exists():
+            old = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
+            diff = config_diff(old, dict(resolved_config), ignore)
+            if diff:
+                raise DatasetError(
+                    f"{self.root}: folder was made with a different config ({'; '.join(diff)}). "
+                    "Use a new --out, or the same config to resume."
+                )
+        elif self.root.exists() and any(self.root.iterdir()):
+            raise DatasetError(f"{self.root}: folder exists, is not empty and is not a DreamFrame dataset")
+        done = self.finished_movie_ids()
+        for movie_id in done:
+            load_movie(self.movie_path(movie_id))  # raises SchemaError naming the file
+        for sub in ("movies", "frames", "style", "qa"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        if not self.config_path.exists():
+            atomic_write_text(self.config_path, yaml.safe_dump(dict(resolved_config), sort_keys=False))
+        self._remove_stale_temp()
+        return done
+
+    def _remove_stale_temp(self) -> None:
+        frames = self.root / "frames"
+        for tmp in frames.glob(".*.tmp-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def finished_movie_ids(self) -> list[str]:
+        movies = self.root / "movies"
+        return sorted(p.stem for p in movies.glob("*.json")) if movies.is_dir() else []
+
+    def write_movie(self, movie: Movie, frames: Iterable[Image.Image], style_files: Mapping[str, bytes] = {},
+                    jpeg_quality: int = 90, video_fps: float | None = None) -> None:
+        """Write frames, style and video, then the movie JSON last: a kill leaves no half movie."""
+        final = self.frames_dir(movie.id)
+        tmp = final.parent / f".{movie.id}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        images = []
+        for i, img in enumerate(frames):
+            img.save(tmp / frame_name(i), quality=jpeg_quality)
+            if video_fps:
+                images.append(img)
+        if len(list(tmp.iterdir())) != movie.num_frames:
+            raise DatasetError(f"{movie.id}: renderer gave {len(list(tmp.iterdir()))} frames, movie has {movie.num_frames}")
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+        for name, data in style_files.items():
+            atomic_write_bytes(self.style_dir() / name, data)
+        if video_fps:
+            from dreamframe.video import encode_video
+
+            encode_video(images, self.video_path(movie.id), fps=video_fps)
+        atomic_write_text(self.movie_path(movie.id), movie.to_json())
+
+    def finalize(self, resolved_config: Mapping[str, Any], extra: Mapping[str, Any] = {}) -> dict[str, Any]:
+        """Build the QA tables and the manifest from every finished movie."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        movies = [self.load_movie(m) for m in self.finished_movie_ids()]
+        rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
+        for movie in movies:
+            for qa in movie.qa:
+                rows[movie.split].append(qa_row(movie, qa))
+        for split, split_rows in rows.items():
+            table = pa.Table.from_pylist(split_rows, schema=qa_arrow_schema())
+            buf = pa.BufferOutputStream()
+            pq.write_table(table, buf, compression="zstd")
+            atomic_write_bytes(self.qa_path(split), buf.getvalue().to_pybytes())
+        manifest = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "counts": {
+                "movies": len(movies),
+                "frames": sum(m.num_frames for m in movies),
+                "qa": sum(len(m.qa) for m in movies),
+                "movies_by_split": dict(Counter(m.split for m in movies)),
+                "qa_by_split": {s: len(r) for s, r in rows.items()},
+                "qa_by_type": dict(sorted(Counter(q.qa_type for m in movies for q in m.qa).items())),
+            },
+            "sources": sorted({json.dumps(m.source, sort_keys=True) for m in movies}),
+            "config": dict(resolved_config),
+            "packages": package_versions(),
+            "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **extra,
+        }
+        manifest["sources"] = [json.loads(s) for s in manifest["sources"]]
+        atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+        return manifest
+
+    # -- reading --------------------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            raise DatasetError(f"{self.root}: no manifest.json - not a finished DreamFrame dataset")
+        data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_NAME:
+            raise DatasetError(f"{self.manifest_path}: format is {data.get('format')!r}, expected {FORMAT_NAME!r}")
+        return data
+
+    def load_movie(self, movie_id: str) -> Movie:
+        return load_movie(self.movie_path(movie_id))
+
+    def movies(self, split: str | None = None) -> list[Movie]:
+        out = [self.load_movie(m) for m in self.finished_movie_ids()]
+        return [m for m in out if split is None or m.split == split]
+
+    def frame_paths(self, movie_id: str, start: int = 0, end: int | None = None) -> list[Path]:
+        """Absolute paths of frames [start, end) of a movie."""
+        files = sorted(self.frames_dir(movie_id).glob("*.jpg"))
+        return files[start:end]
+
+    def qa_files(self, split: str) -> list[str]:
+        path = self.qa_path(split)
+        if not path.exists():
+            raise DatasetError(f"{path}: no QA table for split {split!r}")
+        return [str(path)]
+
+    def load_qa(self, split: str):
+        """The QA table of a split as a `datasets.Dataset`."""
+        import datasets
+
+        return datasets.load_dataset("parquet", data_files=self.qa_files(split), split="train")
+
+
+def qa_row(movie: Movie, qa) -> dict[str, Any]:
+    return {
+        "id": qa.id,
+        "movie_id": movie.id,
+        "split": movie.split,
+        "question": qa.question,
+        "answer": qa.answer,
+        "options": list(qa.options),
+        "closed": qa.closed,
+        "qa_type": qa.qa_type,
+        "level": qa.level,
+        "frame_start": qa.frame_start,
+        "frame_end": qa.frame_end,
+        "frame_paths": [f"frames/{movie.id}/{frame_name(i)}" for i in range(qa.frame_start, qa.frame_end)],
+        "genre": movie.genre,
+        "style_keyword": movie.style_keyword,
+    }
+
+
+def qa_arrow_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("id", pa.string()), ("movie_id", pa.string()), ("split", pa.string()),
+        ("question", pa.string()), ("answer", pa.string()), ("options", pa.list_(pa.string())),
+        ("closed", pa.bool_()), ("qa_type", pa.string()), ("level", pa.string()),
+        ("frame_start", pa.int32()), ("frame_end", pa.int32()), ("frame_paths", pa.list_(pa.string())),
+        ("genre", pa.string()), ("style_keyword", pa.string()),
+    ])
+
+
+__all__ = ["DatasetFolder", "DatasetError", "SchemaError", "FORMAT_NAME", "FORMAT_VERSION", "qa_row", "frame_name"]

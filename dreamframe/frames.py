@@ -1,0 +1,56 @@
+"""The one frame sampler: every room picks frames with it, and records the rule it used.
+
+Harnesses differ on whether the first and last frames may be chosen, and that alone moves scores,
+so the rule is a named option rather than an implementation detail.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+SamplingRule = Literal["segment_centre", "linspace_inclusive", "linspace_exclusive"]
+SAMPLING_RULES: tuple[str, ...] = ("segment_centre", "linspace_inclusive", "linspace_exclusive")
+
+
+def sample_indices(
+    num_frames: int,
+    n: int,
+    rule: SamplingRule = "segment_centre",
+    start: int = 0,
+    end: int | None = None,
+) -> list[int]:
+    """Pick `n` frame indices from the half-open span [start, end) of a `num_frames`-frame video.
+
+    - segment_centre: centre of each of n equal segments (MVBench / VideoChat2);
+    - linspace_inclusive: n evenly spaced, first and last frame included (Video-LLaVA style);
+    - linspace_exclusive: n evenly spaced, first and last excluded (n+2 points, ends dropped).
+    A span shorter than n repeats frames rather than returning fewer, so batch shapes stay fixed.
+    """
+    end = num_frames if end is None else end
+    start, end = max(0, start), min(num_frames, end)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if end <= start:
+        raise ValueError(f"empty frame span [{start}, {end}) in a {num_frames}-frame video")
+    length = end - start
+    if rule == "segment_centre":
+        seg = length / n
+        pos = (np.arange(n) + 0.5) * seg
+    elif rule == "linspace_inclusive":
+        pos = np.linspace(0, length - 1, n)
+    elif rule == "linspace_exclusive":
+        pos = np.linspace(0, length - 1, n + 2)[1:-1]
+    else:
+        raise ValueError(f"unknown sampling rule {rule!r}; choose one of {SAMPLING_RULES}")
+    idx = np.clip(np.floor(pos + 1e-9).astype(int) if rule == "segment_centre" else np.round(pos).astype(int),
+                  0, length - 1)
+    return [int(start + i) for i in idx]
+
+
+def seconds_to_frames(start_s: float | None, end_s: float | None, fps: float, num_frames: int) -> tuple[int, int]:
+    """A [start_s, end_s] bound in seconds as a half-open frame span (MVBench's bounded tasks)."""
+    start = 0 if start_s is None else max(0, int(round(start_s * fps)))
+    end = num_frames if end_s is None else min(num_frames, int(round(end_s * fps)) + 1)
+    return (start, end) if end > start else (0, num_frames)

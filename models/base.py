@@ -1,0 +1,91 @@
+"""The contract every video-LVLM family adapter fulfils; training and eval talk only to this.
+
+An adapter owns one transformers model and its tokenizer/processor, and knows how frames + a chat
+reach that model. Training calls `collate` (labels masked to assistant tokens) and the model's
+forward; eval calls `generate`; both meet only through `save` / `load` folders on disk.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from PIL import Image
+
+
+@dataclass
+class ModelConfig:
+    """Which model to build, and how."""
+
+    family: str = "llava_onevision"
+    """Adapter family: see `models.registry.FAMILIES`."""
+    path: str | None = None
+    """Local folder or hub id of pretrained weights; None builds a tiny random-init model (tests, CPU demo)."""
+    tiny: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the tiny random-init config (hidden sizes, layers, vocab) when `path` is None."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Weights dtype."""
+    attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
+    """`auto`: flash_attention_2 when importable, else sdpa."""
+    num_frames: int = 8
+    """Frames per video given to the model."""
+    frame_sampling: str = "segment_centre"
+    """Rule of `dreamframe.frames.sample_indices` used to pick them."""
+    image_size: int | None = None
+    """Square frame size fed to the vision tower; None uses the family's default."""
+    max_length: int = 2048
+    """Token budget per sample, visual tokens included; longer samples are an error, never truncated."""
+    freeze: list[str] = field(default_factory=lambda: ["vision"])
+    """Parts kept frozen: any of vision, projector, llm."""
+    lora: dict[str, Any] | None = None
+    """peft LoraConfig kwargs (r, lora_alpha, target_modules, ...); None = full fine-tune of unfrozen parts."""
+    gradient_checkpointing: bool = False
+    trust_remote_code: bool = False
+    """Off by default; only for families that need it and sources you trust."""
+
+
+@dataclass
+class Sample:
+    """One training / eval item: the frames of one video and a chat about them."""
+
+    frames: list[Image.Image]
+    messages: list[dict[str, str]]
+    """[{"role": "user"|"assistant"|"system", "content": str}, ...]; the first user turn is about the video."""
+    id: str = ""
+
+
+class VideoLVLMAdapter(ABC):
+    """One family of transformers video LVLMs (Video-LLaVA, LLaVA-OneVision, Qwen2.5-VL, ...)."""
+
+    family: str
+
+    def __init__(self, cfg: ModelConfig, model: Any, tokenizer: Any):
+        self.cfg, self.model, self.tokenizer = cfg, model, tokenizer
+
+    @classmethod
+    @abstractmethod
+    def build(cls, cfg: ModelConfig) -> "VideoLVLMAdapter":
+        """Load from cfg.path (local folder or hub id), or build a tiny random-init model."""
+
+    @abstractmethod
+    def collate(self, samples: list[Sample], train: bool = True) -> dict[str, Any]:
+        """Model inputs for a batch (right padding for training, left for generation); with
+        train=True includes `labels` with every non-assistant token set to -100. Raises ValueError
+        naming the sample id when it exceeds cfg.max_length."""
+
+    @abstractmethod
+    def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
+                 **gen_kwargs: Any) -> list[str]:
+        """Batched greedy answers, one per (frames, user prompt) pair."""
+
+    @abstractmethod
+    def num_visual_tokens(self, num_frames: int) -> int:
+        """Tokens the frames of one video occupy in the sequence."""
+
+    def save(self, path: str | Path) -> None:
+        """Export as a HF folder (safetensors) that transformers and vLLM load."""
+        path = Path(path)
+        self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
