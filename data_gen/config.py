@@ -22,7 +22,7 @@ class StoryConfig:
     """Frames per sub-story (n = 11)."""
     locations: int = 6
     """Locations per movie (the paper asks for at least 12)."""
-    character_weights: list[float] = field(default_factory=lambda: [0.1, 0.3, 0.6])
+    character_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.7])
     """Probability of a movie having 1, 2 or 3 characters."""
     dialogue_lines: int = 2
     """Dialogue lines per sub-story (the paper: 6)."""

@@ -33,10 +33,15 @@ def _normalise_argv(argv: Sequence[str], aliases: dict[str, str]) -> list[str]:
 
 
 def build_parser(config_cls: type, prog: str, description: str):
-    from jsonargparse import ActionConfigFile, ArgumentParser, set_parsing_settings
+    import argparse
+
+    from jsonargparse import ActionConfigFile, ArgumentParser, DefaultHelpFormatter, set_parsing_settings
+
+    class Formatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
+        """Keeps the module docstring's command examples on their own lines."""
 
     set_parsing_settings(docstring_parse_attribute_docstrings=True)
-    parser = ArgumentParser(prog=prog, description=description, exit_on_error=True)
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=Formatter)
     parser.add_argument("--config", action=ActionConfigFile, help="YAML file with any of the options below.")
     parser.add_class_arguments(config_cls, nested_key=None, as_group=False)
     return parser

@@ -96,7 +96,9 @@ def _characters(rng: np.random.Generator, cfg: StoryConfig) -> list[Character]:
 
 
 def _substory(rng, style: str, place: str, chars: list[Character], cfg: StoryConfig, start: int) -> SubStory:
-    cast = sorted(_pick(rng, chars, int(rng.integers(1, len(chars) + 1))), key=chars.index)
+    sizes = np.arange(1, len(chars) + 1)
+    size = int(rng.choice(sizes, p=sizes / sizes.sum()))  # larger casts likelier: balances count answers
+    cast = sorted(_pick(rng, chars, size), key=chars.index)
     goal = _pick(rng, GOALS)
     lead = cast[0]
     pronoun = "he" if lead.gender == "man" else "she"

@@ -1,0 +1,20 @@
+import pytest
+
+from data_gen.config import GenerateConfig
+from data_gen.generate import generate
+from dreamframe.config import from_dict, load_yaml
+from tests.conftest import REPO
+
+
+def tiny_config(out, **overrides) -> GenerateConfig:
+    data = load_yaml(REPO / "configs/data_gen/tiny.yaml")
+    data.update(out=str(out), **overrides)
+    return from_dict(GenerateConfig, data)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory):
+    """A small dataset shared by read-only tests (12 movies at 96 px)."""
+    out = tmp_path_factory.mktemp("ds") / "data"
+    generate(tiny_config(out, num_movies=12, workers=1), progress=False)
+    return out
