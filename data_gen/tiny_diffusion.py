@@ -1,0 +1,194 @@
+"""Tiny random-init Stable Diffusion pipelines built offline, so the diffusion path runs without a hub.
+
+No text-to-image weights ship in any PyPI package, so tests, benchmarks and smoke runs use pipelines
+with the real SD 1.x / SDXL architecture at toy width, saved with `save_pretrained` (safetensors) and
+loaded back through the same `from_pretrained` code that loads real weights. The CLIP tokenizer's
+vocab.json + merges.txt are written here from a small corpus with a few hundred BPE merges.
+
+    from data_gen.tiny_diffusion import resolve_model_id
+    path = resolve_model_id("tiny-sdxl")      # builds once into the cache, returns the folder
+
+Model ids: `tiny-sd` (SD 1.x layout), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
+(img2img refiner sharing tiny-sdxl's second text encoder and VAE). Any other id is returned unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+TINY_IDS = ("tiny-sd", "tiny-sdxl", "tiny-sdxl-refiner")
+_BUILD_VERSION = "1"  # bump when the tiny architecture changes so stale caches are rebuilt
+
+_CORPUS = (
+    "generate an image in style an image in style a picture of people walking in style depicted in a "
+    "style in style of painting acryl art picture gothic romantic dramatic whimsical noir pastel vintage "
+    "cyberpunk watercolor minimalist surreal epic dreamy retro sketch impressionist at the old library "
+    "harbor train station forest kitchen rooftop beach market castle hall garden classroom hospital cafe "
+    "museum bridge desert office bedroom theater chapel laboratory park farm lighthouse a man woman who "
+    "looks like in red blue green yellow black white purple orange pink brown grey is standing sitting "
+    "looking talking holding squatting walking hugging happy sad angry surprised calm scared soft light "
+    "deep shadows muted colours bold outlines grainy texture warm glow cold palette high contrast"
+)
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2 / CLIP byte -> printable unicode map (the base alphabet of the BPE vocab)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs)))
+
+
+def write_clip_bpe(folder: str | Path, num_merges: int = 300) -> tuple[Path, Path]:
+    """Write a CLIP-format vocab.json + merges.txt learned from a small corpus (CLIPTokenizer loads them)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    alphabet = list(_bytes_to_unicode().values())
+    vocab_list = alphabet + [c + "</w>" for c in alphabet]
+    words = Counter(_CORPUS.split())
+    splits = {w: tuple(w[:-1]) + (w[-1] + "</w>",) for w in words}
+    merges: list[tuple[str, str]] = []
+    for _ in range(num_merges):
+        pairs: Counter = Counter()
+        for w, toks in splits.items():
+            for a, b in zip(toks, toks[1:]):
+                pairs[(a, b)] += words[w]
+        if not pairs:
+            break
+        (a, b), _count = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append((a, b))
+        for w, toks in splits.items():
+            out, i = [], 0
+            while i < len(toks):
+                if i + 1 < len(toks) and toks[i] == a and toks[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(toks[i])
+                    i += 1
+            splits[w] = tuple(out)
+    vocab_list += ["".join(m) for m in merges] + ["<|startoftext|>", "<|endoftext|>"]
+    vocab = {tok: i for i, tok in enumerate(dict.fromkeys(vocab_list))}
+    vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
+    vocab_path.write_text(json.dumps(vocab), encoding="utf-8")
+    merges_path.write_text("#version: 0.2\n" + "\n".join(f"{a} {b}" for a, b in merges) + "\n", encoding="utf-8")
+    return vocab_path, merges_path
+
+
+def _tokenizer(folder: Path):
+    from transformers import CLIPTokenizer
+
+    vocab, merges = write_clip_bpe(folder)
+    return CLIPTokenizer(str(vocab), str(merges), model_max_length=77, pad_token="<|endoftext|>")
+
+
+def _text_encoder(vocab_size: int, hidden: int, with_projection: bool, seed: int):
+    import torch
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    cfg = CLIPTextConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden,
+                         num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=77,
+                         projection_dim=hidden, hidden_act="gelu", bos_token_id=vocab_size - 2,
+                         eos_token_id=vocab_size - 1, pad_token_id=vocab_size - 1)
+    return (CLIPTextModelWithProjection if with_projection else CLIPTextModel)(cfg).eval()
+
+
+def _vae(seed: int):
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(seed)
+    return AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4,
+                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+                         norm_num_groups=8, sample_size=64)
+
+
+def _scheduler():
+    from diffusers import EulerDiscreteScheduler
+
+    # SDXL's own scheduler config (the training noise schedule of DREAMFRAME.md Stage 2).
+    return EulerDiscreteScheduler(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
+                                  beta_schedule="scaled_linear", prediction_type="epsilon",
+                                  timestep_spacing="leading", steps_offset=1)
+
+
+def _unet(cross_dim: int, seed: int, sdxl: bool, refiner: bool = False):
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    kw = dict(block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
+              down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+              cross_attention_dim=cross_dim, norm_num_groups=8, attention_head_dim=(2, 4))
+    if sdxl:  # time ids: 6 (base) or 5 (refiner: aesthetic score) values, 8 dims each, + pooled text (32)
+        kw.update(addition_embed_type="text_time", addition_time_embed_dim=8,
+                  projection_class_embeddings_input_dim=8 * (5 if refiner else 6) + 32, use_linear_projection=True)
+    return UNet2DConditionModel(**kw)
+
+
+def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
+    """Build one tiny pipeline (random init, fixed seed) and save it to `out` in diffusers layout."""
+    from diffusers import (StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline,
+                           StableDiffusionXLPipeline)
+
+    out = Path(out)
+    tok_dir = out.parent / f".{out.name}-bpe"
+    tok = _tokenizer(tok_dir)
+    n = len(tok)
+    if kind == "tiny-sd":
+        pipe = StableDiffusionPipeline(vae=_vae(seed), text_encoder=_text_encoder(n, 32, False, seed + 1),
+                                       tokenizer=tok, unet=_unet(32, seed + 2, sdxl=False), scheduler=_scheduler(),
+                                       safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    elif kind == "tiny-sdxl":
+        pipe = StableDiffusionXLPipeline(vae=_vae(seed), text_encoder=_text_encoder(n, 32, False, seed + 1),
+                                         text_encoder_2=_text_encoder(n, 32, True, seed + 3), tokenizer=tok,
+                                         tokenizer_2=tok, unet=_unet(64, seed + 2, sdxl=True), scheduler=_scheduler(),
+                                         add_watermarker=False)
+    elif kind == "tiny-sdxl-refiner":  # same second text encoder and VAE as tiny-sdxl (same seeds)
+        pipe = StableDiffusionXLImg2ImgPipeline(vae=_vae(seed), text_encoder=None,
+                                                text_encoder_2=_text_encoder(n, 32, True, seed + 3), tokenizer=None,
+                                                tokenizer_2=tok, unet=_unet(32, seed + 4, sdxl=True, refiner=True),
+                                                scheduler=_scheduler(), requires_aesthetics_score=True,
+                                                add_watermarker=False)
+    else:
+        raise ValueError(f"unknown tiny pipeline {kind!r}; choose one of {TINY_IDS}")
+    pipe.save_pretrained(out, safe_serialization=True)
+    shutil.rmtree(tok_dir, ignore_errors=True)
+    return out
+
+
+def cache_dir() -> Path:
+    """Where tiny pipelines are built: $DREAMFRAME_CACHE/tiny_diffusion (default ~/.cache/dreamframe)."""
+    root = os.environ.get("DREAMFRAME_CACHE") or Path.home() / ".cache" / "dreamframe"
+    return Path(root) / "tiny_diffusion" / f"v{_BUILD_VERSION}"
+
+
+def resolve_model_id(model_id: str) -> str:
+    """A tiny id -> its built local folder (built once, atomically); anything else unchanged."""
+    if model_id not in TINY_IDS:
+        return model_id
+    final = cache_dir() / model_id
+    if (final / "model_index.json").exists():
+        return str(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{model_id}-"))
+    try:
+        build_tiny_pipeline(model_id, tmp / model_id)
+        try:
+            (tmp / model_id).rename(final)
+        except OSError:  # another process won the race; its copy is identical
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return str(final)
