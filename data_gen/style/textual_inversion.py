@@ -1,0 +1,320 @@
+"""Style Immobilization (DREAMFRAME.md Stage 2): learn the style keyword's embedding by textual inversion.
+
+A new token (e.g. `<gothic-m00003>`) is added to every tokenizer / text encoder of the pipeline (SDXL:
+CLIP-L and OpenCLIP-bigG; SD 1.x/2.x: one), initialised with randn * 0.01 or the keyword's own embedding,
+and trained with the latent-diffusion noise-prediction MSE on K style reference images while UNet, VAE
+and text encoders stay frozen. After every optimizer step all other embedding rows are copied back
+from a saved original, so only the new row can move. The `paper` preset (the dataclass defaults)
+follows the authors' code (Deaddawn/DreamFrame-code, StyleImmobilization/style_embedding.py): AdamW
+(0.9, 0.999, wd 1e-2), grad-norm clip 1.0 per text encoder, batch 1 x accumulation 2, 400 optimizer
+steps in stages of (steps, lr) 4x1e-3, 8x9e-4, 13x8e-4, 20x7e-4, 35x6e-4, 60x5e-4, 100x4e-4, 160x3e-4,
+prompts = 5 templates x 4 variations, images autocontrasted, resized to 768 (Lanczos) plus mirrored.
+
+The result is one small safetensors file in OUT/style/ in diffusers' format ({"clip_l", "clip_g"} for
+SDXL, {token: vector} for SD), loadable with `pipe.load_textual_inversion`; `load_style_embedding`
+does that for either layout.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+PAPER_TEMPLATES = ["generate an image in {} style", "an image in {} style", "a picture of people walking in {} style",
+                   "depicted in a {} style", "in style of {}"]
+PAPER_VARIATIONS = ["painting", "acryl", "art", "picture"]
+PAPER_LR_STAGES = "4:1e-3,8:9e-4,13:8e-4,20:7e-4,35:6e-4,60:5e-4,100:4e-4,160:3e-4"
+
+
+@dataclass
+class TextualInversionConfig:
+    """Stage 2 with diffusers (style.backend = textual_inversion). Defaults are the paper's preset."""
+
+    references: int = 10
+    """K style reference images generated per movie from its style description (paper: 10)."""
+    reference_dir: str | None = None
+    """Use your own reference images instead: <dir>/<movie_id>/*.{jpg,png} if present, else <dir>/*."""
+    reference_size: int = 768
+    """Reference images are resized to this square size for training (paper: 768)."""
+    save_references: bool = True
+    """Keep the generated reference images as OUT/style/<movie_id>/ref_<k>.jpg."""
+    token: str = "<{keyword}-{movie_id}>"
+    """The learned token's text; {keyword} (lower-cased style keyword) and {movie_id} are filled in."""
+    init: Literal["randn", "keyword"] = "randn"
+    """Initial vector: randn * init_std (paper), or the mean embedding of the keyword's own tokens."""
+    init_std: float = 0.01
+    """Standard deviation of the random initial vector."""
+    lr_stages: str = PAPER_LR_STAGES
+    """Optimizer steps and learning rate per stage, `steps:lr,...`; their sum is the number of steps (400)."""
+    batch_size: int = 1
+    """Images per forward pass."""
+    grad_accumulation: int = 2
+    """Forward/backward passes per optimizer step."""
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    """AdamW betas."""
+    weight_decay: float = 1e-2
+    """AdamW weight decay."""
+    eps: float = 1e-8
+    """AdamW epsilon."""
+    grad_clip: float = 1.0
+    """Gradient-norm clip, applied per text encoder."""
+    templates: list[str] = field(default_factory=lambda: list(PAPER_TEMPLATES))
+    """Training prompts; {} becomes '<token> <variation>'."""
+    variations: list[str] = field(default_factory=lambda: list(PAPER_VARIATIONS))
+    """Words appended to the token in the templates (empty list: the token alone)."""
+    autocontrast: bool = True
+    """Autocontrast every reference image before resizing."""
+    flip: bool = True
+    """Also train on the horizontally mirrored copy of every reference."""
+    gradient_checkpointing: bool = True
+    """UNet gradient checkpointing (saves GPU memory; the authors enabled it)."""
+
+
+def parse_lr_stages(text: str) -> list[tuple[int, float]]:
+    """'4:1e-3,8:9e-4' -> [(4, 1e-3), (8, 9e-4)]; errors name the option."""
+    stages = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            steps, lr = part.split(":")
+            stages.append((int(steps), float(lr)))
+        except ValueError:
+            raise ValueError(f"style.textual_inversion.lr_stages: cannot read {part!r}; expected steps:lr") from None
+        if stages[-1][0] <= 0 or stages[-1][1] <= 0:
+            raise ValueError(f"style.textual_inversion.lr_stages: steps and lr must be positive in {part!r}")
+    if not stages:
+        raise ValueError("style.textual_inversion.lr_stages is empty")
+    return stages
+
+
+def lr_at(stages: list[tuple[int, float]], step: int) -> float:
+    """Learning rate of optimizer step `step` (0-based)."""
+    for steps, lr in stages:
+        if step < steps:
+            return lr
+        step -= steps
+    return stages[-1][1]
+
+
+def style_token(cfg: TextualInversionConfig, keyword: str, movie_id: str) -> str:
+    return cfg.token.format(keyword=keyword.lower(), movie_id=movie_id.lower())
+
+
+def text_encoders(pipe) -> list[tuple[str, Any, Any]]:
+    """(file key, tokenizer, text encoder) for every text encoder the pipeline has."""
+    out = []
+    if getattr(pipe, "text_encoder", None) is not None:
+        out.append(("clip_l", pipe.tokenizer, pipe.text_encoder))
+    if getattr(pipe, "text_encoder_2", None) is not None:
+        out.append(("clip_g", pipe.tokenizer_2, pipe.text_encoder_2))
+    return out
+
+
+def prepare_images(images: list, size: int, autocontrast: bool = True, flip: bool = True):
+    """PIL images -> tensor [N, 3, size, size] in [-1, 1] (autocontrast, Lanczos resize, mirrored copies)."""
+    import numpy as np
+    import torch
+    from PIL import Image, ImageOps
+
+    out = []
+    for img in images:
+        img = img.convert("RGB")
+        if autocontrast:
+            img = ImageOps.autocontrast(img)
+        img = img.resize((size, size), Image.LANCZOS)
+        arr = torch.from_numpy(np.asarray(img, dtype=np.float32) / 127.5 - 1.0).permute(2, 0, 1)
+        out.append(arr)
+        if flip:
+            out.append(arr.flip(-1))
+    return torch.stack(out)
+
+
+def load_reference_images(reference_dir: str, movie_id: str) -> list:
+    from PIL import Image
+
+    root = Path(reference_dir)
+    folder = root / movie_id if (root / movie_id).is_dir() else root
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"))
+    if not files:
+        raise FileNotFoundError(f"style.textual_inversion.reference_dir: no images in {folder}")
+    return [Image.open(p).convert("RGB") for p in files]
+
+
+def _add_token(tokenizer, encoder, token: str, init: str, init_std: float, keyword: str, gen) -> int:
+    import torch
+
+    if tokenizer.add_tokens(token) != 1:
+        raise ValueError(f"style token {token!r} is already in the tokenizer vocabulary; pick another style.textual_inversion.token")
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    table = encoder.get_input_embeddings().weight
+    with torch.no_grad():
+        if init == "keyword":
+            ids = tokenizer(keyword, add_special_tokens=False)["input_ids"]
+            table[token_id] = table[ids].float().mean(0).to(table.dtype)
+        else:
+            table[token_id] = (torch.randn(table.shape[1], generator=gen) * init_std).to(device=table.device, dtype=table.dtype)
+    return token_id
+
+
+def _remove_token(pipe, token: str) -> None:
+    for _key, tokenizer, encoder in text_encoders(pipe):
+        pipe.unload_textual_inversion(token, tokenizer=tokenizer, text_encoder=encoder)
+
+
+def _encode(pipe, prompts: list[str], device):
+    """Prompt embeddings (+ SDXL pooled embedding) with gradients reaching the token tables."""
+    if len(text_encoders(pipe)) == 2:
+        emb, _, pooled, _ = pipe.encode_prompt(prompts, device=device, do_classifier_free_guidance=False)
+        return emb, pooled
+    emb, _ = pipe.encode_prompt(prompts, device, 1, False)
+    return emb, None
+
+
+def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: TextualInversionConfig,
+                          seed: int = 0, target_size: int = 1024, progress: bool = True,
+                          keep_token: bool = False) -> tuple[dict, dict]:
+    """Learn `token` on `images` in every text encoder of `pipe`; the token is removed again afterwards.
+
+    Returns ({file key: [1, dim] float32 tensor}, stats). The pipeline is left exactly as it came in,
+    unless `keep_token` (tests: inspect the tables after training).
+    """
+    import torch
+    import torch.nn.functional as F
+    from diffusers import DDPMScheduler
+    from tqdm import tqdm
+
+    stages = parse_lr_stages(cfg.lr_stages)
+    total = sum(s for s, _ in stages)
+    device = pipe.unet.device
+    encoders = text_encoders(pipe)
+    gen = torch.Generator().manual_seed(seed)
+    rng = random.Random(seed)
+    # DDPM, 1000 steps, scaled_linear 0.00085-0.012: the pipeline's own training schedule.
+    noise_sched = DDPMScheduler.from_config(pipe.scheduler.config)
+    if noise_sched.config.prediction_type not in ("epsilon", "v_prediction"):
+        raise ValueError(f"textual inversion: unsupported prediction_type {noise_sched.config.prediction_type!r}")
+
+    dtypes = {key: enc.dtype for key, _, enc in encoders}
+    ids, originals, tables = {}, {}, []
+    for key, tok, enc in encoders:
+        enc.to(torch.float32)  # the learned row is optimized in fp32 even when the pipeline is half precision
+        ids[key] = _add_token(tok, enc, token, cfg.init, cfg.init_std, keyword, gen)
+        table = enc.get_input_embeddings().weight
+        originals[key] = table.detach().clone()
+        tables.append(table)
+    init = {key: originals[key][ids[key]].clone() for key in ids}
+    was_training = pipe.unet.training
+    for module in (pipe.unet, pipe.vae, *(e for _, _, e in encoders)):
+        module.requires_grad_(False)
+    for t in tables:
+        t.requires_grad_(True)
+    if cfg.gradient_checkpointing and hasattr(pipe.unet, "enable_gradient_checkpointing"):
+        pipe.unet.enable_gradient_checkpointing()
+        pipe.unet.train()  # checkpointing is only active in train mode; the UNet has no dropout
+
+    prompts = [t.format(f"{token} {v}" if v else token) for t in cfg.templates for v in (cfg.variations or [""])]
+    with torch.no_grad():
+        pixels = prepare_images(images, cfg.reference_size, cfg.autocontrast, cfg.flip)
+        vae_dtype = pipe.vae.dtype
+        latents = []
+        for i in range(0, len(pixels), 4):
+            dist = pipe.vae.encode(pixels[i:i + 4].to(device, vae_dtype)).latent_dist
+            latents.append(dist.sample(gen.manual_seed(seed + i) if device.type == "cpu" else None))
+        latents = torch.cat(latents).float() * pipe.vae.config.scaling_factor
+    add_time_ids = None
+    if len(encoders) == 2:
+        add_time_ids = torch.tensor([[cfg.reference_size, cfg.reference_size, 0, 0, target_size, target_size]],
+                                    dtype=torch.float32, device=device)
+
+    opt = torch.optim.AdamW(tables, lr=lr_at(stages, 0), betas=tuple(cfg.betas), weight_decay=cfg.weight_decay, eps=cfg.eps)
+    unet_dtype = pipe.unet.dtype
+    losses: list[float] = []
+    bar = tqdm(range(total), desc=f"style {token}", unit="step", disable=not progress, leave=False)
+    try:
+        for step in bar:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(stages, step)
+            step_loss = 0.0
+            for _ in range(cfg.grad_accumulation):
+                idx = [rng.randrange(len(latents)) for _ in range(cfg.batch_size)]
+                batch = latents[idx].to(device)
+                noise = torch.randn(batch.shape, generator=gen).to(device)
+                t = torch.tensor([rng.randrange(noise_sched.config.num_train_timesteps) for _ in idx], device=device)
+                noisy = noise_sched.add_noise(batch, noise, t)
+                target = noise if noise_sched.config.prediction_type == "epsilon" else noise_sched.get_velocity(batch, noise, t)
+                emb, pooled = _encode(pipe, [rng.choice(prompts) for _ in idx], device)
+                extra = {}
+                if pooled is not None:
+                    extra["added_cond_kwargs"] = {"text_embeds": pooled.to(unet_dtype),
+                                                  "time_ids": add_time_ids.repeat(len(idx), 1).to(unet_dtype)}
+                pred = pipe.unet(noisy.to(unet_dtype), t, emb.to(unet_dtype), **extra).sample
+                loss = F.mse_loss(pred.float(), target.float()) / cfg.grad_accumulation
+                loss.backward()
+                step_loss += loss.item()
+            for table in tables:
+                torch.nn.utils.clip_grad_norm_([table], cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            with torch.no_grad():  # every row but the style token's is restored bit for bit
+                for (key, _, _), table in zip(encoders, tables):
+                    keep = torch.arange(table.shape[0], device=table.device) != ids[key]
+                    table[keep] = originals[key][keep]
+            losses.append(step_loss)
+            bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr_at(stages, step):.1e}")
+        learned = {key: table[ids[key]].detach().float().cpu().clone()[None] for (key, _, _), table in zip(encoders, tables)}
+    finally:
+        for t in tables:
+            t.requires_grad_(False)
+        if cfg.gradient_checkpointing and hasattr(pipe.unet, "disable_gradient_checkpointing"):
+            pipe.unet.disable_gradient_checkpointing()
+        pipe.unet.train(was_training)
+        if not keep_token:
+            _remove_token(pipe, token)
+        for key, _, enc in encoders:
+            enc.to(dtypes[key])
+    stats = {"steps": total, "loss_first": round(losses[0], 6), "loss_last": round(losses[-1], 6),
+             "loss_mean_last_10": round(sum(losses[-10:]) / len(losses[-10:]), 6), "images": int(len(latents)),
+             "moved": {k: round(float((learned[k][0] - init[k].float().cpu()).norm()), 6) for k in learned}}
+    return learned, stats
+
+
+def embedding_file_bytes(learned: dict, token: str, meta: dict[str, Any]) -> bytes:
+    """The diffusers textual-inversion file: {"clip_l", "clip_g"} for SDXL, {token: vector} for one encoder."""
+    from safetensors.torch import save
+
+    tensors = learned if len(learned) == 2 else {token: next(iter(learned.values()))}
+    metadata = {"token": token, **{k: str(v) for k, v in meta.items()}}
+    return save({k: v.contiguous() for k, v in tensors.items()}, metadata=metadata)
+
+
+def read_embedding_file(path: str | Path) -> tuple[dict, dict[str, str]]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        return {k: fh.get_tensor(k) for k in fh.keys()}, dict(fh.metadata() or {})
+
+
+def load_style_embedding(pipe, path: str | Path, token: str | None = None) -> str:
+    """Load a saved style embedding into `pipe` with diffusers' load_textual_inversion; returns the token."""
+    tensors, meta = read_embedding_file(path)
+    token = token or meta.get("token")
+    if not token:
+        raise ValueError(f"{path}: no token given and none recorded in the file's metadata")
+    encoders = text_encoders(pipe)
+    if {"clip_l", "clip_g"} <= set(tensors):
+        by_key = {"clip_l": tensors["clip_l"], "clip_g": tensors["clip_g"]}
+        if len(encoders) != 2 and not (len(encoders) == 1 and encoders[0][0] == "clip_g"):
+            raise ValueError(f"{path}: an SDXL (two text encoder) embedding cannot load into {type(pipe).__name__}")
+        for key, tok, enc in encoders:
+            pipe.load_textual_inversion(by_key[key], token=token, tokenizer=tok, text_encoder=enc)
+    else:
+        if len(encoders) != 1:
+            raise ValueError(f"{path}: a one-encoder embedding cannot load into {type(pipe).__name__}, which has two")
+        pipe.load_textual_inversion(str(path), token=token)
+    return token
+
+
+def unload_style_embedding(pipe, token: str) -> None:
+    _remove_token(pipe, token)
