@@ -1,0 +1,56 @@
+"""Video-MME scoring as BradyFU/Video-MME `evaluation/eval_your_results.py` does it.
+
+The official answer extraction is reproduced as written, including its prefix list where two
+missing commas glue "The best option is" + "The correct option is" and "Best answer:" + "Best option:"
+into single strings. The official accuracy divides by *answered* questions (an extraction of ""
+is left out); `acc` here divides by all questions (what lmms-eval reports) and `acc_answered` is
+the official figure. Both are reported overall and per duration, domain, sub-category and task type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+ANSWER_PREFIXES = [
+    "The best answer is",
+    "The correct answer is",
+    "The answer is",
+    "The answer",
+    "The best option is" "The correct option is",
+    "Best answer:" "Best option:",
+]
+
+
+def extract_letter(response: str) -> str:
+    """The official `extract_characters_regex`: first A-D after stripping answer prefixes, or ""."""
+    s = response.strip()
+    for prefix in ANSWER_PREFIXES:
+        s = s.replace(prefix, "")
+    if len(s.split()) > 10 and not re.search("[ABCD]", s):
+        return ""
+    match = re.search(r"[ABCD]", s)
+    return "" if match is None else match[0]
+
+
+def _acc(rows: list[tuple[bool, bool]]) -> dict[str, float | int | None]:
+    answered = [c for a, c in rows if a]
+    return {"acc": None if not rows else 100.0 * sum(c for _, c in rows) / len(rows),
+            "acc_answered": None if not answered else 100.0 * sum(answered) / len(answered), "n": len(rows)}
+
+
+def score_videomme(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """items: docs of `load_videomme` with the model's reply in "pred"."""
+    rows = []
+    for item in items:
+        letter = extract_letter(item["pred"])
+        rows.append((letter != "", letter == item["answer"]))
+    out: dict[str, Any] = {"overall": _acc(rows)}
+    for field in ("duration", "domain", "sub_category", "task_type"):
+        groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+        for item, row in zip(items, rows):
+            groups[item[field]].append(row)
+        out[f"per_{field}"] = {k: _acc(v) for k, v in sorted(groups.items())}
+    return out
