@@ -1,0 +1,386 @@
+"""What every transformers video-LVLM adapter shares: loading, chat -> token ids with assistant-only
+labels, visual-token expansion with a hard budget check, padding, greedy batched generation, freeze /
+LoRA / gradient checkpointing, the dummy vision pass, and export.
+
+A family subclass only says which transformers class it wraps, how frames become pixel tensors
+(`video_inputs`), how many tokens a video occupies, and how to build a tiny random-init config.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from dreamframe.config import to_dict
+from dreamframe.frames import sample_indices
+from models.base import ModelConfig, Sample, VideoLVLMAdapter
+from models.preprocess import FrameSpec
+
+log = logging.getLogger(__name__)
+IGNORE = -100
+META_FILE = "dreamframe_model.json"
+LORA_DIR = "lora_adapter"
+LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+
+
+def resolve_attn(requested: str) -> str:
+    """flash_attention_2 when flash_attn is importable and a GPU is there, else sdpa; an explicit
+    request for flash_attention_2 without the package is an ImportError (the config keeps the setting)."""
+    has_flash = importlib.util.find_spec("flash_attn") is not None
+    if requested == "flash_attention_2" and not has_flash:
+        raise ImportError("model.attn_implementation=flash_attention_2 but flash_attn is not installed; "
+                          "`pip install flash-attn` on a CUDA machine, or use sdpa / auto")
+    if requested != "auto":
+        return requested
+    import torch
+
+    return "flash_attention_2" if has_flash and torch.cuda.is_available() else "sdpa"
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+class HFVideoAdapter(VideoLVLMAdapter):
+    """Shared implementation; see the module docstring. Extra public API (beyond `VideoLVLMAdapter`):
+
+    - `encode(sample, train)`: token ids + labels of one sample (no pixels), budget-checked - for
+      length grouping / packing in the DataModule;
+    - `forward(batch)`: model outputs; while training a batch without video it adds
+      `dummy_visual_loss()` so every rank runs the vision tower (ZeRO-3 never hangs);
+    - `generate_chats(samples, max_new_tokens, prefill)`: generation from whole chats (system turns,
+      an answer prefix such as "Best option:(") for the eval harness;
+    - `save(path, lora="merge"|"adapter")`.
+    """
+
+    model_class: str = ""
+    video_token: str = "<video>"
+    special_tokens: list[str] = ["<|endoftext|>", "<|im_end|>", "<|im_start|>", "<video>", "<image>"]
+    video_markup: str = "<video>\n"
+    default_spec: FrameSpec = FrameSpec()
+    vision_keys: tuple[str, ...] = ("vision_tower.",)
+    projector_keys: tuple[str, ...] = ("multi_modal_projector.", "image_newline")
+    llm_keys: tuple[str, ...] = ("language_model.", "lm_head.")
+    unused_keys: tuple[str, ...] = ()
+    """Parameters the forward never touches (e.g. a vision head after the selected layer): always
+    frozen, so DDP needs no find_unused_parameters."""
+
+    def __init__(self, cfg: ModelConfig, model: Any, tokenizer: Any, spec: FrameSpec):
+        super().__init__(cfg, model, tokenizer)
+        self.spec = spec
+        self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+        self.chat_template = tokenizer.chat_template
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+        raise NotImplementedError
+
+    @classmethod
+    def tiny_spec(cls, tiny: dict[str, Any]) -> FrameSpec:
+        spec = copy.deepcopy(cls.default_spec)
+        spec.size = int(tiny.get("image_size", 64))
+        spec.patch_size = int(tiny.get("patch_size", 8))
+        return spec
+
+    @classmethod
+    def build(cls, cfg: ModelConfig) -> "HFVideoAdapter":
+        import torch
+        import transformers
+
+        model_cls = getattr(transformers, cls.model_class)
+        attn = resolve_attn(cfg.attn_implementation)
+        if cfg.path:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(cfg.path, trust_remote_code=cfg.trust_remote_code)
+            if tokenizer.chat_template is None:
+                tokenizer.chat_template = _folder_chat_template(cfg.path)
+            model = model_cls.from_pretrained(cfg.path, dtype=torch_dtype(cfg.dtype), attn_implementation=attn,
+                                              trust_remote_code=cfg.trust_remote_code, use_safetensors=True)
+            spec = FrameSpec.from_folder(cfg.path, cls.default_spec) if Path(cfg.path).is_dir() else cls.default_spec
+            meta = Path(cfg.path) / META_FILE
+            if meta.is_file():
+                spec = FrameSpec(**json.loads(meta.read_text(encoding="utf-8"))["frame_spec"])
+        else:
+            from models.tokenizer import build_tokenizer
+
+            tiny = dict(cfg.tiny)
+            tokenizer = build_tokenizer(cls.special_tokens, tiny.get("corpus", []), int(tiny.get("vocab_size", 4096)),
+                                        video_markup=cls.video_markup)
+            spec = cls.tiny_spec(tiny)
+            config = cls.tiny_config(tokenizer, tiny, spec)
+            torch.manual_seed(int(tiny.get("seed", 0)))
+            model = model_cls._from_config(config, attn_implementation=attn, dtype=torch_dtype(cfg.dtype))
+        if cfg.image_size:
+            spec.size = cfg.image_size
+        tokenizer.padding_side = "right"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+        adapter = cls(cfg, model, tokenizer, spec)
+        adapter._apply_training_options()
+        return adapter
+
+    def _apply_training_options(self) -> None:
+        cfg = self.cfg
+        bad = set(cfg.freeze) - {"vision", "projector", "llm"}
+        if bad:
+            raise ValueError(f"model.freeze: unknown part(s) {sorted(bad)}; choose from vision, projector, llm")
+        if cfg.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            self.model.config.use_cache = False
+        if cfg.lora:
+            from peft import LoraConfig, get_peft_model
+
+            kwargs = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": LLM_LORA_TARGETS, **cfg.lora}
+            self.model = get_peft_model(self.model, LoraConfig(**kwargs))
+        for name, p in self.model.named_parameters():
+            part = self.part_of(name)
+            if any(k in name for k in self.unused_keys):
+                p.requires_grad = False
+            elif "lora_" in name:
+                p.requires_grad = True
+            elif cfg.lora and part == "llm":
+                p.requires_grad = False
+            else:
+                p.requires_grad = part not in cfg.freeze
+
+    def part_of(self, name: str) -> str:
+        """'vision', 'projector' or 'llm' for a parameter name (peft prefixes allowed)."""
+        for part, keys in (("projector", self.projector_keys), ("vision", self.vision_keys), ("llm", self.llm_keys)):
+            if any(k in name for k in keys):
+                return part
+        return "llm"
+
+    # ---- chat -> ids ----------------------------------------------------------------------
+    def _frames(self, frames: list[Image.Image]) -> list[Image.Image]:
+        """Exactly cfg.num_frames frames (resampled with the shared sampler) so a batch stacks."""
+        if not frames or len(frames) == self.cfg.num_frames:
+            return list(frames)
+        idx = sample_indices(len(frames), self.cfg.num_frames, rule=self.cfg.frame_sampling)  # type: ignore[arg-type]
+        return [frames[i] for i in idx]
+
+    def _conversation(self, messages: list[dict[str, str]], has_video: bool) -> list[dict[str, Any]]:
+        conv, placed = [], not has_video
+        for m in messages:
+            if m["role"] not in ("system", "user", "assistant"):
+                raise ValueError(f"message role must be system/user/assistant, got {m['role']!r}")
+            text = str(m["content"]).replace("<video>", "").replace("<image>", "").lstrip("\n")
+            parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+            if m["role"] == "user" and not placed:
+                parts.insert(0, {"type": "video"})
+                placed = True
+            conv.append({"role": m["role"], "content": parts})
+        return conv
+
+    def _render(self, conv: list[dict[str, Any]], add_generation_prompt: bool) -> str:
+        return self.tokenizer.apply_chat_template(conv, chat_template=self.chat_template, tokenize=False,
+                                                  add_generation_prompt=add_generation_prompt)
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def encode(self, sample: Sample, train: bool = True, prefill: str = "") -> dict[str, Any]:
+        """input_ids / labels (lists) of one sample with the video placeholder expanded.
+
+        train=True: the whole chat, labels = the assistant turns' tokens (end-of-turn marker included),
+        all else -100. train=False: the chat up to a generation prompt (+ `prefill`), no labels.
+        Raises ValueError naming the sample when the expanded length exceeds cfg.max_length.
+        """
+        has_video = bool(sample.frames)
+        n_frames = self.cfg.num_frames if has_video else 0
+        conv = self._conversation(sample.messages, has_video)
+        ids: list[int] = []
+        labels: list[int] = []
+        if train:
+            if not any(m["role"] == "assistant" for m in conv):
+                raise ValueError(f"sample {sample.id!r}: no assistant turn to train on")
+            done = ""
+            for i, m in enumerate(conv):
+                if m["role"] != "assistant":
+                    continue
+                prefix = self._render(conv[:i], add_generation_prompt=True)
+                full = self._render(conv[:i + 1], add_generation_prompt=False)
+                if not prefix.startswith(done) or not full.startswith(prefix):
+                    raise ValueError(f"chat template of family {self.family!r} is not prefix-stable; "
+                                     "cannot mask labels to assistant turns")
+                ctx, ans = self._ids(prefix[len(done):]), self._ids(full[len(prefix):])
+                ids += ctx + ans
+                labels += [IGNORE] * len(ctx) + ans
+                done = full
+            tail = self._ids(self._render(conv, add_generation_prompt=False)[len(done):])
+            ids += tail
+            labels += [IGNORE] * len(tail)
+        else:
+            if conv and conv[-1]["role"] == "assistant":
+                conv = conv[:-1]
+            ids = self._ids(self._render(conv, add_generation_prompt=True) + prefill)
+        ids, labels = self._expand(ids, labels if train else None, n_frames, sample.id)
+        return {"input_ids": ids, "labels": labels, "num_visual_tokens": self.num_visual_tokens(n_frames) if n_frames else 0}
+
+    def _expand(self, ids: list[int], labels: list[int] | None, n_frames: int, sid: str):
+        count = ids.count(self.video_token_id)
+        if n_frames and count != 1:
+            raise ValueError(f"sample {sid!r}: expected one video placeholder after the chat template, found {count}")
+        if not n_frames and count:
+            raise ValueError(f"sample {sid!r}: video placeholder in the text but no frames given")
+        if n_frames:
+            pos = ids.index(self.video_token_id)
+            n = self.num_visual_tokens(n_frames)
+            ids = ids[:pos] + [self.video_token_id] * n + ids[pos + 1:]
+            if labels is not None:
+                labels = labels[:pos] + [IGNORE] * n + labels[pos + 1:]
+        if len(ids) > self.cfg.max_length:
+            vis = self.num_visual_tokens(n_frames) if n_frames else 0
+            raise ValueError(f"sample {sid!r} is {len(ids)} tokens ({vis} visual) > model.max_length="
+                             f"{self.cfg.max_length}; raise max_length or use fewer frames / shorter text "
+                             "(samples are never truncated)")
+        return ids, labels
+
+    # ---- batches --------------------------------------------------------------------------
+    def video_inputs(self, videos: list[list[Image.Image]]) -> dict[str, Any]:
+        """Pixel tensors (and grids) for the non-empty videos of a batch, in order."""
+        raise NotImplementedError
+
+    def extra_inputs(self, input_ids: Any) -> dict[str, Any]:
+        """Family-specific tensors derived from input_ids (Qwen2-VL's mm_token_type_ids)."""
+        return {}
+
+    def collate(self, samples: list[Sample], train: bool = True, prefill: str = "") -> dict[str, Any]:
+        """Right-padded with labels (train) or left-padded without (generation); see `VideoLVLMAdapter`."""
+        import torch
+
+        enc = [self.encode(s, train=train, prefill=prefill) for s in samples]
+        width = max(len(e["input_ids"]) for e in enc)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.full((len(enc), width), pad, dtype=torch.long)
+        attention = torch.zeros((len(enc), width), dtype=torch.long)
+        labels = torch.full((len(enc), width), IGNORE, dtype=torch.long)
+        for row, e in enumerate(enc):
+            n = len(e["input_ids"])
+            sl = slice(0, n) if train else slice(width - n, width)
+            input_ids[row, sl] = torch.tensor(e["input_ids"])
+            attention[row, sl] = 1
+            if train:
+                labels[row, sl] = torch.tensor(e["labels"])
+        batch: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention}
+        if train:
+            batch["labels"] = labels
+        videos = [self._frames(s.frames) for s in samples if s.frames]
+        if videos:
+            batch.update(self.video_inputs(videos))
+        batch.update(self.extra_inputs(input_ids))
+        return batch
+
+    def forward(self, batch: dict[str, Any]) -> Any:
+        """Model outputs; a training batch without video adds 0 x the vision path (see class docstring)."""
+        out = self.model(**batch)
+        if self.model.training and not any(k.startswith("pixel_values") for k in batch) and out.loss is not None:
+            out.loss = out.loss + self.dummy_visual_loss()
+        return out
+
+    def dummy_visual_loss(self) -> Any:
+        """0 x (vision tower + projector on one blank clip): same graph on every rank, zero gradient."""
+        blank = [Image.new("RGB", (self.spec.size, self.spec.size))] * max(1, self.spec.temporal_patch_size)
+        feats = self._video_features(self.video_inputs([blank]))
+        return feats.float().sum() * 0.0
+
+    def _video_features(self, inputs: dict[str, Any]) -> Any:
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        out = base.model.get_video_features(**inputs)
+        feats = out.pooler_output if hasattr(out, "pooler_output") else out
+        return feats if not isinstance(feats, (list, tuple)) else __import__("torch").cat(list(feats))
+
+    # ---- generation -----------------------------------------------------------------------
+    def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
+                 **gen_kwargs: Any) -> list[str]:
+        samples = [Sample(frames=f, messages=[{"role": "user", "content": p}], id=str(i))
+                   for i, (f, p) in enumerate(zip(frames, prompts, strict=True))]
+        return self.generate_chats(samples, max_new_tokens=max_new_tokens, **gen_kwargs)
+
+    def generate_chats(self, samples: list[Sample], max_new_tokens: int = 32, prefill: str = "",
+                       **gen_kwargs: Any) -> list[str]:
+        """Greedy (unless gen_kwargs say otherwise) continuation of each chat after the generation
+        prompt + `prefill`; returns only the new text."""
+        import torch
+
+        batch = self.collate(samples, train=False, prefill=prefill)
+        kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False,
+                  "pad_token_id": self.tokenizer.pad_token_id, **gen_kwargs}
+        if self.tokenizer.eos_token_id is not None:
+            kwargs.setdefault("eos_token_id", self.tokenizer.eos_token_id)
+        was_training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model.generate(**batch, **kwargs)
+        self.model.train(was_training)
+        new = out[:, batch["input_ids"].shape[1]:]
+        return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    # ---- export ---------------------------------------------------------------------------
+    def save(self, path: str | Path, lora: str = "merge") -> None:
+        """HF folder: safetensors weights, tokenizer (with chat template), preprocessor JSON, and
+        dreamframe_model.json (family, model config, frame spec) for `models.registry.load_adapter`.
+
+        With LoRA: lora="merge" merges the adapter into the weights (this adapter then holds the
+        merged model); lora="adapter" writes the base weights (or only a reference to cfg.path)
+        plus the peft adapter under lora_adapter/.
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg = copy.deepcopy(self.cfg)
+        meta: dict[str, Any] = {"family": self.family, "frame_spec": self.spec.to_json()}
+        if self.cfg.lora and lora == "merge":
+            self.model = self.model.merge_and_unload()
+            self.model.save_pretrained(path, safe_serialization=True)
+            cfg.lora = None
+        elif self.cfg.lora and lora == "adapter":
+            self.model.save_pretrained(path / LORA_DIR, safe_serialization=True)
+            meta["lora_adapter"] = LORA_DIR
+            if self.cfg.path:
+                meta["base_path"] = self.cfg.path
+            else:
+                self._base_model_copy().save_pretrained(path, safe_serialization=True)
+        elif self.cfg.lora:
+            raise ValueError(f"save(lora=...) must be 'merge' or 'adapter', got {lora!r}")
+        else:
+            self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        cfg.path, cfg.tiny = None, {k: v for k, v in cfg.tiny.items() if k != "corpus"}
+        meta["model_config"] = to_dict(cfg)
+        for name, data in self.processor_files().items():
+            (path / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        (path / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    def _base_model_copy(self) -> Any:
+        """The pretrained weights without LoRA layers, as a fresh transformers model."""
+        import transformers
+
+        base = self.model.get_base_model()
+        sd = {k.replace(".base_layer", ""): v for k, v in base.state_dict().items() if "lora_" not in k}
+        fresh = getattr(transformers, self.model_class)._from_config(base.config)
+        fresh.load_state_dict(sd, strict=True)
+        return fresh
+
+    def processor_files(self) -> dict[str, dict[str, Any]]:
+        """Preprocessor JSON files so transformers / vLLM processors see our sizes and statistics."""
+        return {}
+
+
+def _folder_chat_template(path: str) -> str | None:
+    """Processor chat templates live beside the tokenizer in HF folders (chat_template.json / .jinja)."""
+    folder = Path(path)
+    if (folder / "chat_template.jinja").is_file():
+        return (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    if (folder / "chat_template.json").is_file():
+        return json.loads((folder / "chat_template.json").read_text(encoding="utf-8"))["chat_template"]
+    return None
