@@ -1,0 +1,471 @@
+"""Leaderboard: fine-tuned models next to their bases and the published baselines.
+
+    python -m eval.leaderboard runs/eval/ --out runs/leaderboard
+    python -m eval.leaderboard runs/eval/a runs/eval/b --out lb --bootstrap 2000 --published none
+
+Reads lm-eval result folders (`<out>/<model>/results_<ts>.json` with a top-level "dreamframe" block,
+plus `samples_<task>_<ts>.jsonl`), and writes leaderboard.md, leaderboard.csv and a self-contained
+index.html. Every number carries the judge and the frame setting it was measured with; numbers
+measured under different judges are never ranked together; accuracies get bootstrap 95% intervals
+from the per-sample logs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dreamframe.config import parse_config
+
+BUILTIN_PUBLISHED = Path(__file__).with_name("published.yaml")
+ACCURACY_METRICS = {"acc", "accuracy", "exact_match", "em", "correct", "acc_norm"}
+SCORE_METRICS = {"score", "judge_score", "gpt_score", "mean_score"}
+NO_JUDGE = "none"
+PUBLISHED_PROTOCOL = "published protocol (gpt-3.5-turbo)"
+
+
+class LeaderboardError(ValueError):
+    """Input the leaderboard cannot use; the message names the file and the field."""
+
+
+class RankingError(ValueError):
+    """Asked to rank numbers that are not comparable (different judges or metrics)."""
+
+
+@dataclass
+class LeaderboardConfig:
+    """Build leaderboard.md, leaderboard.csv and index.html from eval result folders."""
+
+    results: list[str] = field(default_factory=list)
+    """Result folders (searched recursively for results_*.json) or results files; also positional."""
+    out: str | None = None
+    """Output folder (required)."""
+    published: str = "builtin"
+    """Published reference rows: `builtin` (eval/published.yaml), a YAML path, or `none`."""
+    bootstrap: int = 1000
+    """Bootstrap resamples for the confidence intervals (0 disables them)."""
+    confidence: float = 0.95
+    """Confidence level of the intervals."""
+    seed: int = 0
+    """Seed of the bootstrap resampling (intervals are reproducible)."""
+    title: str = "DreamFrame leaderboard"
+    """Page title."""
+
+
+@dataclass
+class Entry:
+    """One number on the board: a model's metric on a benchmark (or subtask), with its provenance."""
+
+    model: str
+    benchmark: str
+    task: str
+    metric: str
+    value: float
+    judge: str = NO_JUDGE
+    judge_key: str = NO_JUDGE
+    frames: str = "per source"
+    published: bool = False
+    source: str = ""
+    url: str | None = None
+    base_model: str | None = None
+    ci: tuple[float, float] | None = None
+    n: int | None = None
+    parent: str | None = None
+    subtask: str | None = None
+    fingerprint: str = ""
+    raw_metric: str = ""
+    samples: dict[str, dict[Any, float]] | None = field(default=None, repr=False)
+    aggregate: str = "pooled"
+    errors: dict[str, int] = field(default_factory=dict)
+    board: str = ""
+
+    def __post_init__(self) -> None:
+        self.board = self.board or self.task
+
+    @property
+    def group_key(self) -> tuple[str, str, str]:
+        """Numbers are ranked only within one (board, metric, judge) group; a board is a benchmark
+        headline (e.g. `mvbench`, shared with the published rows) or a task of its own."""
+        return (self.board, self.metric, self.judge_key)
+
+
+# -- benchmarks and published rows ---------------------------------------------------------------
+def load_published(path: str) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
+    """The published rows and the benchmark table from a YAML file (`builtin`, a path, or `none`)."""
+    data = yaml.safe_load(BUILTIN_PUBLISHED.read_text(encoding="utf-8"))
+    benchmarks = data["benchmarks"]
+    if path == "none":
+        return [], benchmarks
+    if path != "builtin":
+        p = Path(path)
+        if not p.is_file():
+            raise LeaderboardError(f"--published {path}: file not found")
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        benchmarks = {**benchmarks, **data.get("benchmarks", {})}
+    entries: list[Entry] = []
+    sources, judges = data.get("sources", {}), data.get("judges", {})
+    for i, row in enumerate(data.get("rows", [])):
+        where = f"{path} rows[{i}]"
+        for key in ("model", "source", "values"):
+            if key not in row:
+                raise LeaderboardError(f"{where}: missing field {key!r}")
+        if row["source"] not in sources:
+            raise LeaderboardError(f"{where}: source {row['source']!r} is not listed under 'sources'")
+        src = sources[row["source"]]
+        judge = judges.get(row.get("judge"), None) if row.get("judge") else None
+        if row.get("judge") and judge is None:
+            raise LeaderboardError(f"{where}: judge {row['judge']!r} is not listed under 'judges'")
+        for metric, values in (("accuracy", row["values"]), ("score", row.get("scores", {}))):
+            for bench, value in values.items():
+                if bench not in benchmarks:
+                    raise LeaderboardError(f"{where}: unknown benchmark {bench!r}")
+                entries.append(Entry(
+                    model=row["model"], benchmark=bench, task=bench, metric=metric, value=float(value),
+                    judge=judge.get("label", row["judge"]) if judge else NO_JUDGE,
+                    judge_key=judge.get("key", row["judge"]) if judge else NO_JUDGE,
+                    frames=row.get("frames", "per source"), published=True, source=src["citation"],
+                    url=src.get("url"), base_model=row.get("base_model")))
+    return entries, benchmarks
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def benchmark_of(task: str, benchmarks: dict[str, dict[str, Any]]) -> str | None:
+    """The benchmark id whose alias prefixes the task name (longest alias wins), else None."""
+    norm = _norm(task)
+    best = None
+    for bench, info in benchmarks.items():
+        for alias in info.get("aliases", [bench]):
+            a = _norm(alias)
+            if (norm == a or norm.startswith(a + "_")) and (best is None or len(a) > best[1]):
+                best = (bench, len(a))
+    return best[0] if best else None
+
+
+def _is_headline(task: str, bench: str, benchmarks: dict[str, dict[str, Any]]) -> bool:
+    """A task named exactly like its benchmark is the number the published rows report."""
+    info = benchmarks.get(bench, {})
+    return _norm(task) in {_norm(a) for a in [bench, *info.get("aliases", [])]}
+
+
+def canonical_metric(name: str) -> str:
+    base = name.split(",")[0]
+    if base in ACCURACY_METRICS:
+        return "accuracy"
+    if base in SCORE_METRICS:
+        return "score"
+    return base
+
+
+# -- reading lm-eval result folders --------------------------------------------------------------
+def find_results(paths: Iterable[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_file():
+            files.append(p)
+        elif p.is_dir():
+            found = sorted(p.rglob("results_*.json"))
+            if not found:
+                raise LeaderboardError(f"{p}: no results_*.json found (expected <dir>/<model>/results_<ts>.json)")
+            files.extend(found)
+        else:
+            raise LeaderboardError(f"{p}: no such file or folder")
+    return files
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise LeaderboardError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(data, dict):
+        raise LeaderboardError(f"{path}: expected a JSON object")
+    return data
+
+
+def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    block = data.get("dreamframe")
+    if not isinstance(block, dict):
+        raise LeaderboardError(f"{path}: no 'dreamframe' block (written by python -m eval.run)")
+    for key in ("model", "judge", "frame_sampling"):
+        if key not in block:
+            raise LeaderboardError(f"{path}: dreamframe.{key} is missing")
+    fs = block["frame_sampling"]
+    if not isinstance(fs, dict) or "rule" not in fs or "num_frames" not in fs:
+        raise LeaderboardError(f"{path}: dreamframe.frame_sampling needs 'rule' and 'num_frames'")
+    if not isinstance(block["judge"], dict) or "name" not in block["judge"]:
+        raise LeaderboardError(f"{path}: dreamframe.judge needs at least 'name'")
+    return block
+
+
+def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
+    """Per-sample numeric values of `metric` keyed by doc_id, or None when absent or not numeric."""
+    if not path.is_file():
+        return None
+    out: dict[Any, float] = {}
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise LeaderboardError(f"{path}:{lineno}: not valid JSON ({err})") from err
+            if row.get("filter", filt) != filt or metric not in row:
+                continue
+            value = row[metric]
+            if isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, (int, float)):
+                return None
+            out[row.get("doc_id", lineno)] = float(value)
+    return out or None
+
+
+def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
+    """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first."""
+    found: dict[str, tuple[str, str, float]] = {}
+    keys = sorted((k for k in task_result if "," in k and "_stderr" not in k),
+                  key=lambda k: (k.split(",", 1)[1] != "none", k))
+    for key in keys:
+        raw, filt = key.split(",", 1)
+        value = task_result[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.setdefault(canonical_metric(raw), (raw, filt, float(value)))
+    return found
+
+
+def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list[Entry]:
+    """Every (task, metric) number of one lm-eval results file, with judge and frame setting."""
+    data = _read_json(path)
+    block = _dreamframe_block(path, data)
+    if not isinstance(data.get("results"), dict):
+        raise LeaderboardError(f"{path}: 'results' is missing or not an object")
+    stamp = path.stem[len("results_"):]
+    judge_info = block["judge"]
+    judge_name = judge_info.get("name") or NO_JUDGE
+    judge_label = NO_JUDGE if judge_name == NO_JUDGE else (
+        f"{judge_name} ({judge_info['model']})" if judge_info.get("model") else judge_name)
+    judge_key_judged = PUBLISHED_PROTOCOL if judge_info.get("comparable_to_published") else judge_label
+    fs = block["frame_sampling"]
+    frames = f"{fs['rule']} x{fs['num_frames']}"
+    subtasks = data.get("group_subtasks", {}) or {}
+    parent_of = {sub: grp for grp, subs in subtasks.items() for sub in subs or []}
+    tasks = {**data.get("groups", {}), **data["results"]}
+    entries = []
+    for task, result in tasks.items():
+        if not isinstance(result, dict):
+            raise LeaderboardError(f"{path}: results[{task!r}] is not an object")
+        parent = parent_of.get(task)
+        bench = benchmark_of(task, benchmarks) or (benchmark_of(parent, benchmarks) if parent else None) or task
+        judged = benchmarks.get(bench, {}).get("judged", True)
+        for metric, (raw, filt, value) in _metric_keys(result).items():
+            scale = 100.0 if metric == "accuracy" and value <= 1.0 else 1.0
+            e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value * scale,
+                      judge=judge_label if judged else NO_JUDGE,
+                      judge_key=judge_key_judged if judged and judge_name != NO_JUDGE else NO_JUDGE,
+                      frames=frames, source=str(path), base_model=block.get("base_model"),
+                      parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
+                      errors=dict((block.get("errors") or {}).get(task, {})),
+                      board=bench if _is_headline(task, bench, benchmarks) else task)
+            if parent:
+                e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
+            e.samples = {}
+            for name in (subtasks.get(task) or [task]):
+                s = read_samples(path.parent / f"samples_{name}_{stamp}.jsonl", raw, filt)
+                if s is None:
+                    e.samples = None
+                    break
+                e.samples[name] = {k: v * scale for k, v in s.items()}
+            if e.samples:
+                e.n = sum(len(s) for s in e.samples.values())
+                e.aggregate = _aggregate_rule(e)
+            n_samples = (data.get("n-samples") or {}).get(task, {})
+            e.n = e.n or n_samples.get("effective")
+            entries.append(e)
+    return entries
+
+
+def _aggregate_rule(e: Entry) -> str:
+    """Which mean reproduces the reported group number: pooled (weighted by size) or macro."""
+    from eval.stats import point_estimate
+
+    strata = [list(s.values()) for s in e.samples.values()]
+    if len(strata) == 1:
+        return "pooled"
+    pooled, macro = point_estimate(strata, "pooled"), point_estimate(strata, "macro")
+    return "macro" if abs(macro - e.value) < abs(pooled - e.value) else "pooled"
+
+
+def merge_latest(files: Sequence[Path], benchmarks: dict[str, dict[str, Any]]) -> list[Entry]:
+    """Load all files; for one model+fingerprint, the latest results file wins per (task, metric)."""
+    best: dict[tuple, tuple[str, Entry]] = {}
+    for path in files:
+        stamp = path.stem[len("results_"):]
+        for e in load_results_file(path, benchmarks):
+            key = (e.model, e.fingerprint, e.task, e.metric, e.judge_key, e.frames)
+            if key not in best or stamp > best[key][0]:
+                best[key] = (stamp, e)
+    entries = [e for _, e in best.values()]
+    fps = defaultdict(set)
+    for e in entries:
+        fps[e.model].add(e.fingerprint)
+    for e in entries:  # the same name with different weights must not look like one model
+        if len(fps[e.model]) > 1:
+            e.model = f"{e.model} [{e.fingerprint[:8] or 'no fingerprint'}]"
+    return entries
+
+
+# -- statistics, ranking, deltas -----------------------------------------------------------------
+def add_confidence_intervals(entries: Iterable[Entry], n_boot: int, confidence: float, seed: int) -> None:
+    from eval.stats import bootstrap_ci
+
+    for e in entries:
+        if e.samples and n_boot > 0:
+            strata = [list(s.values()) for s in e.samples.values()]
+            e.ci = bootstrap_ci(strata, n_boot, confidence, seed, e.aggregate)
+
+
+def rank(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
+    """Competition ranking (1, 2, 2, 4) by value, best first; refuses mixed judges or metrics."""
+    keys = {(e.board, e.metric) for e in entries}
+    judges = {e.judge_key for e in entries}
+    if len(judges) > 1:
+        raise RankingError(f"refusing to rank numbers measured under different judges: {sorted(judges)}")
+    if len(keys) > 1:
+        raise RankingError(f"refusing to rank different tasks/metrics together: {sorted(keys)}")
+    ordered = sorted(entries, key=lambda e: -e.value)
+    out, prev, prev_rank = [], None, 0
+    for i, e in enumerate(ordered, 1):
+        r = prev_rank if prev is not None and e.value == prev else i
+        out.append((r, e))
+        prev, prev_rank = e.value, r
+    return out
+
+
+def ranked_groups(entries: Iterable[Entry], benchmarks: dict[str, dict[str, Any]] | None = None
+                  ) -> dict[tuple[str, str, str], list[tuple[int, Entry]]]:
+    """Headline numbers (no subtasks) split into (board, metric, judge) groups, each ranked on its own,
+    in benchmark-table order."""
+    groups: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
+    for e in entries:
+        if e.parent is None:
+            groups[e.group_key].append(e)
+    order = list(benchmarks or {})
+
+    def sort_key(k: tuple[str, str, str]) -> tuple:
+        board, metric, judge = k
+        return (order.index(board) if board in order else len(order), board, metric != "accuracy", metric,
+                judge != NO_JUDGE, judge != PUBLISHED_PROTOCOL, judge)
+
+    return {k: rank(groups[k]) for k in sorted(groups, key=sort_key)}
+
+
+@dataclass
+class Delta:
+    model: str
+    base: str
+    task: str
+    metric: str
+    judge_key: str
+    value: float
+    ci: tuple[float, float] | None
+    published: bool
+    note: str = ""
+
+
+def deltas(entries: Sequence[Entry], n_boot: int, confidence: float, seed: int) -> list[Delta]:
+    """Each fine-tune minus its base on the same task, metric and judge (paired bootstrap when the
+    two ran on the same questions, unpaired otherwise)."""
+    from eval.stats import bootstrap_distribution, percentile_ci
+
+    index = {(e.model, e.board, e.metric, e.judge_key, e.published): e for e in entries if e.parent is None}
+    out = []
+    for e in entries:
+        if e.parent is not None or not e.base_model:
+            continue
+        base = index.get((e.base_model, e.board, e.metric, e.judge_key, e.published))
+        if base is None:
+            continue
+        ci, note = None, "" if e.frames == base.frames else f"frames differ: {e.frames} vs {base.frames}"
+        if e.samples and base.samples and n_boot > 0:
+            same = e.samples.keys() == base.samples.keys() and all(
+                e.samples[k].keys() == base.samples[k].keys() for k in e.samples)
+            if same:
+                strata = [[e.samples[k][d] - base.samples[k][d] for d in e.samples[k]] for k in e.samples]
+                dist = bootstrap_distribution(strata, n_boot, seed, e.aggregate)
+            else:
+                dist = (bootstrap_distribution([list(s.values()) for s in e.samples.values()], n_boot, seed, e.aggregate)
+                        - bootstrap_distribution([list(s.values()) for s in base.samples.values()], n_boot,
+                                                 seed + 1, base.aggregate))
+                note = "; ".join(filter(None, [note, "unpaired (different questions)"]))
+            ci = percentile_ci(dist, confidence)
+        out.append(Delta(e.model, base.model, e.board, e.metric, e.judge_key, e.value - base.value, ci,
+                         e.published, note))
+    return out
+
+
+# -- command line --------------------------------------------------------------------------------
+def _positional_to_option(argv: list[str]) -> list[str]:
+    """`RESULTS_DIR...` positional arguments become `--results [...]` (every option takes a value)."""
+    rest, positional, i = [], [], 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help", "--print_config", "--print-config"):
+            rest.append(arg)
+        elif arg.startswith("--"):
+            rest.append(arg)
+            if "=" not in arg and i + 1 < len(argv):
+                rest.append(argv[i + 1])
+                i += 1
+        else:
+            positional.append(arg)
+        i += 1
+    return (["--results", json.dumps(positional)] if positional else []) + rest
+
+
+def build(cfg: LeaderboardConfig) -> dict[str, Any]:
+    """Load, aggregate and write the three outputs; returns a summary."""
+    from eval.leaderboard_render import write_outputs
+
+    if not cfg.out:
+        raise LeaderboardError("--out is required: the folder to write the leaderboard to")
+    if not cfg.results:
+        raise LeaderboardError("give at least one RESULTS_DIR (a folder of lm-eval results)")
+    published, benchmarks = load_published(cfg.published)
+    ours = merge_latest(find_results(cfg.results), benchmarks)
+    add_confidence_intervals(ours, cfg.bootstrap, cfg.confidence, cfg.seed)
+    entries = ours + published
+    groups = ranked_groups(entries, benchmarks)
+    ds = deltas(entries, cfg.bootstrap, cfg.confidence, cfg.seed)
+    paths = write_outputs(cfg, entries, groups, ds, benchmarks)
+    return {"models": len({e.model for e in ours}), "numbers": len(ours), "published": len(published),
+            "groups": len(groups), "deltas": len(ds), "paths": paths}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cfg = parse_config(LeaderboardConfig, _positional_to_option(argv), prog="python -m eval.leaderboard",
+                       description=__doc__)
+    try:
+        summary = build(cfg)
+    except (LeaderboardError, RankingError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(summary['paths'])}: {summary['models']} models, {summary['numbers']} numbers, "
+          f"{summary['published']} published, {summary['groups']} ranked groups, {summary['deltas']} deltas")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

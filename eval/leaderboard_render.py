@@ -1,0 +1,278 @@
+"""Write the leaderboard as Markdown, CSV and one self-contained HTML page (inline CSS/JS/SVG)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dreamframe.atomic import atomic_write_text
+from dreamframe.html import bar_chart, cell, esc, figure, fmt, page, table
+from eval.leaderboard import NO_JUDGE, Delta, Entry, LeaderboardConfig
+
+OURS_COLOR, PUBLISHED_COLOR = "#4e79a7", "#f28e2b"
+CSV_FIELDS = ["model", "published", "base_model", "benchmark", "board", "task", "subtask_of", "metric", "value",
+              "ci_low", "ci_high", "n", "rank", "judge", "judge_group", "frames", "source", "url",
+              "model_fingerprint", "raw_metric", "errors"]
+
+Groups = dict[tuple[str, str, str], list[tuple[int, Entry]]]
+
+
+def title_of(board: str, benchmarks: dict[str, dict[str, Any]]) -> str:
+    return benchmarks.get(board, {}).get("title", board)
+
+
+def group_title(key: tuple[str, str, str], benchmarks: dict[str, dict[str, Any]]) -> str:
+    board, metric, judge = key
+    unit = " (%)" if metric == "accuracy" else ""
+    return f"{title_of(board, benchmarks)} - {metric}{unit} - judge: {judge}"
+
+
+def source_numbers(entries: Sequence[Entry]) -> dict[str, int]:
+    """Published citations numbered in order of first appearance."""
+    out: dict[str, int] = {}
+    for e in entries:
+        if e.published and e.source not in out:
+            out[e.source] = len(out) + 1
+    return out
+
+
+def _ci_text(ci: tuple[float, float] | None, digits: int) -> str:
+    return f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else ""
+
+
+def _digits(metric: str) -> int:
+    return 1 if metric == "accuracy" else 2
+
+
+# -- CSV -------------------------------------------------------------------------------------------
+def to_csv(entries: Sequence[Entry], groups: Groups) -> str:
+    ranks = {id(e): r for ranked in groups.values() for r, e in ranked}
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
+    w.writeheader()
+    for e in sorted(entries, key=lambda e: (e.board, e.metric, e.judge_key, e.parent or "", e.task, -e.value)):
+        w.writerow({"model": e.model, "published": e.published, "base_model": e.base_model or "",
+                    "benchmark": e.benchmark, "board": e.board, "task": e.task, "subtask_of": e.parent or "",
+                    "metric": e.metric, "value": round(e.value, 4),
+                    "ci_low": round(e.ci[0], 4) if e.ci else "", "ci_high": round(e.ci[1], 4) if e.ci else "",
+                    "n": e.n or "", "rank": ranks.get(id(e), ""), "judge": e.judge, "judge_group": e.judge_key,
+                    "frames": e.frames, "source": e.source, "url": e.url or "",
+                    "model_fingerprint": e.fingerprint, "raw_metric": e.raw_metric,
+                    "errors": ";".join(f"{k}={v}" for k, v in sorted(e.errors.items()) if v)})
+    return buf.getvalue()
+
+
+# -- Markdown --------------------------------------------------------------------------------------
+def _md_row(cells: Sequence[Any]) -> str:
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
+                benchmarks: dict[str, dict[str, Any]]) -> str:
+    refs = source_numbers(entries)
+    lines = [f"# {cfg.title}", "",
+             f"{len({e.model for e in entries if not e.published})} evaluated models; published reference rows "
+             f"are marked *(published)* with their source. Intervals: bootstrap {cfg.confidence:.0%} over "
+             f"questions ({cfg.bootstrap} resamples). Each table holds numbers from ONE judge; numbers under "
+             "different judges are listed in separate tables and never ranked together.", ""]
+    for key, ranked in groups.items():
+        d = _digits(key[1])
+        lines += [f"## {group_title(key, benchmarks)}", "",
+                  _md_row(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"]),
+                  _md_row(["---"] * 8)]
+        for r, e in ranked:
+            name = f"{e.model} *(published [{refs[e.source]}])*" if e.published else e.model
+            src = f"[{refs[e.source]}]" if e.published else Path(e.source).name
+            lines.append(_md_row([r, name, f"{e.value:.{d}f}", _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
+        lines.append("")
+    if ds:
+        lines += ["## Fine-tune vs base", "", _md_row(["fine-tune", "base", "benchmark", "metric", "judge", "delta",
+                                                       "95% CI", "note"]), _md_row(["---"] * 8)]
+        for x in ds:
+            d = _digits(x.metric)
+            lines.append(_md_row([x.model + (" *(published)*" if x.published else ""), x.base,
+                                  title_of(x.task, benchmarks), x.metric, x.judge_key, f"{x.value:+.{d}f}",
+                                  _ci_text(x.ci, d), x.note]))
+        lines.append("")
+    for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
+        lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %)", "",
+                  _md_row(["task", *models]), _md_row(["---"] * (len(models) + 1))]
+        for t in tasks:
+            lines.append(_md_row([t, *[fmt(cellmap.get((t, m)).value if (t, m) in cellmap else None)
+                                       for m in models]]))
+        lines.append("")
+    if refs:
+        lines += ["## Sources", ""] + [f"{n}. {src}" for src, n in refs.items()] + [""]
+    return "\n".join(lines)
+
+
+def subtask_tables(entries: Sequence[Entry]) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], Entry]]]:
+    """For each benchmark with subtasks (MVBench's 20): task names, model labels, (task, model) -> entry."""
+    out: dict[str, tuple[list[str], list[str], dict]] = {}
+    by_parent: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        if e.parent is not None and e.metric == "accuracy":
+            by_parent[e.benchmark].append(e)
+    for bench, es in sorted(by_parent.items()):
+        tasks = sorted({e.subtask or e.task for e in es})
+        models = sorted({_label(e) for e in es})
+        out[bench] = (tasks, models, {(e.subtask or e.task, _label(e)): e for e in es})
+    return out
+
+
+def _label(e: Entry) -> str:
+    return e.model if e.judge_key == NO_JUDGE else f"{e.model} / {e.judge_key}"
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+def _value_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
+    """Value, interval, and the judge + frame setting it was measured with (always shown)."""
+    d = _digits(e.metric)
+    ci = f' <span class="muted">[{e.ci[0]:.{d}f}, {e.ci[1]:.{d}f}]</span>' if e.ci else ""
+    tag = f'<sup><a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></sup>' if e.published else ""
+    setting = f'<br><span class="setting">judge: {esc(e.judge)}<br>frames: {esc(e.frames)}</span>'
+    return cell(f"<b>{e.value:.{d}f}</b>{tag}{ci}{setting}", sort=round(e.value, 4), cls="num",
+                title=f"judge: {e.judge}; frames: {e.frames}")
+
+
+def _model_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
+    if e.published:
+        html = (f'{esc(e.model)} <span class="badge published">published</span>'
+                f'<br><span class="muted">source <a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></span>')
+    else:
+        html = (f'{esc(e.model)} <span class="badge ours">ours</span>'
+                + (f'<br><span class="muted">base: {esc(e.base_model)}</span>' if e.base_model else ""))
+    return cell(html, sort=e.model)
+
+
+def overview(entries: Sequence[Entry], groups: Groups, benchmarks: dict, refs: dict[str, int]) -> str:
+    """Models x (benchmark, metric, judge) columns: a column never mixes judges, so sorting it is fair."""
+    cols = [k for k in groups if k[1] == "accuracy"] or list(groups)
+    models: dict[tuple[str, bool], Entry] = {}
+    for ranked in groups.values():
+        for _, e in ranked:
+            models.setdefault((e.model, e.published), e)
+    lookup = {(e.model, e.published, k): (r, e) for k, ranked in groups.items() for r, e in ranked}
+    rows, classes = [], []
+    for (model, pub), first in sorted(models.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        row = [_model_cell(first, refs)]
+        for k in cols:
+            hit = lookup.get((model, pub, k))
+            row.append(_value_cell(hit[1], refs) if hit else cell("-", sort=""))
+        rows.append(row)
+        classes.append("published" if pub else "")
+    headers = ["model"] + [f"{title_of(k[0], benchmarks)} {k[1]}" + (f" [judge: {k[2]}]" if k[2] != NO_JUDGE else "")
+                           for k in cols]
+    return ('<div class="scroll">' + table(headers, rows, row_classes=classes, table_id="overview") + "</div>")
+
+
+def group_section(key: tuple[str, str, str], ranked: list[tuple[int, Entry]], benchmarks: dict,
+                  refs: dict[str, int], index: int) -> str:
+    d = _digits(key[1])
+    rows, classes = [], []
+    for r, e in ranked:
+        rows.append([r, _model_cell(e, refs), _value_cell(e, refs),
+                     cell(esc(_ci_text(e.ci, d)) or '<span class="muted">no per-sample log</span>',
+                          sort=e.ci[0] if e.ci else ""),
+                     e.n or "", e.judge, e.frames,
+                     cell(f'<a href="#src-{refs[e.source]}">[{refs[e.source]}]</a>' if e.published
+                          else esc(Path(e.source).parent.name + "/" + Path(e.source).name), sort=e.source)])
+        classes.append("published" if e.published else "")
+    labels = [e.model + (" (published)" if e.published else "") for _, e in ranked]
+    svg = bar_chart(labels, {"value": [e.value for _, e in ranked]},
+                    errors={"value": [e.ci for _, e in ranked]}, title=group_title(key, benchmarks),
+                    y_label=key[1] + (" %" if key[1] == "accuracy" else ""),
+                    y_max=100.0 if key[1] == "accuracy" else None, legend=False,
+                    bar_colors=[PUBLISHED_COLOR if e.published else OURS_COLOR for _, e in ranked])
+    return (f'<h3 id="group-{index}">{esc(group_title(key, benchmarks))}</h3>'
+            + table(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"], rows,
+                    row_classes=classes)
+            + figure(svg, "Bars: ours in blue, published in orange; whiskers: bootstrap 95% CI."))
+
+
+def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
+    html = []
+    for bench, (tasks, models, cellmap) in subtask_tables(entries).items():
+        series = {m: [cellmap[(t, m)].value if (t, m) in cellmap else None for t in tasks] for m in models}
+        errs = {m: [cellmap[(t, m)].ci if (t, m) in cellmap else None for t in tasks] for m in models}
+        svg = bar_chart(tasks, series, errors=errs, title=f"{title_of(bench, benchmarks)} per task", y_label="accuracy %",
+                        y_max=100.0, height=340)
+        frames = {m: next(e.frames for (t, mm), e in cellmap.items() if mm == m) for m in models}
+        rows = [[t, *[cell(f"{cellmap[(t, m)].value:.1f}", sort=cellmap[(t, m)].value, cls="num")
+                      if (t, m) in cellmap else cell("-", sort="") for m in models]] for t in tasks]
+        html.append(f"<h3>{esc(title_of(bench, benchmarks))}: {len(tasks)} tasks side by side</h3>"
+                    + figure(svg, "Per-task accuracy with bootstrap 95% CI; frames: "
+                             + "; ".join(f"{m}: {f}" for m, f in frames.items()))
+                    + table(["task", *models], rows, table_id=f"subtasks-{bench}"))
+    return "".join(html)
+
+
+def delta_section(ds: Sequence[Delta], benchmarks: dict) -> str:
+    if not ds:
+        return '<p class="note">No fine-tune with its base model on the same benchmark and judge.</p>'
+    cats = sorted({f"{title_of(x.task, benchmarks)} {x.metric}" for x in ds})
+    pairs = sorted({(x.model, x.base, x.published) for x in ds}, key=lambda p: (p[2], p[0]))
+    names = [f"{m} vs {b}" + (" (published)" if pub else "") for m, b, pub in pairs]
+    series: dict[str, list[float | None]] = {n: [None] * len(cats) for n in names}
+    errs: dict[str, list[Any]] = {n: [None] * len(cats) for n in names}
+    for x in ds:
+        n = names[pairs.index((x.model, x.base, x.published))]
+        c = cats.index(f"{title_of(x.task, benchmarks)} {x.metric}")
+        series[n][c], errs[n][c] = x.value, x.ci
+    svg = bar_chart(cats, series, errors=errs, title="fine-tune minus base", y_label="delta", diverging=True)
+    rows = [[cell(esc(x.model) + (' <span class="badge published">published</span>' if x.published else ""),
+                  sort=x.model), x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
+             cell(f"{x.value:+.{_digits(x.metric)}f}", sort=round(x.value, 4), cls="num"),
+             _ci_text(x.ci, _digits(x.metric)), x.note] for x in ds]
+    return (figure(svg, "Each fine-tune minus its base on the same benchmark, metric and judge; whiskers: "
+                        "bootstrap 95% CI of the difference (paired when both ran the same questions).")
+            + table(["fine-tune", "base", "benchmark", "metric", "judge", "delta", "95% CI", "note"], rows,
+                    table_id="deltas"))
+
+
+def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
+            benchmarks: dict[str, dict[str, Any]]) -> str:
+    refs = source_numbers(entries)
+    ours = [e for e in entries if not e.published]
+    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    toc = "".join(f'<li><a href="#group-{i}">{esc(group_title(k, benchmarks))}</a></li>' for i, k in enumerate(groups))
+    body = [f"<h1>{esc(cfg.title)}</h1>",
+            f'<p class="muted">Built {now} from {len({e.source for e in ours})} results file(s): '
+            f"{len({e.model for e in ours})} evaluated models, {len({e.model for e in entries if e.published})} "
+            "published reference models.</p>",
+            '<p class="note">Every number shows the judge and the frame setting it was measured with. '
+            "Numbers measured under different judges sit in different columns and tables and are never ranked "
+            f"together. Intervals: percentile bootstrap {cfg.confidence:.0%} over questions ({cfg.bootstrap} "
+            'resamples, seed {cfg.seed}). <span class="badge published">published</span> rows are copied from '
+            'the cited papers; <span class="badge ours">ours</span> rows come from the results files.</p>'
+            .replace("{cfg.seed}", str(cfg.seed)),
+            "<h2>Overview</h2><p class=\"muted\">Accuracy (%) with bootstrap 95% CI; one column per benchmark "
+            "and judge. Click a column header to sort. Scores (0-5) are in the per-benchmark tables.</p>",
+            overview(entries, groups, benchmarks, refs),
+            "<h2>Per benchmark</h2><ul>" + toc + "</ul>",
+            *[group_section(k, ranked, benchmarks, refs, i) for i, (k, ranked) in enumerate(groups.items())],
+            "<h2>Fine-tune vs base</h2>", delta_section(ds, benchmarks)]
+    sub = subtask_section(entries, benchmarks)
+    if sub:
+        body += ["<h2>Per task</h2>", sub]
+    if refs:
+        body += ["<h2>Sources of published rows</h2><ol>"
+                 + "".join(f'<li id="src-{n}">{esc(src)}</li>' for src, n in refs.items()) + "</ol>"]
+    return page(cfg.title, "\n".join(body))
+
+
+def write_outputs(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
+                  benchmarks: dict[str, dict[str, Any]]) -> list[str]:
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"leaderboard.md": to_markdown(cfg, entries, groups, ds, benchmarks),
+             "leaderboard.csv": to_csv(entries, groups),
+             "index.html": to_html(cfg, entries, groups, ds, benchmarks)}
+    for name, text in files.items():
+        atomic_write_text(out / name, text)
+    return [str(out / name) for name in files]
