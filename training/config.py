@@ -1,0 +1,146 @@
+"""Settings of `python -m training.train`. Defaults equal configs/train/tiny_cpu.yaml's structure; every
+YAML under configs/train/ is loaded through these dataclasses by a test, so a stale key fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from models.base import ModelConfig
+
+
+@dataclass
+class SourceConfig:
+    """One training source: a DreamFrame dataset folder or a LLaVA-format conversation JSON file."""
+
+    path: str = ""
+    """Dataset folder (has manifest.json) or LLaVA JSON file ([{"id", "video"|"frames"|"image", "conversations"}])."""
+    weight: float = 1.0
+    """Mixing ratio: share of each epoch drawn from this source (weights are normalised)."""
+    split: str = "train"
+    """QA split of a dataset folder."""
+    media_root: str | None = None
+    """Folder that a JSON file's media paths are relative to; default: the JSON file's folder."""
+
+
+@dataclass
+class DataConfig:
+    """What the model is trained on, and how samples become batches."""
+
+    sources: list[SourceConfig] = field(default_factory=lambda: [SourceConfig(path="runs/data/tiny_cpu")])
+    """Training sources with mixing ratios."""
+    generate_config: str | None = None
+    """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
+    generate_num_movies: int | None = None
+    """Movies written when generating the first source folder (None: the YAML's value)."""
+    epoch_samples: int | None = None
+    """Samples per epoch across sources; None = the sum of the sources' sizes."""
+    batch_size: int = 4
+    """Micro-batch per device."""
+    num_workers: int = 0
+    """DataLoader worker processes (frames are decoded in them)."""
+    group_by_length: bool = True
+    """Batch samples of similar token length together, so padding stays small."""
+    group_window: int = 64
+    """Length grouping sorts within windows of this many batches (larger: less padding, less randomness)."""
+    seed: int = 0
+    """Data order seed (the order of epoch e is a pure function of (seed, e))."""
+
+    def __post_init__(self) -> None:
+        from dreamframe.config import from_dict
+
+        self.sources = [from_dict(SourceConfig, s) if isinstance(s, dict) else s for s in self.sources]
+        if not self.sources:
+            raise ValueError("data.sources: give at least one dataset folder or LLaVA JSON file")
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with linear warmup then cosine decay."""
+
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    warmup_ratio: float = 0.03
+    """Fraction of the optimizer steps spent warming up linearly from 0."""
+    min_lr_ratio: float = 0.0
+    """Cosine floor as a fraction of lr."""
+    grad_clip: float = 1.0
+    """Gradient-norm clip; 0 disables."""
+    accumulate: int = 1
+    """Micro-batches per optimizer step."""
+
+
+@dataclass
+class StrategyConfig:
+    """How the work is spread over devices."""
+
+    name: Literal["auto", "ddp", "deepspeed"] = "auto"
+    """`auto` (one device), `ddp`, or `deepspeed` (give `deepspeed_config`)."""
+    deepspeed_config: str | None = None
+    """DeepSpeed JSON (configs/deepspeed/zero2.json, zero3.json, zero3_offload.json); batch, accumulation,
+    clipping and precision keys are filled from this config."""
+    find_unused_parameters: bool = False
+    """DDP: set when some trainable parameters get no gradient (e.g. unused vision heads)."""
+
+
+@dataclass
+class LogConfig:
+    """Metrics: CSV always, Weights & Biases optionally (offline unless configured)."""
+
+    wandb: bool = False
+    """Also log to Weights & Biases."""
+    wandb_mode: Literal["offline", "online", "disabled"] = "offline"
+    """`online` needs WANDB_API_KEY in the environment."""
+    wandb_project: str = "dreamframe"
+    every_n_steps: int = 5
+    """Log metrics every N optimizer steps."""
+    peak_tflops: float | None = None
+    """Peak dense TFLOP/s per device for the MFU estimate (H100 bf16: 989, A100: 312); None: no MFU."""
+
+
+@dataclass
+class EvalConfig:
+    """Built-in held-out check: multiple-choice accuracy on a dataset folder's test split by greedy generation."""
+
+    enabled: bool = True
+    dataset: str | None = None
+    """Dataset folder to evaluate on; None: the first source that is a dataset folder."""
+    split: str = "test"
+    max_samples: int | None = None
+    """Evaluate at most this many closed questions (None: all)."""
+    batch_size: int = 8
+    max_new_tokens: int = 8
+    before: bool = True
+    """Also score the model before training, so the gain is visible."""
+
+
+@dataclass
+class TrainConfig:
+    """Fine-tune a video LVLM on DreamFrame data with Lightning (DDP or DeepSpeed ZeRO-2/3)."""
+
+    out: str = "runs/train/tiny_cpu"
+    """Output folder: checkpoints/, metrics, export/, eval.json. Rerunning the same command resumes."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    max_epochs: int = 1
+    max_steps: int = -1
+    """Optimizer steps; -1: max_epochs decides."""
+    precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
+    accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    devices: int | str = 1
+    """Devices per node (an int, or `auto`)."""
+    num_nodes: int = 1
+    seed: int = 0
+    """Model init / dropout seed."""
+    checkpoint_every_n_steps: int = 50
+    """Save a resumable checkpoint every N optimizer steps (kept: the last one)."""
+    export: bool = True
+    """Write a HF folder of the final model to <out>/export (LoRA merged, or lora_export=adapter)."""
+    lora_export: Literal["merge", "adapter"] = "merge"
+    resume: Literal["auto", "never"] = "auto"
+    """`auto`: continue from the newest checkpoint in <out>/checkpoints (same command = resume)."""

@@ -1,0 +1,278 @@
+"""Training data: dataset folders and LLaVA JSON files, mixed by ratio, batched by length, resumable mid-epoch.
+
+Each source becomes a list of light `Item`s (ids, media paths, chat) at setup; frames are read in the
+DataLoader workers. The epoch order is a pure function of (seed, epoch), so a checkpoint only has to
+store (epoch, batches done) to continue with the very same batches after a kill or a SLURM requeue.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dreamframe.dataset import DatasetError, DatasetFolder
+from dreamframe.frames import sample_indices
+from models.base import ModelConfig, Sample
+from training.config import DataConfig, SourceConfig
+
+MEDIA_TAGS = ("<video>\n", "<image>\n", "<video>", "<image>")
+
+
+@dataclass
+class Item:
+    """One sample before its frames are read."""
+
+    id: str
+    messages: list[dict[str, str]]
+    frames: list[str] = field(default_factory=list)
+    """Frame image paths already chosen by the sampler (empty: see `video`, or text-only)."""
+    video: str | None = None
+    """A video file or frame folder to sample from when `frames` is empty."""
+    span: tuple[int, int] | None = None
+
+
+def question_text(question: str, options: Sequence[str]) -> str:
+    """The user turn for a QA row; the same wording as data_gen.export (closed questions list lettered options)."""
+    if not options:
+        return question
+    letters = "\n".join(f"({chr(65 + i)}) {opt}" for i, opt in enumerate(options))
+    return f"{question}\nOptions:\n{letters}\nAnswer with the option's text."
+
+
+def folder_items(path: str, split: str, model: ModelConfig) -> list[Item]:
+    """QA rows of a dataset folder as items, frames picked from each row's span by the shared sampler."""
+    folder = DatasetFolder(path)
+    folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
+    items = []
+    for row in folder.load_qa(split):
+        span = row["frame_paths"]
+        if not span:
+            raise DatasetError(f"{path}: QA row {row['id']} has no frames")
+        idx = sample_indices(len(span), model.num_frames, model.frame_sampling)
+        items.append(Item(id=row["id"], frames=[str(folder.root / span[i]) for i in idx], messages=[
+            {"role": "user", "content": question_text(row["question"], row["options"])},
+            {"role": "assistant", "content": row["answer"]}]))
+    return items
+
+
+def _strip_tags(text: str) -> str:
+    for tag in MEDIA_TAGS:
+        text = text.replace(tag, "")
+    return text.strip()
+
+
+def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[Item]:
+    """LLaVA conversation JSON: {"id", "conversations": [{"from": "human"|"gpt", "value"}], and
+    "frames" (list of images) or "video" (mp4 or frame folder, optional "frame_span") or "image", or none}."""
+    file = Path(path)
+    try:
+        records = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{path}: cannot read LLaVA JSON ({err})") from err
+    root = Path(media_root) if media_root else file.parent
+    roles = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+    items = []
+    for k, rec in enumerate(records):
+        rid = str(rec.get("id", f"{file.name}#{k}"))
+        try:
+            messages = [{"role": roles[t["from"]], "content": _strip_tags(t["value"])} for t in rec["conversations"]]
+        except KeyError as err:
+            raise DatasetError(f"{path}: record {rid}: bad or missing conversations field ({err})") from err
+        frames, video, span = [], None, None
+        if rec.get("frames"):
+            listed = [str(root / f) for f in rec["frames"]]
+            frames = [listed[i] for i in sample_indices(len(listed), model.num_frames, model.frame_sampling)]
+        elif rec.get("video"):
+            video, span = str(root / rec["video"]), tuple(rec["frame_span"]) if rec.get("frame_span") else None
+        elif rec.get("image"):
+            frames = [str(root / rec["image"])]
+        items.append(Item(id=rid, messages=messages, frames=frames, video=video, span=span))
+    return items
+
+
+def source_items(src: SourceConfig, model: ModelConfig) -> list[Item]:
+    path = Path(src.path)
+    if path.is_dir():
+        return folder_items(src.path, src.split, model)
+    if path.suffix == ".json" and path.exists():
+        return json_items(src.path, src.media_root, model)
+    raise DatasetError(f"data source {src.path}: not found (expected a dataset folder or a LLaVA .json file)")
+
+
+class ItemDataset:
+    """Map-style dataset: reads an item's frames and returns a `Sample` for `adapter.collate`."""
+
+    def __init__(self, items: list[Item], model: ModelConfig):
+        self.items, self.model = items, model
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Sample:
+        from PIL import Image
+
+        it = self.items[i]
+        if it.frames:
+            frames = [Image.open(p).convert("RGB") for p in it.frames]
+        elif it.video:
+            from dreamframe.video import load_video
+
+            frames = load_video(it.video, self.model.num_frames, self.model.frame_sampling, it.span)
+        else:
+            frames = []
+        return Sample(frames=frames, messages=it.messages, id=it.id)
+
+
+def epoch_order(sizes: Sequence[int], weights: Sequence[float], total: int, seed: int, epoch: int) -> np.ndarray:
+    """Global item indices of one epoch: each source contributes round(total * weight share) items,
+    cycling through its own shuffles when asked for more than it has."""
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"source weights must be >= 0 with a positive sum, got {list(weights)}")
+    rng = np.random.default_rng([seed, epoch])
+    shares = np.asarray(weights, dtype=float) / sum(weights)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    parts = []
+    for size, share, off in zip(sizes, shares, offsets):
+        count = int(round(total * share))
+        if size == 0 or count == 0:
+            continue
+        reps = math.ceil(count / size)
+        parts.append(off + np.concatenate([rng.permutation(size) for _ in range(reps)])[:count])
+    order = np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+    return order[rng.permutation(len(order))]
+
+
+class LengthGroupedBatchSampler:
+    """Batches of similar token length; rank r of W takes global batches r, r+W, ... so the ranks of one
+    step see neighbouring batches. `skip` drops the batches a checkpoint says are done (mid-epoch resume)."""
+
+    def __init__(self, lengths: Sequence[int], sizes: Sequence[int], weights: Sequence[float], total: int,
+                 batch_size: int, seed: int, group_by_length: bool = True, window: int = 64,
+                 world_size: int = 1, rank: int = 0):
+        self.lengths = np.asarray(lengths)
+        self.sizes, self.weights, self.total = list(sizes), list(weights), total
+        self.batch_size, self.seed, self.group, self.window = batch_size, seed, group_by_length, window
+        self.world_size, self.rank = world_size, rank
+        self.epoch, self.skip = 0, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def global_batches(self, epoch: int) -> list[list[int]]:
+        order = epoch_order(self.sizes, self.weights, self.total, self.seed, epoch)
+        bs = self.batch_size
+        if self.group:
+            span = bs * self.window
+            chunks = [order[i:i + span] for i in range(0, len(order), span)]
+            order = np.concatenate([c[np.argsort(-self.lengths[c], kind="stable")] for c in chunks])
+        batches = [order[i:i + bs].tolist() for i in range(0, len(order) - bs + 1, bs)]
+        if self.group:  # keep each step's W batches together, shuffle the steps
+            steps = [batches[i:i + self.world_size] for i in range(0, len(batches), self.world_size)]
+            rng = np.random.default_rng([self.seed, epoch, 1])
+            batches = [b for k in rng.permutation(len(steps)) for b in steps[k]]
+        usable = len(batches) // self.world_size * self.world_size
+        return batches[:usable]
+
+    def __len__(self) -> int:
+        return (self.total // self.batch_size) // self.world_size
+
+    def __iter__(self) -> Iterator[list[int]]:
+        mine = self.global_batches(self.epoch)[self.rank::self.world_size]
+        skip, self.skip = self.skip, 0
+        yield from mine[skip:]
+
+
+def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -> float:
+    """Share of pad tokens when each batch is padded to its longest sample."""
+    real = sum(lengths[i] for b in batches for i in b)
+    padded = sum(max(lengths[i] for i in b) * len(b) for b in batches if b)
+    return 1.0 - real / padded if padded else 0.0
+
+
+def item_lengths(items: Sequence[Item], adapter: Any, model: ModelConfig) -> list[int]:
+    """Token length of each item, visual tokens included, for length grouping; an item over
+    model.max_length raises ValueError naming it before any forward (never truncated). Uses the
+    adapter's exact `encode` when it has one (frames are not read for it), else an estimate."""
+    if hasattr(adapter, "encode"):
+        return [len(adapter.encode(Sample(frames=[None] if (it.frames or it.video) else [], messages=it.messages,
+                                          id=it.id), train=True)["input_ids"]) for it in items]
+    tok = getattr(adapter.tokenizer, "tokenizer", adapter.tokenizer)
+    texts = [" ".join(m["content"] for m in it.messages) for it in items]
+    counts = [len(x) for x in tok(texts, add_special_tokens=False)["input_ids"]] if texts else []
+    vis = adapter.num_visual_tokens(model.num_frames)
+    out = [n + (vis if (it.frames or it.video) else 0) + 6 * len(it.messages) for it, n in zip(items, counts)]
+    too_long = [(it.id, n) for it, n in zip(items, out) if n > model.max_length]
+    if too_long:
+        raise ValueError(f"{len(too_long)} samples exceed model.max_length={model.max_length} tokens (visual "
+                         f"tokens included, never truncated), e.g. {too_long[:3]}; raise model.max_length or "
+                         "lower model.num_frames")
+    return out
+
+
+class ResumableLoaderMixin:
+    """Makes a DataLoader `_Stateful` for Lightning: the checkpoint stores the epoch and the micro-batches
+    the trainer has finished (not what workers prefetched), and loading skips exactly those."""
+
+    progress: Callable[[], int] | None = None
+
+    def state_dict(self) -> dict[str, int]:
+        done = self.progress() if self.progress else 0
+        return {"epoch": int(self.batch_sampler.epoch), "batches_done": int(done)}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.batch_sampler.epoch = state["epoch"]
+        self.batch_sampler.skip = state["batches_done"]
+
+
+def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
+    """A LightningDataModule over `cfg.sources`, collated by `adapter.collate` (chat template, label masking,
+    token budget)."""
+    import lightning as L
+    from torch.utils.data import DataLoader
+
+    class ResumableLoader(ResumableLoaderMixin, DataLoader):
+        pass
+
+    class VideoQADataModule(L.LightningDataModule):
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: list[Item] = []
+            self.lengths: list[int] = []
+            self.sizes: list[int] = []
+            self.loader: ResumableLoader | None = None
+
+        def setup(self, stage: str | None = None) -> None:
+            if self.items:
+                return
+            for src in cfg.sources:
+                got = source_items(src, model_cfg)
+                if not got:
+                    raise DatasetError(f"data source {src.path} (split {src.split}) has no samples")
+                self.items += got
+                self.sizes.append(len(got))
+            self.lengths = item_lengths(self.items, adapter, model_cfg)
+
+        def sampler(self, world_size: int = 1, rank: int = 0) -> LengthGroupedBatchSampler:
+            total = cfg.epoch_samples or sum(self.sizes)
+            return LengthGroupedBatchSampler(self.lengths, self.sizes, [s.weight for s in cfg.sources], total,
+                                             cfg.batch_size, cfg.seed, cfg.group_by_length, cfg.group_window,
+                                             world_size, rank)
+
+        def train_dataloader(self) -> ResumableLoader:
+            trainer = self.trainer
+            world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+            loader = ResumableLoader(ItemDataset(self.items, model_cfg), batch_sampler=self.sampler(world, rank),
+                                     collate_fn=adapter.collate, num_workers=cfg.num_workers,
+                                     persistent_workers=cfg.num_workers > 0)
+            if trainer is not None:
+                loader.progress = lambda: trainer.fit_loop.epoch_loop.batch_progress.current.processed
+            self.loader = loader
+            return loader
+
+    return VideoQADataModule()

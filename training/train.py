@@ -1,0 +1,258 @@
+"""Fine-tune a video LVLM on DreamFrame data: Lightning + DDP or DeepSpeed ZeRO-2/3, resumable.
+
+    python -m training.train --config configs/train/tiny_cpu.yaml                  # CPU, a few minutes
+    python -m training.train --config configs/train/tiny_cpu.yaml --max_steps 20 --out /tmp/t
+    srun python -m training.train --config configs/train/dreamframe_7b_llava_ov.yaml   # 8 GPUs a node
+
+Running the same command again resumes from the newest checkpoint in <out> (also the SLURM hpc
+checkpoint that a SIGUSR1 before the time limit writes before the job is requeued), at the same
+global step and data order. At the end: <out>/export (a HF folder), <out>/summary.json with the
+throughput and the held-out multiple-choice accuracy before and after training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from dreamframe.atomic import atomic_write_text
+from dreamframe.config import config_diff, parse_config, to_dict
+from dreamframe.dataset import DatasetError
+from training.config import TrainConfig
+
+# Keys that may change between a run and its resumption (they do not change what is trained).
+RUNTIME_KEYS = ("eval", "log", "resume", "export", "lora_export", "data.num_workers", "checkpoint_every_n_steps",
+                "data.generate_config", "data.generate_num_movies")
+
+
+def global_rank() -> int:
+    for key in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):
+        if os.environ.get(key):
+            return int(os.environ[key])
+    return 0
+
+
+def ensure_data(cfg: TrainConfig) -> None:
+    """Write the first source folder with `python -m data_gen.generate` when it is missing and the config says how."""
+    first = Path(cfg.data.sources[0].path)
+    if (first / "manifest.json").exists() or first.suffix == ".json":
+        return
+    if not cfg.data.generate_config:
+        raise DatasetError(f"{first}: dataset folder not found; write it with `python -m data_gen.generate "
+                           f"--config configs/data_gen/tiny.yaml --out {first}` or set data.generate_config")
+    if global_rank() != 0:  # other ranks wait for rank 0 to finish writing
+        while not (first / "manifest.json").exists():
+            time.sleep(2)
+        return
+    cmd = [sys.executable, "-m", "data_gen.generate", "--config", cfg.data.generate_config, "--out", str(first)]
+    if cfg.data.generate_num_movies:
+        cmd += ["--num-movies", str(cfg.data.generate_num_movies)]
+    print("+ " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def check_output_dir(cfg: TrainConfig) -> None:
+    """Refuse to resume into an output folder written with a different config (it names the keys)."""
+    import yaml
+
+    out = Path(cfg.out)
+    saved = out / "config.yaml"
+    data = to_dict(cfg)
+    if saved.exists():
+        diff = config_diff(yaml.safe_load(saved.read_text(encoding="utf-8")) or {}, data, ignore=RUNTIME_KEYS)
+        if diff and cfg.resume == "auto":
+            raise DatasetError(f"{out} was trained with a different config ({'; '.join(diff)}); use a new --out, "
+                               "or --resume never to start over there")
+    if global_rank() == 0:
+        atomic_write_text(saved, yaml.safe_dump(data, sort_keys=False))
+
+
+def latest_checkpoint(out: Path) -> str | None:
+    """Newest of <out>/checkpoints/*.ckpt and the SLURM hpc checkpoints <out>/hpc_ckpt_*.ckpt (files or
+    DeepSpeed folders)."""
+    found = [p for p in [*(out / "checkpoints").glob("*.ckpt"), *out.glob("hpc_ckpt_*.ckpt")]
+             if p.exists() and not p.is_symlink()]
+    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
+
+
+def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
+    import lightning as L
+    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger, WandbLogger
+    from lightning.pytorch.plugins.environments import SLURMEnvironment
+
+    from training.strategies import build_strategy
+
+    out = Path(cfg.out)
+    loggers: list[Any] = [CSVLogger(str(out), name="logs", version=0)]
+    if cfg.log.wandb and cfg.log.wandb_mode != "disabled":
+        os.environ.setdefault("WANDB_DIR", str(out))
+        run_id_file = out / "wandb_run_id"
+        run_id = run_id_file.read_text().strip() if run_id_file.exists() else None
+        logger = WandbLogger(project=cfg.log.wandb_project, save_dir=str(out), offline=cfg.log.wandb_mode == "offline",
+                             id=run_id, resume="allow", config=to_dict(cfg))
+        if global_rank() == 0 and run_id is None:
+            atomic_write_text(run_id_file, logger.experiment.id)
+        loggers.append(logger)
+    ckpt = ModelCheckpoint(dirpath=str(out / "checkpoints"), filename="step{step:07d}", auto_insert_metric_name=False,
+                           every_n_train_steps=cfg.checkpoint_every_n_steps, save_top_k=1, monitor="step", mode="max",
+                           save_on_train_epoch_end=True)
+    plugins = [SLURMEnvironment(auto_requeue=True, requeue_signal=__import__("signal").SIGUSR1)] \
+        if SLURMEnvironment.detect() else []
+    return L.Trainer(
+        default_root_dir=str(out), accelerator=cfg.accelerator, devices=cfg.devices, num_nodes=cfg.num_nodes,
+        strategy=build_strategy(cfg), precision=cfg.precision, max_epochs=cfg.max_epochs, max_steps=cfg.max_steps,
+        accumulate_grad_batches=cfg.optim.accumulate,
+        gradient_clip_val=(cfg.optim.grad_clip or None) if cfg.strategy.name != "deepspeed" else None,
+        logger=loggers, callbacks=[ckpt, LearningRateMonitor("step"), *callbacks], plugins=plugins,
+        log_every_n_steps=cfg.log.every_n_steps, use_distributed_sampler=False, num_sanity_val_steps=0,
+        enable_progress_bar=True, deterministic=False,
+    )
+
+
+def eval_dataset(cfg: TrainConfig) -> str | None:
+    if cfg.eval.dataset:
+        return cfg.eval.dataset
+    return next((s.path for s in cfg.data.sources if Path(s.path).is_dir()), None)
+
+
+def export_model(trainer: Any, adapter: Any, cfg: TrainConfig) -> Path:
+    """Write <out>/export on rank 0; under ZeRO-3 every rank first gathers the full parameters."""
+    from training.strategies import zero_stage
+
+    path = Path(cfg.out) / "export"
+    save = (lambda: adapter.save(path, lora=cfg.lora_export)) if cfg.model.lora else (lambda: adapter.save(path))
+    if zero_stage(cfg) == 3:
+        import deepspeed
+
+        with deepspeed.zero.GatheredParameters(list(adapter.model.parameters()), modifier_rank=None):
+            if trainer.is_global_zero:
+                save()
+    elif trainer.is_global_zero:
+        save()
+    trainer.strategy.barrier("export")
+    return path
+
+
+def check_export(adapter: Any, module: Any, batch: dict[str, Any], path: Path, zero3: bool) -> float:
+    """Max |logit difference| between the trained model and its export reloaded with load_adapter, on one batch
+    (every rank runs the trained forward under ZeRO-3; rank 0 compares)."""
+    import torch
+
+    from models.registry import load_adapter
+
+    model = adapter.model
+    dev = next(model.parameters()).device
+    dtype = next(p.dtype for p in model.parameters())
+    moved = {k: (v.to(dev, dtype) if v.is_floating_point() else v.to(dev)) if torch.is_tensor(v) else v
+             for k, v in batch.items()}
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        ref = model(**moved).logits.float().cpu()
+    model.train(was)
+    if zero3 and module.trainer and not module.trainer.is_global_zero:
+        return 0.0
+    reloaded = load_adapter(path)
+    reloaded.model.eval()
+    with torch.no_grad():
+        got = reloaded.model(**{k: v.to(reloaded.model.dtype) if torch.is_tensor(v) and v.is_floating_point() else v
+                                for k, v in batch.items()}).logits.float()
+    return float((got - ref).abs().max())
+
+
+def run(cfg: TrainConfig) -> dict[str, Any]:
+    """Train (or resume), export, check the export, and evaluate; returns the summary (rank 0)."""
+    import lightning as L
+
+    from models.registry import build_adapter
+    from training.data import make_datamodule
+    from training.evaluate import mc_accuracy
+    from training.module import make_module, make_throughput_callback
+    from training.strategies import zero_stage
+
+    if cfg.log.wandb_mode == "offline":
+        os.environ.setdefault("WANDB_MODE", "offline")
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ensure_data(cfg)
+    check_output_dir(cfg)
+    L.seed_everything(cfg.seed, workers=True)
+    adapter = build_adapter(cfg.model)
+    ckpt = latest_checkpoint(out) if cfg.resume == "auto" else None
+    evals: dict[str, Any] = {}
+    before_file = out / "eval_before.json"
+    dataset = eval_dataset(cfg)
+    if cfg.eval.enabled and cfg.eval.before and dataset and global_rank() == 0:
+        if before_file.exists():
+            evals["before"] = json.loads(before_file.read_text(encoding="utf-8"))
+        elif ckpt is None:
+            evals["before"] = mc_accuracy(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+                                          cfg.eval.max_new_tokens, cfg.eval.max_samples)
+            atomic_write_text(before_file, json.dumps(evals["before"], indent=2))
+    datamodule = make_datamodule(cfg.data, cfg.model, adapter)
+    module = make_module(adapter, cfg.optim)
+    throughput = make_throughput_callback(cfg.log, adapter.model, adapter.tokenizer.pad_token_id)
+    trainer = build_trainer(cfg, [throughput])
+    if ckpt:
+        print(f"resuming from {ckpt}", flush=True)
+    started = time.perf_counter()
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    summary: dict[str, Any] = {"global_step": trainer.global_step, "seconds": round(time.perf_counter() - started, 2),
+                               "resumed_from": ckpt, "throughput": throughput.summary,
+                               "frame_sampling": {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames},
+                               "final_loss": float(trainer.callback_metrics.get("train/loss", float("nan")))}
+    if cfg.export:
+        path = export_model(trainer, adapter, cfg)
+        batch = adapter.collate([datamodule.train_dataloader().dataset[i] for i in range(min(2, len(datamodule.items)))])
+        diff = check_export(adapter, module, batch, path, zero_stage(cfg) == 3)
+        summary["export"] = {"path": str(path), "max_abs_logit_diff_after_reload": diff}
+        if cfg.eval.enabled and dataset and trainer.is_global_zero:
+            from models.registry import load_adapter
+
+            evals["after"] = mc_accuracy(load_adapter(path), dataset, cfg.eval.split, cfg.eval.batch_size,
+                                         cfg.eval.max_new_tokens, cfg.eval.max_samples)
+    elif cfg.eval.enabled and dataset and trainer.is_global_zero and zero_stage(cfg) != 3:
+        evals["after"] = mc_accuracy(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+                                     cfg.eval.max_new_tokens, cfg.eval.max_samples)
+    summary["eval"] = evals
+    if trainer.is_global_zero:
+        atomic_write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def describe(summary: dict[str, Any]) -> str:
+    lines = [f"trained to step {summary['global_step']} in {summary['seconds']} s, final loss {summary['final_loss']:.4f}"]
+    tp = summary.get("throughput") or {}
+    if tp:
+        lines.append(f"throughput: {tp['tokens_per_s']:.0f} tokens/s, {tp['samples_per_s']:.2f} samples/s, "
+                     f"padding {100 * tp['padding_fraction']:.1f}%" + (f", MFU {100 * tp['mfu']:.1f}%" if "mfu" in tp else ""))
+    if "export" in summary:
+        lines.append(f"exported {summary['export']['path']} (reload max |logit diff| "
+                     f"{summary['export']['max_abs_logit_diff_after_reload']:.2e})")
+    for when, ev in summary.get("eval", {}).items():
+        lines.append(f"held-out MC accuracy {when}: {100 * ev['accuracy']:.1f}% on {ev['n']} questions "
+                     f"(chance {100 * ev['chance']:.1f}%, unmatched {ev['unmatched']})")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    cfg = parse_config(TrainConfig, argv, prog="python -m training.train", description=__doc__)
+    try:
+        summary = run(cfg)
+    except (DatasetError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if global_rank() == 0:
+        print(describe(summary), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
