@@ -9,7 +9,9 @@ vocab.json + merges.txt are written here from a small corpus with a few hundred 
     path = resolve_model_id("tiny-sdxl")      # builds once into the cache, returns the folder
 
 Model ids: `tiny-sd` (SD 1.x layout), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
-(img2img refiner sharing tiny-sdxl's second text encoder and VAE). Any other id is returned unchanged.
+(img2img refiner sharing tiny-sdxl's second text encoder and VAE), and for the consistency metrics
+`tiny-clip` (CLIPModel + tokenizer + image processor) and `tiny-lpips` (random LPIPS-AlexNet).
+Any other id is returned unchanged.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-TINY_IDS = ("tiny-sd", "tiny-sdxl", "tiny-sdxl-refiner")
+TINY_IDS = ("tiny-sd", "tiny-sdxl", "tiny-sdxl-refiner", "tiny-clip", "tiny-lpips")
 _BUILD_VERSION = "1"  # bump when the tiny architecture changes so stale caches are rebuilt
 
 _CORPUS = (
@@ -137,12 +139,52 @@ def _unet(cross_dim: int, seed: int, sdxl: bool, refiner: bool = False):
     return UNet2DConditionModel(**kw)
 
 
+def build_tiny_clip(out: Path, seed: int = 0) -> Path:
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel
+
+    tok = _tokenizer(out.parent / f".{out.name}-bpe")
+    n = len(tok)
+    torch.manual_seed(seed)
+    cfg = CLIPConfig(text_config=dict(vocab_size=n, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                      num_attention_heads=2, max_position_embeddings=77, bos_token_id=n - 2,
+                                      eos_token_id=n - 1, pad_token_id=n - 1),
+                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                        num_attention_heads=2, image_size=32, patch_size=8),
+                     projection_dim=32)
+    CLIPModel(cfg).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}).save_pretrained(out)
+    shutil.rmtree(out.parent / f".{out.name}-bpe", ignore_errors=True)
+    return out
+
+
+def build_tiny_lpips(out: Path, seed: int = 0) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    from data_gen.metrics import LPIPS_FILE, LPIPSAlex
+
+    torch.manual_seed(seed)
+    model = LPIPSAlex.module()
+    with torch.no_grad():
+        for lin in model.lins:  # published LPIPS weights are non-negative, so distances are >= 0
+            lin.weight.abs_()
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(out / LPIPS_FILE))
+    return out
+
+
 def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
-    """Build one tiny pipeline (random init, fixed seed) and save it to `out` in diffusers layout."""
+    """Build one tiny pipeline / metric model (random init, fixed seed) and save it to `out`."""
     from diffusers import (StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline,
                            StableDiffusionXLPipeline)
 
     out = Path(out)
+    if kind == "tiny-clip":
+        return build_tiny_clip(out, seed)
+    if kind == "tiny-lpips":
+        return build_tiny_lpips(out, seed)
     tok_dir = out.parent / f".{out.name}-bpe"
     tok = _tokenizer(tok_dir)
     n = len(tok)
@@ -179,12 +221,13 @@ def resolve_model_id(model_id: str) -> str:
     if model_id not in TINY_IDS:
         return model_id
     final = cache_dir() / model_id
-    if (final / "model_index.json").exists():
+    if (final / ".complete").exists():
         return str(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{model_id}-"))
     try:
         build_tiny_pipeline(model_id, tmp / model_id)
+        (tmp / model_id / ".complete").touch()
         try:
             (tmp / model_id).rename(final)
         except OSError:  # another process won the race; its copy is identical
