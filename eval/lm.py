@@ -1,0 +1,179 @@
+"""The lm-eval model class: runs any `models/` adapter on video QA requests, batched and cached.
+
+lm-eval hands `generate_until` a list of `Instance`s whose args are
+`(context, gen_kwargs, {"visual": [...]})`; `visual` is either a list of PIL frames (one video) or a
+list holding one `VideoRef` (decoded here, a batch at a time). Requests are grouped by task and
+generation settings, sorted by prompt length (less left padding) and sent to `adapter.generate` in
+batches. Answers are appended to the answer cache after every batch, so a killed run resumes.
+A missing or unreadable video is counted per task, answered with "" and left out of the cache.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from lm_eval.api.model import LM
+from lm_eval.api.registry import register_model
+from PIL import Image
+
+from dreamframe.video import VideoError
+from eval.cache import AnswerCache, answer_key
+from eval.video import MissingVideo, VideoRef
+
+log = logging.getLogger(__name__)
+
+
+def truncate_at_stops(text: str, until: list[str]) -> str:
+    """Cut at the first stop sequence found after any leading whitespace.
+
+    Skipping leading whitespace makes `until: ["\\n"]` equal to the reference scripts'
+    `answer.strip().split("\\n")[0]` even when a model starts its answer with a newline.
+    """
+    start = len(text) - len(text.lstrip())
+    cut = len(text)
+    for stop in until or []:
+        if stop:
+            i = text.find(stop, start)
+            if i != -1:
+                cut = min(cut, i)
+    return text[:cut]
+
+
+@register_model("dreamframe")
+class DreamFrameLM(LM):
+    """lm-eval front of a `models.base.VideoLVLMAdapter`."""
+
+    MULTIMODAL = True
+
+    def __init__(self, adapter: Any = None, batch_size: int = 8, cache_dir: str | Path | None = None,
+                 progress: bool = True, model: str | None = None, **model_cfg: Any) -> None:
+        """`adapter` is a built adapter; from the lm-eval CLI, `model=PATH_OR_PRESET` builds one instead."""
+        super().__init__()
+        if adapter is None:
+            from eval.models import build
+
+            adapter, _ = build(model or "tiny-llava_onevision", model_cfg)
+        self.adapter = adapter
+        self.batch_size = int(batch_size)
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.cache = AnswerCache(cache_dir) if cache_dir else None
+        self.progress = progress
+        self.errors: dict[str, Counter] = defaultdict(Counter)
+        self.error_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.stats = Counter()
+        params = inspect.signature(adapter.generate).parameters
+        self.supports_answer_prefix = "answer_prefix" in params
+
+    # -- lm-eval API ----------------------------------------------------------------------------
+    def loglikelihood(self, requests):  # noqa: D102 - video QA here is generative only
+        raise NotImplementedError("DreamFrameLM scores by generation (output_type: generate_until)")
+
+    def loglikelihood_rolling(self, requests):  # noqa: D102
+        raise NotImplementedError("DreamFrameLM scores by generation (output_type: generate_until)")
+
+    def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+        from tqdm.auto import tqdm
+
+        answers: list[str | None] = [None] * len(requests)
+        todo: dict[tuple[str, str], list[tuple[int, str, Any]]] = defaultdict(list)
+        cached_by_task: dict[str, dict[str, str]] = {}
+        for i, req in enumerate(requests):
+            context, gen_kwargs, visual = _unpack(req.args)
+            task = req.task_name or "unknown"
+            if task not in cached_by_task:
+                cached_by_task[task] = self.cache.load(task) if self.cache else {}
+            key = answer_key(context, visual, gen_kwargs)
+            if key in cached_by_task[task]:
+                answers[i] = cached_by_task[task][key]
+                self.stats["cached"] += 1
+            else:
+                group = (task, repr(sorted(gen_kwargs.items(), key=lambda kv: kv[0])))
+                todo[group].append((i, key, req))
+        pending = sum(len(v) for v in todo.values())
+        bar = tqdm(total=len(requests), initial=len(requests) - pending, desc="answering", unit="q",
+                   disable=disable_tqdm or not self.progress)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for (task, _), items in todo.items():
+                items.sort(key=lambda it: -len(_unpack(it[2].args)[0]))
+                batches = [items[j: j + self.batch_size] for j in range(0, len(items), self.batch_size)]
+                future = pool.submit(self._load_batch, task, batches[0]) if batches else None
+                for b, batch in enumerate(batches):
+                    loaded = future.result()
+                    if b + 1 < len(batches):  # decode the next batch while this one generates
+                        future = pool.submit(self._load_batch, task, batches[b + 1])
+                    self._answer_batch(task, batch, loaded, answers)
+                    bar.update(len(batch))
+        bar.close()
+        return [a if a is not None else "" for a in answers]
+
+    # -- internals --------------------------------------------------------------------------------
+    def _load_batch(self, task: str, batch: list[tuple[int, str, Any]]) -> list[list[Image.Image] | None]:
+        """Frames per request, or None (counted) when the video is missing or unreadable."""
+        out: list[list[Image.Image] | None] = []
+        for _, _, req in batch:
+            _, _, visual = _unpack(req.args)
+            try:
+                out.append(_frames(visual))
+            except MissingVideo as err:
+                self._count(task, "missing_video", req, err)
+                out.append(None)
+            except VideoError as err:
+                self._count(task, "unreadable", req, err)
+                out.append(None)
+        return out
+
+    def _count(self, task: str, kind: str, req: Any, err: Exception) -> None:
+        self.errors[task][kind] += 1
+        self.error_items[task].append({"doc_id": req.doc_id, "kind": kind, "message": str(err)})
+        log.warning("%s doc %s: %s (counted as %s, answered with an empty string)", task, req.doc_id, err, kind)
+
+    def _answer_batch(self, task: str, batch: list[tuple[int, str, Any]], frames: list, answers: list) -> None:
+        ok = [(item, f) for item, f in zip(batch, frames) if f is not None]
+        for (i, _, _), f in zip(batch, frames):
+            if f is None:
+                answers[i] = ""
+        if not ok:
+            return
+        _, gen_kwargs, _ = _unpack(ok[0][0][2].args)
+        kwargs: dict[str, Any] = {"max_new_tokens": int(gen_kwargs.get("max_gen_toks", 32))}
+        prefix = gen_kwargs.get("answer_prefix")
+        if prefix and self.supports_answer_prefix:
+            kwargs["answer_prefix"] = prefix
+        elif prefix:
+            self.stats["answer_prefix_unsupported"] += 1
+        texts = self.adapter.generate([f for _, f in ok], [_unpack(item[2].args)[0] for item, _ in ok], **kwargs)
+        if len(texts) != len(ok):
+            raise RuntimeError(f"adapter returned {len(texts)} answers for a batch of {len(ok)}")
+        rows = []
+        for ((i, key, req), _), text in zip(ok, texts):
+            text = truncate_at_stops(text, list(gen_kwargs.get("until") or []))
+            answers[i] = text
+            rows.append({"key": key, "doc_id": req.doc_id, "answer": text})
+        self.stats["generated"] += len(rows)
+        if self.cache:
+            self.cache.append(task, rows)
+
+
+def _unpack(args: tuple) -> tuple[str, dict[str, Any], list[Any]]:
+    context, gen_kwargs = args[0], dict(args[1] or {})
+    visual = args[2].get("visual", []) if len(args) > 2 and isinstance(args[2], dict) else []
+    if visual is None:
+        visual = []
+    return context, gen_kwargs, visual if isinstance(visual, list) else [visual]
+
+
+def _frames(visual: list[Any]) -> list[Image.Image]:
+    """One video's frames from a request's visual list (a VideoRef, or frames already decoded)."""
+    if len(visual) == 1 and isinstance(visual[0], VideoRef):
+        return visual[0].load()
+    if visual and all(isinstance(v, Image.Image) for v in visual):
+        return [v.convert("RGB") for v in visual]
+    if not visual:
+        raise VideoError("request has no video (doc_to_image returned nothing)")
+    raise TypeError(f"visual must be [VideoRef] or a list of PIL images, got {[type(v).__name__ for v in visual]}")

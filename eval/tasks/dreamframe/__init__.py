@@ -1,0 +1,69 @@
+"""The held-out (test) split of a DreamFrame dataset folder, as two lm-eval tasks and their group.
+
+- dreamframe_heldout_closed: questions with options; scored by option letter (or the exact option text);
+- dreamframe_heldout_open: free-form answers; scored by a judge (D2's lexical judge when present,
+  else normalised exact match, labelled `exact_match_fallback` in the results).
+Frames come from the movie's keyframe folder, limited to the QA pair's frame span, sampled with
+the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dreamframe.dataset import DatasetError, DatasetFolder
+from eval.tasks.common import LETTERS, BenchmarkDataError
+
+NAME = "dreamframe_heldout"
+DATA_DIR = "dreamframe"
+DEFAULT_FRAMES = {"num_frames": 8, "rule": "segment_centre"}
+SPLIT = "test"
+GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
+         "metadata": {"version": 1.0}}
+TASKS: dict[str, str] = {
+    "dreamframe_heldout_closed": "held-out questions with options (option letter)",
+    "dreamframe_heldout_open": "held-out open questions (judge)",
+}
+
+
+def template(task: str) -> str:
+    return "_closed.yaml" if task.endswith("_closed") else "_open.yaml"
+
+
+def find_root(data_root: Path) -> Path:
+    """`data_root` itself when it is a dataset folder (has manifest.json), else data_root/dreamframe."""
+    for cand in (data_root, data_root / DATA_DIR):
+        if (cand / "manifest.json").is_file():
+            return cand
+    raise BenchmarkDataError(f"{data_root}: not a DreamFrame dataset folder (no manifest.json in it or in {DATA_DIR}/)")
+
+
+def default_frames(root: Path) -> dict[str, Any]:
+    """8 frames, picked with the rule the dataset was made with (its manifest's config)."""
+    try:
+        rule = DatasetFolder(root).manifest().get("config", {}).get("frame_sampling")
+    except DatasetError:
+        rule = None
+    return {"num_frames": DEFAULT_FRAMES["num_frames"], "rule": rule or DEFAULT_FRAMES["rule"]}
+
+
+def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
+    folder = DatasetFolder(root)
+    try:
+        folder.manifest()
+        table = folder.load_qa(SPLIT)
+    except DatasetError as err:
+        raise BenchmarkDataError(str(err)) from None
+    want_closed = task.endswith("_closed")
+    rows = []
+    for qa in table:
+        options = list(qa["options"] or [])
+        if bool(options) != want_closed:
+            continue
+        ref = {"path": str(folder.frames_dir(qa["movie_id"])), "num_frames": num_frames, "rule": rule,
+               "start_s": None, "end_s": None, "fps": None, "span": [int(qa["frame_start"]), int(qa["frame_end"])]}
+        rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "question": qa["question"], "answer": qa["answer"],
+                     "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",
+                     "qa_type": qa["qa_type"], "level": qa["level"], "video": ref})
+    return rows

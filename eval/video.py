@@ -1,0 +1,83 @@
+"""What a task hands the model instead of decoded frames: a reference to one video and how to sample it.
+
+lm-eval builds every request of a task before the model runs, so decoding in `doc_to_image` would hold
+all frames of a benchmark in memory at once (MVBench: 4,000 x 16 frames). A `VideoRef` is decoded by
+the LM class one batch at a time, and a missing or unreadable video is counted there, per task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from dreamframe.frames import SAMPLING_RULES, seconds_to_frames
+from dreamframe.video import VideoError, list_frame_files, load_video, video_info
+
+
+class MissingVideo(VideoError):
+    """The video file or frame folder does not exist."""
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """One video (file or folder of frames) and the frames to take from it."""
+
+    path: str
+    num_frames: int
+    rule: str = "segment_centre"
+    start_s: float | None = None
+    """Bound in seconds (MVBench's bounded tasks); None = from the start."""
+    end_s: float | None = None
+    fps: float | None = None
+    """Frame rate of a frame folder (needed to turn a bound in seconds into frames)."""
+    span: tuple[int, int] | None = None
+    """Explicit half-open frame span [start, end) (DreamFrame QA); wins over start_s/end_s."""
+
+    def __post_init__(self) -> None:
+        if self.rule not in SAMPLING_RULES:
+            raise ValueError(f"unknown frame sampling rule {self.rule!r}; choose one of {SAMPLING_RULES}")
+        if self.num_frames < 1:
+            raise ValueError(f"num_frames must be >= 1, got {self.num_frames}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "VideoRef":
+        """Inverse of `as_dict` (a row of a task's JSONL file)."""
+        data = dict(data)
+        if data.get("span") is not None:
+            data["span"] = tuple(data["span"])
+        return cls(**data)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:  # what lm-eval writes into the per-sample JSONL
+        return f"VideoRef({self.path}, n={self.num_frames}, rule={self.rule}, span={self._span_text()})"
+
+    def _span_text(self) -> str:
+        if self.span is not None:
+            return f"frames[{self.span[0]}:{self.span[1]}]"
+        if self.start_s is not None or self.end_s is not None:
+            return f"{self.start_s}s-{self.end_s}s"
+        return "all"
+
+    def load(self) -> list[Image.Image]:
+        """Decode the sampled frames; raises MissingVideo or VideoError naming the path."""
+        path = Path(self.path)
+        if not path.exists():
+            raise MissingVideo(f"{path}: video not found")
+        span = self.span
+        if span is None and (self.start_s is not None or self.end_s is not None):
+            if path.is_dir():
+                total, fps = len(list_frame_files(path)), self.fps or 3.0
+            else:
+                total, fps = video_info(path)
+            span = seconds_to_frames(self.start_s, self.end_s, fps, total)
+        try:
+            return load_video(path, self.num_frames, self.rule, span)  # type: ignore[arg-type]
+        except VideoError:
+            raise
+        except (OSError, ValueError) as err:  # a truncated JPEG in a frame folder, an empty span
+            raise VideoError(f"{path}: cannot read frames: {err}") from None
