@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from data_gen.metrics import MetricsConfig
+from data_gen.render.diffusion import DiffusionConfig
+from data_gen.style.textual_inversion import TextualInversionConfig
 from dreamframe.frames import SamplingRule
 
 
@@ -46,22 +49,25 @@ class QAConfig:
 class StyleConfig:
     """Stage 2: one style per movie."""
 
-    backend: Literal["procedural"] = "procedural"
-    """`procedural`: palette, texture and outline derived from the style keyword."""
+    backend: Literal["procedural", "textual_inversion"] = "procedural"
+    """`procedural`: palette, texture and outline derived from the style keyword; `textual_inversion`:
+    learn the keyword's embedding with diffusers (needs render.backend diffusion)."""
+    textual_inversion: TextualInversionConfig = field(default_factory=TextualInversionConfig)
 
 
 @dataclass
 class RenderConfig:
     """Stage 3: keyframes."""
 
-    backend: Literal["procedural"] = "procedural"
-    """`procedural`: Pillow drawing of each frame's structured description."""
+    backend: Literal["procedural", "diffusion"] = "procedural"
+    """`procedural`: Pillow drawing of each frame's structured description; `diffusion`: diffusers pipeline."""
     size: int = 336
     """Square frame size in pixels."""
     jpeg_quality: int = 90
     """JPEG quality of the saved keyframes."""
     video_fps: float = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
 
 
 @dataclass
@@ -90,6 +96,7 @@ class GenerateConfig:
     qa: QAConfig = field(default_factory=QAConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 # Keys that may change between runs into the same folder without changing any movie.

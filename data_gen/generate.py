@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from data_gen.config import RUNTIME_KEYS, GenerateConfig
+from data_gen.metrics import gather_consistency
 from dreamframe.config import from_dict, parse_config, to_dict
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.schema import Movie, SchemaError
@@ -51,12 +52,22 @@ def hash_seed(seed: int, index: int) -> int:
 
 def style_and_frames(cfg: GenerateConfig, movie: Movie):
     """Stages 2 and 3: the movie's fixed style, then its keyframes (an iterator of PIL images)."""
-    from data_gen.render.procedural import ProceduralRenderer
-    from data_gen.style.procedural import style_from_keyword
+    if cfg.render.backend == "diffusion":
+        from data_gen.render.diffusion import diffusion_style_and_frames
 
-    style = style_from_keyword(movie.style_keyword)
-    files = {f"{movie.id}.json": style.to_json().encode()}
-    return files, ProceduralRenderer(cfg.render.size).render(movie, style)
+        files, frames = diffusion_style_and_frames(cfg, movie)
+    else:
+        from data_gen.render.procedural import ProceduralRenderer
+        from data_gen.style.procedural import style_from_keyword
+
+        style = style_from_keyword(movie.style_keyword)
+        files = {f"{movie.id}.json": style.to_json().encode()}
+        frames = ProceduralRenderer(cfg.render.size).render(movie, style)
+    if cfg.metrics.clip_model or cfg.metrics.lpips_weights:
+        from data_gen.metrics import measure_consistency
+
+        files, frames = measure_consistency(cfg.metrics, movie, files, frames)
+    return files, frames
 
 
 def make_movie(cfg_data: dict[str, Any], index: int) -> tuple[str, int, int]:
@@ -85,6 +96,8 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
         raise DatasetError("--out is required: the dataset folder to write")
     if not 0 <= cfg.shard_index < cfg.num_shards:
         raise DatasetError(f"--shard-index must be in [0, {cfg.num_shards}), got {cfg.shard_index}")
+    if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
+        raise DatasetError("style.backend textual_inversion needs render.backend diffusion (the token is learned in its pipeline)")
     folder = DatasetFolder(cfg.out)
     data = to_dict(cfg)
     done = set(folder.prepare(data, ignore=RUNTIME_KEYS))
@@ -114,6 +127,7 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
         "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": len(todo) - len(failures),
                      "skipped_finished": len(done), "seconds": round(time.perf_counter() - start, 2)},
         "failures": {k: v.splitlines()[0] for k, v in sorted(failures.items())},
+        "consistency": gather_consistency(cfg.metrics, folder.style_dir(), folder.finished_movie_ids()),
     }
     manifest = folder.finalize(data, extra)
     for mid, err in sorted(failures.items()):

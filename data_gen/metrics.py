@@ -259,9 +259,16 @@ def measure_consistency(cfg: MetricsConfig, movie, files: dict[str, bytes],
     return files, run()
 
 
-def gather_consistency(style_dir: str | Path, movie_ids: Iterable[str]) -> dict[str, Any]:
+def gather_consistency(cfg: MetricsConfig, style_dir: str | Path, movie_ids: Iterable[str]) -> dict[str, Any]:
     """Manifest block: per-movie metrics, their means over movies, and why any metric was skipped."""
-    per_movie, skipped = {}, {}
+    per_movie: dict[str, Any] = {}
+    skipped: dict[str, Any] = {}
+    if not cfg.clip_model:
+        skipped["clip"] = "metrics.clip_model not set"
+    if not cfg.lpips_weights:
+        skipped["lpips"] = "metrics.lpips_weights not set"
+    if len(skipped) == 2:
+        return {"mean": {k: None for k in METRIC_FIELDS}, "per_movie": {}, "skipped": skipped}
     for mid in movie_ids:
         path = Path(style_dir) / metrics_file_name(mid)
         if not path.exists():

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -220,7 +221,7 @@ def _jpeg(img, quality: int = 92) -> bytes:
     return buf.getvalue()
 
 
-def diffusion_style_and_frames(cfg, movie, seed: int) -> tuple[dict[str, bytes], Iterator]:
+def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
     """Stages 2 + 3 for one movie: style files for OUT/style/ and an iterator of keyframes.
 
     `cfg` is the GenerateConfig. With style.backend = procedural the frames are drawn without a learned
@@ -254,6 +255,7 @@ def diffusion_style_and_frames(cfg, movie, seed: int) -> tuple[dict[str, bytes],
                 refs += generate_images(base, refiner, dcfg, chunk, list(range(i, i + len(chunk))), size)
             if ti.save_references:
                 files.update({f"{movie.id}/ref_{k:02d}.jpg": _jpeg(img) for k, img in enumerate(refs)})
+        seed = zlib.crc32(f"{cfg.seed}:{movie.id}".encode())  # a movie's embedding depends on (seed, movie) only
         learned, stats = train_style_embedding(base, refs, movie.style_keyword, token, ti, seed=seed, target_size=size)
         data = embedding_file_bytes(learned, token, {"keyword": movie.style_keyword, "movie_id": movie.id,
                                                      "base_model": dcfg.model, "steps": stats["steps"]})
