@@ -8,15 +8,17 @@ from typing import Literal
 from data_gen.metrics import MetricsConfig
 from data_gen.render.diffusion import DiffusionConfig
 from data_gen.style.textual_inversion import TextualInversionConfig
+from data_gen.story.llm_config import PlotConfig
 from dreamframe.frames import SamplingRule
+from dreamframe.llm.config import LLMConfig
 
 
 @dataclass
 class StoryConfig:
     """Stage 1: who writes the movie, and how big it is (l x m x n frames)."""
 
-    backend: Literal["procedural"] = "procedural"
-    """Story writer: `procedural` (seeded, offline)."""
+    backend: Literal["procedural", "llm"] = "procedural"
+    """Story writer: `procedural` (seeded, offline) or `llm` (the paper's story expansion; see the `llm` and `plot` sections)."""
     chapters: int = 3
     """Chapters per movie (the paper's l = 11)."""
     substories: int = 3
@@ -96,8 +98,13 @@ class GenerateConfig:
     qa: QAConfig = field(default_factory=QAConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    """The LLM used when story.backend is `llm` (llm.cache empty: <out>/llm_cache/shard-<i>-of-<k>.sqlite)."""
+    plot: PlotConfig = field(default_factory=PlotConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 # Keys that may change between runs into the same folder without changing any movie.
-RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards")
+RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards",
+                "llm.base_url", "llm.api_key_env", "llm.max_concurrency", "llm.max_retries", "llm.backoff",
+                "llm.timeout", "llm.cache", "llm.price", "llm.batch_size", "llm.device", "plot.movie_concurrency")
