@@ -56,7 +56,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
       length grouping / packing in the DataModule;
     - `forward(batch)`: model outputs; while training a batch without video it adds
       `dummy_visual_loss()` so every rank runs the vision tower (ZeRO-3 never hangs);
-    - `generate_chats(samples, max_new_tokens, prefill)`: generation from whole chats (system turns,
+    - `generate_chats(samples, max_new_tokens, answer_prefix)`: generation from whole chats (system turns,
       an answer prefix such as "Best option:(") for the eval harness;
     - `save(path, lora="merge"|"adapter")`.
     """
@@ -65,6 +65,8 @@ class HFVideoAdapter(VideoLVLMAdapter):
     video_token: str = "<video>"
     special_tokens: list[str] = ["<|endoftext|>", "<|im_end|>", "<|im_start|>", "<video>", "<image>"]
     video_markup: str = "<video>\n"
+    tiny_chat_template: str | None = None
+    """Chat template of tiny random-init models (None: ChatML); pretrained folders bring their own."""
     default_spec: FrameSpec = FrameSpec()
     vision_keys: tuple[str, ...] = ("vision_tower.",)
     projector_keys: tuple[str, ...] = ("multi_modal_projector.", "image_newline")
@@ -114,8 +116,9 @@ class HFVideoAdapter(VideoLVLMAdapter):
             from models.tokenizer import build_tokenizer
 
             tiny = dict(cfg.tiny)
+            template = {"chat_template": cls.tiny_chat_template} if cls.tiny_chat_template else {}
             tokenizer = build_tokenizer(cls.special_tokens, tiny.get("corpus", []), int(tiny.get("vocab_size", 4096)),
-                                        video_markup=cls.video_markup)
+                                        video_markup=cls.video_markup, **template)
             spec = cls.tiny_spec(tiny)
             config = cls.tiny_config(tokenizer, tiny, spec)
             torch.manual_seed(int(tiny.get("seed", 0)))
@@ -189,11 +192,11 @@ class HFVideoAdapter(VideoLVLMAdapter):
     def _ids(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    def encode(self, sample: Sample, train: bool = True, prefill: str = "") -> dict[str, Any]:
+    def encode(self, sample: Sample, train: bool = True, answer_prefix: str = "") -> dict[str, Any]:
         """input_ids / labels (lists) of one sample with the video placeholder expanded.
 
         train=True: the whole chat, labels = the assistant turns' tokens (end-of-turn marker included),
-        all else -100. train=False: the chat up to a generation prompt (+ `prefill`), no labels.
+        all else -100. train=False: the chat up to a generation prompt (+ `answer_prefix`), no labels.
         Raises ValueError naming the sample when the expanded length exceeds cfg.max_length.
         """
         has_video = bool(sample.frames)
@@ -223,7 +226,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
         else:
             if conv and conv[-1]["role"] == "assistant":
                 conv = conv[:-1]
-            ids = self._ids(self._render(conv, add_generation_prompt=True) + prefill)
+            ids = self._ids(self._render(conv, add_generation_prompt=True) + answer_prefix)
         ids, labels = self._expand(ids, labels if train else None, n_frames, sample.id)
         return {"input_ids": ids, "labels": labels, "num_visual_tokens": self.num_visual_tokens(n_frames) if n_frames else 0}
 
@@ -255,11 +258,11 @@ class HFVideoAdapter(VideoLVLMAdapter):
         """Family-specific tensors derived from input_ids (Qwen2-VL's mm_token_type_ids)."""
         return {}
 
-    def collate(self, samples: list[Sample], train: bool = True, prefill: str = "") -> dict[str, Any]:
+    def collate(self, samples: list[Sample], train: bool = True, answer_prefix: str = "") -> dict[str, Any]:
         """Right-padded with labels (train) or left-padded without (generation); see `VideoLVLMAdapter`."""
         import torch
 
-        enc = [self.encode(s, train=train, prefill=prefill) for s in samples]
+        enc = [self.encode(s, train=train, answer_prefix=answer_prefix) for s in samples]
         width = max(len(e["input_ids"]) for e in enc)
         pad = self.tokenizer.pad_token_id
         input_ids = torch.full((len(enc), width), pad, dtype=torch.long)
@@ -302,18 +305,21 @@ class HFVideoAdapter(VideoLVLMAdapter):
 
     # ---- generation -----------------------------------------------------------------------
     def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
-                 **gen_kwargs: Any) -> list[str]:
-        samples = [Sample(frames=f, messages=[{"role": "user", "content": p}], id=str(i))
+                 answer_prefix: str = "", system: str | None = None, **gen_kwargs: Any) -> list[str]:
+        """Batched greedy answers; `answer_prefix` (e.g. "Best option:(") is appended after the
+        assistant's generation prompt and not returned; `system` adds a system turn."""
+        head = [{"role": "system", "content": system}] if system else []
+        samples = [Sample(frames=f, messages=head + [{"role": "user", "content": p}], id=str(i))
                    for i, (f, p) in enumerate(zip(frames, prompts, strict=True))]
-        return self.generate_chats(samples, max_new_tokens=max_new_tokens, **gen_kwargs)
+        return self.generate_chats(samples, max_new_tokens=max_new_tokens, answer_prefix=answer_prefix, **gen_kwargs)
 
-    def generate_chats(self, samples: list[Sample], max_new_tokens: int = 32, prefill: str = "",
+    def generate_chats(self, samples: list[Sample], max_new_tokens: int = 32, answer_prefix: str = "",
                        **gen_kwargs: Any) -> list[str]:
         """Greedy (unless gen_kwargs say otherwise) continuation of each chat after the generation
-        prompt + `prefill`; returns only the new text."""
+        prompt + `answer_prefix`; returns only the new text."""
         import torch
 
-        batch = self.collate(samples, train=False, prefill=prefill)
+        batch = self.collate(samples, train=False, answer_prefix=answer_prefix)
         kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False,
                   "pad_token_id": self.tokenizer.pad_token_id, **gen_kwargs}
         if self.tokenizer.eos_token_id is not None:
