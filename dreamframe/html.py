@@ -148,14 +148,19 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
     n_cat, n_ser = max(1, len(categories)), max(1, len(names))
     bar_w = max(6, min(28, 360 // (n_cat * n_ser) if n_cat * n_ser else 28))
     group_w = bar_w * n_ser + 12
-    left, right, top_pad, bottom_pad = 56, 16, 28, 96
+    longest = max([len(str(c)) for c in categories] or [1])
+    first = len(str(categories[0])) if categories else 1
+    # rotated labels hang down-left from their group: leave room for the first and the longest
+    left, right, top_pad = int(max(56, 4.6 * first - group_w / 2 + 8)), 16, 28
+    bottom_pad = int(min(220, 24 + 4.2 * longest))
+    height = max(height, top_pad + bottom_pad + 140)
     width = width or max(360, left + right + group_w * n_cat)
     plot_h = height - top_pad - bottom_pad
 
     def y(v: float) -> float:
         return top_pad + plot_h * (top - v) / (top - bottom)
 
-    full_h = height + (18 * ((len(names) + 3) // 4) if legend else 0)
+    full_h = height + (18 * (1 + sum(22 + 6 * len(n[:40]) for n in names) // max(1, width - left)) if legend else 0)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" '
              f'height="{full_h}" viewBox="0 0 {width} {full_h}" font-family="sans-serif" font-size="11">',
              f"<title>{esc(title)}</title>"]
@@ -189,10 +194,62 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
         lx, ly = gx + group_w / 2 - 6, top_pad + plot_h + 10
         parts.append(f'<text x="{lx:.1f}" y="{ly}" text-anchor="end" transform="rotate(-40 {lx:.1f} {ly})">'
                      f"{esc(cat)}</text>")
-    for s, name in enumerate(names if legend else []):
-        lx, ly = left + (s % 4) * ((width - left) // 4), height + 18 * (s // 4)
+    lx, ly = left, height
+    for name in names if legend else []:
+        item_w = 22 + 6 * len(name[:40])
+        if lx + item_w > width and lx > left:
+            lx, ly = left, ly + 18
         parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colors[name]}"/>'
                      f'<text x="{lx + 14}" y="{ly}">{esc(name[:40])}</text>')
+        lx += item_w
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hbar_chart(labels: Sequence[str], values: Sequence[float], errors: Sequence[tuple[float, float] | None] | None = None,
+               colors: Sequence[str] | None = None, x_max: float | None = None, title: str = "",
+               x_label: str = "", diverging: bool = False, digits: int = 1) -> str:
+    """Horizontal bars as inline SVG, one per label (long model names stay readable), with whiskers;
+    `diverging` puts zero in the middle (for deltas)."""
+    label_w = int(min(600, 12 + 6.2 * max([len(str(x)) for x in labels] or [1])))
+    bar_h, gap, top_pad, plot_w, right = 16, 6, 8, 460, 50
+    highs = [iv[1] for iv in (errors or []) if iv]
+    top = x_max if x_max is not None else _nice_max(max([0.0, *values, *highs]) * 1.05)
+    low = 0.0
+    if diverging:
+        lows = [iv[0] for iv in (errors or []) if iv]
+        top = _nice_max(max([abs(v) for v in [*values, *highs, *lows]] or [1.0]) * 1.05)
+        low = -top
+    height = top_pad + len(labels) * (bar_h + gap) + 34
+    width = label_w + plot_w + right
+
+    def x(v: float) -> float:
+        return label_w + plot_w * (min(top, max(low, v)) - low) / (top - low)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11"><title>{esc(title)}</title>']
+    axis_y = top_pad + len(labels) * (bar_h + gap)
+    for k in range(5):
+        v = low + (top - low) * k / 4
+        parts.append(f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top_pad}" y2="{axis_y}" stroke="#e5e5e5"/>'
+                     f'<text x="{x(v):.1f}" y="{axis_y + 14}" text-anchor="middle">{v:g}</text>')
+    if x_label:
+        parts.append(f'<text x="{label_w + plot_w / 2:.0f}" y="{axis_y + 28}" text-anchor="middle">{esc(x_label)}</text>')
+    for i, (label, v) in enumerate(zip(labels, values)):
+        y = top_pad + i * (bar_h + gap)
+        color = colors[i] if colors and i < len(colors) else PALETTE[0]
+        parts.append(f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end">{esc(label)}</text>'
+                     f'<rect class="bar" x="{min(x(0), x(v)):.1f}" y="{y}" width="{max(0.5, abs(x(v) - x(0))):.1f}" height="{bar_h}" '
+                     f'fill="{color}"><title>{esc(label)}: {v:.4g}</title></rect>')
+        iv = errors[i] if errors and i < len(errors) else None
+        end = x(v)
+        if iv:
+            cy = y + bar_h / 2
+            parts.append(f'<path d="M{x(iv[0]):.1f},{cy}H{x(iv[1]):.1f}M{x(iv[0]):.1f},{cy - 4}v8M{x(iv[1]):.1f},'
+                         f'{cy - 4}v8" stroke="#222" stroke-width="1"/>')
+            end = max(end, x(iv[1]))
+        parts.append(f'<text x="{end + 4:.1f}" y="{y + bar_h - 4}">{v:+.{digits}f}</text>' if diverging else
+                     f'<text x="{end + 4:.1f}" y="{y + bar_h - 4}">{v:.{digits}f}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -217,4 +274,4 @@ def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-__all__ = ["page", "table", "cell", "bar_chart", "figure", "image_data_uri", "esc", "fmt", "PALETTE"]
+__all__ = ["page", "table", "cell", "bar_chart", "hbar_chart", "figure", "image_data_uri", "esc", "fmt", "PALETTE"]

@@ -431,7 +431,7 @@ def _positional_to_option(argv: list[str]) -> list[str]:
         else:
             positional.append(arg)
         i += 1
-    return (["--results", json.dumps(positional)] if positional else []) + rest
+    return rest + (["--results", json.dumps(positional)] if positional else [])  # after --config, so it wins
 
 
 def build(cfg: LeaderboardConfig) -> dict[str, Any]:

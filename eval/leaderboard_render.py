@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamframe.atomic import atomic_write_text
-from dreamframe.html import bar_chart, cell, esc, figure, fmt, page, table
+from dreamframe.html import bar_chart, cell, esc, figure, fmt, hbar_chart, page, table
 from eval.leaderboard import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
 OURS_COLOR, PUBLISHED_COLOR = "#4e79a7", "#f28e2b"
@@ -176,19 +176,20 @@ def group_section(key: tuple[str, str, str], ranked: list[tuple[int, Entry]], be
     d = _digits(key[1])
     rows, classes = [], []
     for r, e in ranked:
-        rows.append([r, _model_cell(e, refs), _value_cell(e, refs),
-                     cell(esc(_ci_text(e.ci, d)) or '<span class="muted">no per-sample log</span>',
+        ref = f'<sup><a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></sup>' if e.published else ""
+        missing = "not published" if e.published else "no per-sample log"
+        rows.append([r, _model_cell(e, refs), cell(f"<b>{e.value:.{d}f}</b>{ref}", sort=round(e.value, 4), cls="num"),
+                     cell(esc(_ci_text(e.ci, d)) or f'<span class="muted">{missing}</span>',
                           sort=e.ci[0] if e.ci else ""),
                      e.n or "", e.judge, e.frames,
                      cell(f'<a href="#src-{refs[e.source]}">[{refs[e.source]}]</a>' if e.published
                           else esc(Path(e.source).parent.name + "/" + Path(e.source).name), sort=e.source)])
         classes.append("published" if e.published else "")
     labels = [e.model + (" (published)" if e.published else "") for _, e in ranked]
-    svg = bar_chart(labels, {"value": [e.value for _, e in ranked]},
-                    errors={"value": [e.ci for _, e in ranked]}, title=group_title(key, benchmarks),
-                    y_label=key[1] + (" %" if key[1] == "accuracy" else ""),
-                    y_max=100.0 if key[1] == "accuracy" else None, legend=False,
-                    bar_colors=[PUBLISHED_COLOR if e.published else OURS_COLOR for _, e in ranked])
+    svg = hbar_chart(labels, [e.value for _, e in ranked], errors=[e.ci for _, e in ranked],
+                     colors=[PUBLISHED_COLOR if e.published else OURS_COLOR for _, e in ranked],
+                     x_max=100.0 if key[1] == "accuracy" else (5.0 if key[1] == "score" else None),
+                     title=group_title(key, benchmarks), x_label=key[1] + (" %" if key[1] == "accuracy" else ""))
     return (f'<h3 id="group-{index}">{esc(group_title(key, benchmarks))}</h3>'
             + table(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"], rows,
                     row_classes=classes)
@@ -215,22 +216,17 @@ def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
 def delta_section(ds: Sequence[Delta], benchmarks: dict) -> str:
     if not ds:
         return '<p class="note">No fine-tune with its base model on the same benchmark and judge.</p>'
-    cats = sorted({f"{title_of(x.task, benchmarks)} {x.metric}" for x in ds})
-    pairs = sorted({(x.model, x.base, x.published) for x in ds}, key=lambda p: (p[2], p[0]))
-    names = [f"{m} vs {b}" + (" (published)" if pub else "") for m, b, pub in pairs]
-    series: dict[str, list[float | None]] = {n: [None] * len(cats) for n in names}
-    errs: dict[str, list[Any]] = {n: [None] * len(cats) for n in names}
-    for x in ds:
-        n = names[pairs.index((x.model, x.base, x.published))]
-        c = cats.index(f"{title_of(x.task, benchmarks)} {x.metric}")
-        series[n][c], errs[n][c] = x.value, x.ci
-    svg = bar_chart(cats, series, errors=errs, title="fine-tune minus base", y_label="delta", diverging=True)
+    acc = [x for x in ds if x.metric == "accuracy"]
+    svg = hbar_chart([f"{x.model} vs {x.base}: {title_of(x.task, benchmarks)}" for x in acc], [x.value for x in acc],
+                     errors=[x.ci for x in acc], colors=[PUBLISHED_COLOR if x.published else OURS_COLOR for x in acc],
+                     diverging=True, title="fine-tune minus base", x_label="accuracy delta (points)")
     rows = [[cell(esc(x.model) + (' <span class="badge published">published</span>' if x.published else ""),
                   sort=x.model), x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
              cell(f"{x.value:+.{_digits(x.metric)}f}", sort=round(x.value, 4), cls="num"),
              _ci_text(x.ci, _digits(x.metric)), x.note] for x in ds]
-    return (figure(svg, "Each fine-tune minus its base on the same benchmark, metric and judge; whiskers: "
-                        "bootstrap 95% CI of the difference (paired when both ran the same questions).")
+    return (figure(svg, "Accuracy of each fine-tune minus its base on the same benchmark and judge (ours blue, "
+                        "published orange); whiskers: bootstrap 95% CI of the difference, paired when both ran the "
+                        "same questions. Score deltas are in the table.")
             + table(["fine-tune", "base", "benchmark", "metric", "judge", "delta", "95% CI", "note"], rows,
                     table_id="deltas"))
 
