@@ -9,6 +9,8 @@ job config, submit it, print the job id.
 `--config` is the JOB's YAML: its folder (configs/train, configs/data_gen, configs/eval) picks the command
 (python -m training.train, data_gen.generate, eval.run), or say `--job`. `--cluster` is a configs/slurm/
 layout YAML holding any of the options below. Arguments after `--` are overrides for the job's command.
+(In the option list below, `--config CONFIG` is that layout file, i.e. --cluster, and `--job_config` is
+the job's YAML, i.e. --config.)
 
 Each submission writes <run_dir>/<job_name>-<UTC time>/ with job.sbatch, config.yaml (the job config
 resolved by the job's own parser, so a bad key fails here and not after hours in the queue) and logs/.
@@ -139,6 +141,10 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[SubmitConfig, list[st
 
 
 def job_kind(cfg: SubmitConfig) -> str:
+    if not cfg.job_config:
+        raise SubmitError("--config is required: the job's YAML (configs/train/..., configs/data_gen/..., ...)")
+    if not Path(cfg.job_config).is_file():
+        raise SubmitError(f"--config {cfg.job_config}: file not found")
     if cfg.job != "auto":
         return cfg.job
     folder = Path(cfg.job_config or "").resolve().parent.name
@@ -162,10 +168,6 @@ def time_seconds(value: str) -> int:
 
 
 def validate(cfg: SubmitConfig, kind: str) -> None:
-    if not cfg.job_config:
-        raise SubmitError("--config is required: the job's YAML (configs/train/..., configs/data_gen/..., ...)")
-    if not Path(cfg.job_config).is_file():
-        raise SubmitError(f"--config {cfg.job_config}: file not found")
     if cfg.nodes < 1 or cfg.gpus_per_node < 0 or cfg.cpus_per_task < 1 or cfg.cpu_tasks_per_node < 1:
         raise SubmitError("--nodes, --cpus-per-task and --cpu-tasks-per-node must be >= 1, --gpus-per-node >= 0")
     if kind == "train" and cfg.array:
