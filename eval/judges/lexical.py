@@ -51,3 +51,11 @@ def lexical_reply(prompt: str, fields: dict, threshold: float = 0.5) -> str:
     if prompt.startswith("tempcompass_"):
         return "Correct" if f1(fields["pred"], fields["answer"]) >= threshold else "Incorrect"
     raise KeyError(f"lexical judge has no rule for prompt {prompt!r}")
+
+
+def judge_one(question: str, answer: str, pred: str, threshold: float = 0.5) -> dict:
+    """One open-ended verdict {"pred", "score", "parsed"} - the shape eval/tasks/dreamframe expects."""
+    from eval.judges.parsing import parse_verdict
+
+    v = parse_verdict(lexical_reply("activitynet_qa", {"question": question, "answer": answer, "pred": pred}, threshold))
+    return {"pred": v.pred, "score": v.score, "parsed": v.parsed}

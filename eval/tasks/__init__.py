@@ -23,6 +23,14 @@ from dreamframe.atomic import atomic_write_text
 BENCHMARKS: dict[str, str] = {
     "dreamframe_heldout": "eval.tasks.dreamframe",
     "mvbench": "eval.tasks.mvbench",
+    "msvd_qa": "eval.tasks.open_qa.msvd_qa",
+    "msrvtt_qa": "eval.tasks.open_qa.msrvtt_qa",
+    "tgif_qa": "eval.tasks.open_qa.tgif_qa",
+    "activitynet_qa": "eval.tasks.open_qa.activitynet_qa",
+    "vcgbench": "eval.tasks.vcgbench",
+    "tempcompass": "eval.tasks.tempcompass",
+    "videomme": "eval.tasks.videomme",
+    "videomme_w_subs": "eval.tasks.videomme.with_subtitles",
 }
 
 

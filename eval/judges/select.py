@@ -1,0 +1,67 @@
+"""The judge of a run, from `eval.run --judge NAME` (read from `eval.runtime.current()`).
+
+NAME is `auto` / `lexical` (the deterministic lexical judge), a preset under configs/judges/
+(`gpt35`, `openai_compatible`, `local_smollm2`), or a path to a JudgeConfig YAML. `judge_options`
+of the run context are dotted overrides (`{"llm.base_url": "http://host:8000/v1"}`). Verdicts are
+cached under `<out_dir>/judge_cache/`, apart from the model answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from dreamframe.config import from_dict, load_yaml
+from eval.judges.judge import Judge, JudgeConfig, _judge_llm_defaults, build_judge
+
+PRESET_DIR = Path(__file__).resolve().parents[2] / "configs" / "judges"
+_BUILT: dict[str, Judge] = {}
+
+
+def _apply(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    for dotted, value in overrides.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = value
+    return data
+
+
+def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: str | Path | None = None) -> JudgeConfig:
+    """Resolve a judge name / YAML path (+ dotted overrides) to a validated JudgeConfig."""
+    if name in ("auto", "lexical"):
+        data: dict[str, Any] = {"kind": "lexical"}
+    elif name.endswith((".yaml", ".yml")):
+        if not Path(name).is_file():
+            raise ValueError(f"--judge {name}: file not found")
+        data = load_yaml(name)
+    elif (PRESET_DIR / f"{name}.yaml").is_file():
+        data = load_yaml(str(PRESET_DIR / f"{name}.yaml"))
+    else:
+        presets = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+        raise ValueError(f"--judge {name!r}: not auto, exact_match, a YAML file or a preset {presets}")
+    data = _apply(data, dict(options or {}))
+    data["llm"] = {**dataclasses.asdict(_judge_llm_defaults()), **(data.get("llm") or {})}
+    if cache_dir is not None and not data.get("cache_dir"):
+        data["cache_dir"] = str(cache_dir)
+    try:
+        cfg = from_dict(JudgeConfig, data)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"--judge {name}: {err}") from None
+    cfg.validate()
+    return cfg
+
+
+def run_judge() -> Judge:
+    """The judge the current run asked for, built once per process."""
+    from eval import runtime
+
+    ctx = runtime.current()
+    name = ctx.judge if ctx.judge not in ("exact_match", "none") else "lexical"
+    cache = None if ctx.out_dir is None else Path(ctx.out_dir) / "judge_cache"
+    key = repr((name, sorted(ctx.judge_options.items()), str(cache)))
+    if key not in _BUILT:
+        _BUILT[key] = build_judge(judge_config(name, ctx.judge_options, cache))
+    return _BUILT[key]

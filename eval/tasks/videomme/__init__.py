@@ -1,0 +1,55 @@
+"""Video-MME (BradyFU/Video-MME) without subtitles: one lm-eval task per duration under one group.
+
+The group pools all questions (the official "entire dataset" figure). `acc` divides by all
+questions, `acc_answered` by those with an extractable letter (the official script's figure);
+per-sample JSONL rows keep domain, sub-category and task type for finer breakdowns
+(`eval.tasks.videomme.scoring.score_videomme`). `videomme_w_subs` (with_subtitles.py) is the
+subtitled setting. Frames: 16 at segment centres (the README leaves the count to the model; recorded).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eval.tasks.common import BenchmarkDataError
+from eval.tasks.open_qa.files import BenchmarkError
+from eval.tasks.videomme.loader import load_videomme, parquet_files
+
+NAME = "videomme"
+DATA_DIR = "Video-MME"
+DEFAULT_FRAMES = {"num_frames": 16, "rule": "segment_centre"}
+DURATIONS = ("short", "medium", "long")
+GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
+         "metadata": {"version": 1.0}}
+TASKS = {f"{NAME}_{d}": f"{d} videos, no subtitles" for d in DURATIONS}
+SUBTITLES = False
+
+
+def template(task: str) -> str:
+    return "_template.yaml"
+
+
+def find_root(data_root: Path) -> Path:
+    for cand in (data_root / DATA_DIR, data_root):
+        try:
+            parquet_files(cand)
+            return cand
+        except BenchmarkError:
+            continue
+    raise BenchmarkDataError(f"--data-root {data_root}: no videomme/test-*.parquet in it or in {DATA_DIR}/")
+
+
+def rows(root: Path, task: str, num_frames: int, rule: str, subtitles: bool) -> list[dict[str, Any]]:
+    duration = task.rsplit("_", 1)[-1]
+    try:
+        docs, _ = load_videomme(root, with_subtitles=subtitles)
+    except BenchmarkError as err:
+        raise BenchmarkDataError(str(err)) from None
+    return [{**d, "task": task, "video": {"path": d["video"], "num_frames": num_frames, "rule": rule,
+                                          "start_s": None, "end_s": None, "fps": None, "span": None}}
+            for d in docs if d["duration"] == duration]
+
+
+def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
+    return rows(root, task, num_frames, rule, SUBTITLES)

@@ -1,0 +1,33 @@
+"""lm-eval hooks of Video-MME: README prompt, official letter extraction, per-sample accuracy."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from eval.tasks.videomme.scoring import extract_letter
+from eval.video import VideoRef
+
+
+def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
+    return [VideoRef.from_dict(doc["video"])]
+
+
+def doc_to_text(doc: dict[str, Any]) -> str:
+    return doc["prompt"]
+
+
+def doc_to_target(doc: dict[str, Any]) -> str:
+    return doc["answer"]
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    letter = extract_letter(results[0])
+    correct = float(letter == doc["answer"])
+    return {"acc": correct, "acc_answered": correct if letter else None}
+
+
+def mean_answered(values: list[float | None]) -> float:
+    """The official figure: accuracy over questions whose reply had an A-D letter (NaN if none had)."""
+    answered = [v for v in values if v is not None]
+    return math.nan if not answered else sum(answered) / len(answered)
