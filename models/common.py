@@ -200,7 +200,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
         Raises ValueError naming the sample when the expanded length exceeds cfg.max_length.
         """
         has_video = bool(sample.frames)
-        n_frames = self.cfg.num_frames if has_video else 0
+        frames = self._frames(sample.frames) if has_video else []
         conv = self._conversation(sample.messages, has_video)
         ids: list[int] = []
         labels: list[int] = []
@@ -227,23 +227,27 @@ class HFVideoAdapter(VideoLVLMAdapter):
             if conv and conv[-1]["role"] == "assistant":
                 conv = conv[:-1]
             ids = self._ids(self._render(conv, add_generation_prompt=True) + answer_prefix)
-        ids, labels = self._expand(ids, labels if train else None, n_frames, sample.id)
-        return {"input_ids": ids, "labels": labels, "num_visual_tokens": self.num_visual_tokens(n_frames) if n_frames else 0}
+        n_vis = self.visual_tokens_for(frames) if has_video else 0
+        ids, labels = self._expand(ids, labels if train else None, n_vis, sample.id)
+        return {"input_ids": ids, "labels": labels, "num_visual_tokens": n_vis}
 
-    def _expand(self, ids: list[int], labels: list[int] | None, n_frames: int, sid: str):
+    def visual_tokens_for(self, frames: list[Any]) -> int:
+        """Tokens these (already resampled) frames occupy; `frames` may hold placeholders (None)."""
+        return self.num_visual_tokens(len(frames))
+
+    def _expand(self, ids: list[int], labels: list[int] | None, n_vis: int, sid: str):
         count = ids.count(self.video_token_id)
-        if n_frames and count != 1:
+        if n_vis and count != 1:
             raise ValueError(f"sample {sid!r}: expected one video placeholder after the chat template, found {count}")
-        if not n_frames and count:
+        if not n_vis and count:
             raise ValueError(f"sample {sid!r}: video placeholder in the text but no frames given")
-        if n_frames:
+        if n_vis:
             pos = ids.index(self.video_token_id)
-            n = self.num_visual_tokens(n_frames)
-            ids = ids[:pos] + [self.video_token_id] * n + ids[pos + 1:]
+            ids = ids[:pos] + [self.video_token_id] * n_vis + ids[pos + 1:]
             if labels is not None:
-                labels = labels[:pos] + [IGNORE] * n + labels[pos + 1:]
+                labels = labels[:pos] + [IGNORE] * n_vis + labels[pos + 1:]
         if len(ids) > self.cfg.max_length:
-            vis = self.num_visual_tokens(n_frames) if n_frames else 0
+            vis = n_vis
             raise ValueError(f"sample {sid!r} is {len(ids)} tokens ({vis} visual) > model.max_length="
                              f"{self.cfg.max_length}; raise max_length or use fewer frames / shorter text "
                              "(samples are never truncated)")

@@ -9,7 +9,7 @@ from PIL import Image
 from models.base import ModelConfig, Sample
 from models.registry import FAMILIES, build_adapter, load_adapter
 
-FAMS = ["llava_onevision", "llava_next_video", "video_llava"]
+FAMS = list(FAMILIES)
 
 
 def clip(rgb, n=5, size=48):
