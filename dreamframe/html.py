@@ -56,7 +56,10 @@ SORT_JS = """
         t.querySelectorAll('thead th').forEach(function(h){h.removeAttribute('aria-sort');});
         th.setAttribute('aria-sort',asc?'ascending':'descending');
         var body=t.tBodies[0];var rows=Array.prototype.slice.call(body.rows);
-        rows.sort(function(r1,r2){var c=cmp(key(r1.cells[i]),key(r2.cells[i]));return asc?c:-c;});
+        rows.sort(function(r1,r2){var a=key(r1.cells[i]),b=key(r2.cells[i]);
+          var ea=a.n===null&&(a.s===''||a.s==='-'),eb=b.n===null&&(b.s===''||b.s==='-');
+          if(ea||eb)return ea-eb;  /* missing values stay at the bottom either way */
+          var c=cmp(a,b);return asc?c:-c;});
         rows.forEach(function(r){body.appendChild(r);});
       });
     });

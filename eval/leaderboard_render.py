@@ -107,7 +107,9 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
                                        for m in models]]))
         lines.append("")
     if refs:
-        lines += ["## Sources", ""] + [f"{n}. {src}" for src, n in refs.items()] + [""]
+        urls = {e.source: e.url for e in entries if e.published and e.url}
+        lines += ["## Sources", ""] + [f"{n}. {src}" + (f" <{urls[src]}>" if src in urls else "")
+                                       for src, n in refs.items()] + [""]
     return "\n".join(lines)
 
 
@@ -257,8 +259,11 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
     if sub:
         body += ["<h2>Per task</h2>", sub]
     if refs:
+        urls = {e.source: e.url for e in entries if e.published and e.url}
         body += ["<h2>Sources of published rows</h2><ol>"
-                 + "".join(f'<li id="src-{n}">{esc(src)}</li>' for src, n in refs.items()) + "</ol>"]
+                 + "".join(f'<li id="src-{n}">{esc(src)}'
+                           + (f' <a href="{esc(urls[src])}">{esc(urls[src])}</a>' if src in urls else "") + "</li>"
+                           for src, n in refs.items()) + "</ol>"]
     return page(cfg.title, "\n".join(body))
 
 
