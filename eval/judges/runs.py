@@ -31,10 +31,10 @@ def judged_summary(items: list[dict[str, Any]], score: Callable[[Judge, list[dic
     from eval.judges.select import run_judge
 
     task = items[0]["task"] if items else "unknown"
-    key = f"{task}:{_fingerprint(items)}"
+    judge = judge or run_judge()
+    key = f"{task}:{id(judge)}:{_fingerprint(items)}"
     if key in _DONE:
         return _DONE[key]
-    judge = judge or run_judge()
     summary = score(judge, items) if items else {}
     record = judge.record()
     runtime.note_judge(task, record["name"], record["model"], record["comparable_to_published"])
