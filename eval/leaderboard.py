@@ -252,13 +252,6 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
     if not isinstance(data.get("results"), dict):
         raise LeaderboardError(f"{path}: 'results' is missing or not an object")
     stamp = path.stem[len("results_"):]
-    judge_info = block["judge"]
-    judge_name = judge_info.get("name") or NO_JUDGE
-    judge_label = NO_JUDGE if judge_name == NO_JUDGE else (
-        f"{judge_name} ({judge_info['model']})" if judge_info.get("model") else judge_name)
-    judge_key_judged = PUBLISHED_PROTOCOL if judge_info.get("comparable_to_published") else judge_label
-    fs = block["frame_sampling"]
-    frames = f"{fs['rule']} x{fs['num_frames']}"
     subtasks = data.get("group_subtasks", {}) or {}
     parent_of = {sub: grp for grp, subs in subtasks.items() for sub in subs or []}
     tasks = {**data.get("groups", {}), **data["results"]}
@@ -268,15 +261,15 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
             raise LeaderboardError(f"{path}: results[{task!r}] is not an object")
         parent = parent_of.get(task)
         bench = benchmark_of(task, benchmarks) or (benchmark_of(parent, benchmarks) if parent else None) or task
-        judged = benchmarks.get(bench, {}).get("judged", True)
+        judge_label, judge_key = _judge_of(block, task, subtasks, benchmarks.get(bench, {}).get("judged", True))
+        frames = _frames_of(block, task, subtasks)
         for metric, (raw, filt, value) in _metric_keys(result).items():
             scale = 100.0 if metric == "accuracy" and value <= 1.0 else 1.0
             e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value * scale,
-                      judge=judge_label if judged else NO_JUDGE,
-                      judge_key=judge_key_judged if judged and judge_name != NO_JUDGE else NO_JUDGE,
+                      judge=judge_label, judge_key=judge_key,
                       frames=frames, source=str(path), base_model=block.get("base_model"),
                       parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
-                      errors=dict((block.get("errors") or {}).get(task, {})),
+                      errors=_errors_of(block, task, subtasks),
                       board=bench if _is_headline(task, bench, benchmarks) else task)
             if parent:
                 e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
@@ -294,6 +287,60 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
             e.n = e.n or n_samples.get("effective")
             entries.append(e)
     return entries
+
+
+def _members(task: str, subtasks: dict[str, list[str]]) -> list[str]:
+    """The task itself and, for a group, every task below it."""
+    out = [task]
+    for sub in subtasks.get(task) or []:
+        out += _members(sub, subtasks)
+    return out
+
+
+def _judge_label(j: dict[str, Any]) -> tuple[str, str]:
+    """(label shown in cells, key numbers are ranked under) of one judge record."""
+    name = j.get("name") or NO_JUDGE
+    if name == NO_JUDGE:
+        return NO_JUDGE, NO_JUDGE
+    label = f"{name} ({j['model']})" if j.get("model") else name
+    return label, PUBLISHED_PROTOCOL if j.get("comparable_to_published") else label
+
+
+def _judge_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]], judged: bool) -> tuple[str, str]:
+    """The judge a task's numbers were measured with: from the per-task record when the results carry
+    one (a group takes its subtasks' judges), else the file's judge for benchmarks that use one."""
+    judge = block["judge"]
+    per_task = judge.get("per_task")
+    if isinstance(per_task, dict):
+        found = {_judge_label(per_task[t]) for t in _members(task, subtasks) if t in per_task}
+        if not found:
+            return NO_JUDGE, NO_JUDGE
+        if len(found) == 1:
+            return found.pop()
+        label = "mixed: " + ", ".join(sorted(f[0] for f in found))
+        return label, label
+    return _judge_label(judge) if judged else (NO_JUDGE, NO_JUDGE)
+
+
+def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> dict[str, int]:
+    """Missing/unreadable videos and unparsable judge replies, summed over a group's tasks."""
+    out: dict[str, int] = defaultdict(int)
+    for t in _members(task, subtasks):
+        for k, v in ((block.get("errors") or {}).get(t) or {}).items():
+            if isinstance(v, (int, float)):
+                out[k] += int(v)
+    return {k: v for k, v in out.items() if v}
+
+
+def _frames_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
+    fs = block["frame_sampling"]
+    per_task = fs.get("per_task")
+    if isinstance(per_task, dict):
+        found = {f"{per_task[t]['rule']} x{per_task[t]['num_frames']}" for t in _members(task, subtasks)
+                 if isinstance(per_task.get(t), dict) and "rule" in per_task[t]}
+        if found:
+            return found.pop() if len(found) == 1 else "mixed: " + ", ".join(sorted(found))
+    return f"{fs['rule']} x{fs['num_frames']}"
 
 
 def _aggregate_rule(e: Entry) -> str:

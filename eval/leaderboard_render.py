@@ -138,7 +138,9 @@ def _value_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
     ci = f' <span class="muted">[{e.ci[0]:.{d}f}, {e.ci[1]:.{d}f}]</span>' if e.ci else ""
     tag = f'<sup><a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></sup>' if e.published else ""
     setting = f'<br><span class="setting">judge: {esc(e.judge)}<br>frames: {esc(e.frames)}</span>'
-    return cell(f"<b>{e.value:.{d}f}</b>{tag}{ci}{setting}", sort=round(e.value, 4), cls="num",
+    errs = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(e.errors.items()))
+    warn = f'<br><span class="badge warn">{esc(errs)}</span>' if errs else ""
+    return cell(f"<b>{e.value:.{d}f}</b>{tag}{ci}{setting}{warn}", sort=round(e.value, 4), cls="num",
                 title=f"judge: {e.judge}; frames: {e.frames}")
 
 

@@ -178,3 +178,17 @@ def test_task_names_map_to_benchmarks():
     assert benchmark_of("activitynet_qa_gpt35", benchmarks) == "activitynet_qa"
     assert benchmark_of("dreamframe_heldout", benchmarks) == "dreamframe_heldout"
     assert benchmark_of("something_else", benchmarks) is None
+
+
+def test_reads_real_eval_run_output(tmp_path):
+    """A results folder written by `python -m eval.run` (D1's writer), with per-task judges and frames:
+    the held-out group mixes closed questions (no judge) and open ones (lexical judge)."""
+    build(LeaderboardConfig(results=[str(REPO / "tests/reports/data/eval_run_tiny")], out=str(tmp_path),
+                            published="none", bootstrap=50))
+    rows = rows_of(tmp_path)
+    group = pick(rows, task="dreamframe_heldout")[0]
+    assert group["judge"] == "lexical" and group["frames"] == "segment_centre x8" and group["n"] == "18"
+    assert group["rank"] == "1" and group["ci_low"] != "" and group["model"] == "tiny-llava_onevision"
+    closed = pick(rows, task="dreamframe_heldout_closed")[0]
+    assert closed["judge"] == "none" and closed["subtask_of"] == "dreamframe_heldout" and closed["n"] == "12"
+    assert pick(rows, task="dreamframe_heldout_open")[0]["judge"] == "lexical"
