@@ -25,9 +25,7 @@ def build(model: str, overrides: dict[str, Any] | None = None, family: str | Non
         cfg = ModelConfig(family=model[len(TINY_PREFIX):], path=None, **overrides)
         adapter, source = build_adapter(cfg), "tiny-random-init"
     elif Path(model).is_dir() and family is None:
-        adapter, source = load_adapter(model), "local"
-        for key, value in overrides.items():
-            setattr(adapter.cfg, key, value)
+        adapter, source = load_adapter(model, **overrides), "local"
     else:
         if family is None:
             raise ValueError(f"--model {model!r} is not a local folder nor a tiny-<family> preset; "

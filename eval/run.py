@@ -62,6 +62,8 @@ class EvalConfig:
     bootstrap_iters: int = 1000
     """lm-eval bootstrap iterations for stderr of non-mean metrics."""
     seed: int = 1234
+    threads: int | None = None
+    """torch intra-op threads on CPU; None = torch's default (all cores). 1 is fastest for tiny models on a busy machine."""
     progress: bool = True
     """Show a progress bar."""
     list_tasks: bool = False
@@ -78,6 +80,10 @@ def run(cfg: EvalConfig) -> Path:
     from eval.models import build
     from eval.tasks import materialise
 
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     names = [t.strip() for t in cfg.tasks.split(",") if t.strip()]
     if not names:
         raise ValueError("--tasks is empty")

@@ -74,3 +74,10 @@ def heldout_root(tmp_path_factory) -> Path:
     data["out"] = str(out)
     generate(from_dict(GenerateConfig, data), progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def broken_mvbench(tmp_path_factory) -> Path:
+    """All 20 MVBench tasks, one item each; action antonym's video is missing, object shuffle's is not a video."""
+    return write_mvbench(tmp_path_factory.mktemp("mvb"), per_task=1, missing="action_antonym",
+                         unreadable="object_shuffle")

@@ -1,0 +1,89 @@
+"""`python -m eval.run` end to end on the tiny LLaVA-OneVision: real lm-eval, real videos, real cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eval.run import main
+
+REPO = Path(__file__).parents[2]
+CONTRACT_KEYS = {"model", "base_model", "model_fingerprint", "judge", "frame_sampling", "packages", "errors"}
+
+
+def _results(out: Path) -> dict:
+    files = sorted((out / "tiny-llava_onevision").glob("results_*.json"))
+    assert files, f"no results in {out}"
+    return json.loads(files[-1].read_text())
+
+
+def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbench, heldout_root):
+    out = tmp_path / "out"
+    argv = ["--model", "tiny-llava_onevision", "--tasks", "mvbench,dreamframe_heldout",
+            "--data-dirs", json.dumps({"mvbench": str(broken_mvbench), "dreamframe_heldout": str(heldout_root)}),
+            "--out", str(out), "--batch-size", "8", "--max-new-tokens", "4", "--threads", "1",
+            "--progress", "false", "--bootstrap-iters", "0"]
+    assert main(argv) == 0
+    res = _results(out)
+    for key in ("results", "groups", "configs", "config", "n-samples"):
+        assert key in res
+    df = res["dreamframe"]
+    assert CONTRACT_KEYS <= set(df)
+    assert len(df["model_fingerprint"]) == 16
+    assert df["packages"]["lm_eval"] and df["packages"]["torch"]
+    assert df["frame_sampling"]["per_task"]["mvbench_action_sequence"] == {"num_frames": 16, "rule": "segment_centre"}
+    assert df["frame_sampling"]["per_task"]["dreamframe_heldout_closed"]["num_frames"] == 8
+    assert df["judge"]["per_task"]["dreamframe_heldout_open"]["comparable_to_published"] is False
+    assert df["errors"]["mvbench_action_antonym"] == {"missing_video": 1, "unreadable": 0, "judge_unparsable": 0}
+    assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "unreadable": 1, "judge_unparsable": 0}
+    assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 2
+    assert df["answers"]["answer_prefix_applied"] is True
+    n_docs = sum(df["num_docs"].values())
+    assert n_docs == 20 + 22
+    assert df["answers"]["generated"] == n_docs - 2 and df["answers"]["from_cache"] == 0
+    assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 1.0
+    # per-sample JSONL for every task, with the metric value of each sample
+    for task in df["num_docs"]:
+        files = list((out / "tiny-llava_onevision").glob(f"samples_{task}_*.jsonl"))
+        rows = [json.loads(line) for line in files[0].read_text().splitlines()]
+        assert len(rows) == df["num_docs"][task] and all("acc" in r for r in rows)
+
+    # same command again: every readable answer comes from the cache, errors are counted again
+    assert main(argv) == 0
+    again = _results(out)["dreamframe"]
+    assert again["answers"]["generated"] == 0 and again["answers"]["from_cache"] == n_docs - 2
+    assert again["errors"] == df["errors"]
+    assert _results(out)["results"] == res["results"]
+
+
+def test_killed_run_resumes(tmp_path, heldout_root):
+    out = tmp_path / "out"
+    args = ["--model", "tiny-llava_onevision", "--tasks", "dreamframe_heldout_closed", "--data-root", str(heldout_root),
+            "--out", str(out), "--batch-size", "1", "--max-new-tokens", "32", "--threads", "1",
+            "--limit", "8", "--progress", "false", "--bootstrap-iters", "0"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "eval.run", *args], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    cache_files: list[Path] = []
+    while time.time() < deadline and proc.poll() is None:
+        cache_files = list(out.glob("*/cache/*/answers/dreamframe_heldout_closed.jsonl"))
+        if cache_files and cache_files[0].read_text().count('"key"') >= 1:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"run finished before it could be killed: {proc.stderr.read().decode()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = cache_files[0].read_text().count('"key"')
+    assert 1 <= done_before < 8
+    assert not list(out.glob("*/results_*.json"))
+
+    assert main(args) == 0
+    df = _results(out)["dreamframe"]
+    assert df["answers"]["from_cache"] >= done_before
+    assert df["answers"]["from_cache"] + df["answers"]["generated"] == 8
