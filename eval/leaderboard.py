@@ -13,6 +13,7 @@ from the per-sample logs.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from collections import defaultdict
@@ -232,6 +233,35 @@ def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
     return out or None
 
 
+def judge_report_samples(folder: Path, task: str, metric: str) -> dict[Any, float] | None:
+    """Per-item judge verdicts from `<model>/judge_reports/<task>.json` (eval.judges writes them):
+    accuracy = 100 for 'yes', 0 for 'no'; other metrics take the item's 'score'. Uncounted items
+    (unparsable under the parse rule) are left out, as in the reported number."""
+    path = folder / "judge_reports" / f"{task}.json"
+    if not path.is_file():
+        return None
+    try:
+        per_item = json.loads(path.read_text(encoding="utf-8")).get("per_item") or {}
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    out: dict[Any, float] = {}
+    for key, v in per_item.items():
+        if not isinstance(v, dict) or not v.get("counted", True):
+            continue
+        if metric == "accuracy" and v.get("pred") in ("yes", "no"):
+            out[key] = 100.0 if v["pred"] == "yes" else 0.0
+        elif metric != "accuracy" and isinstance(v.get("score"), (int, float)):
+            out[key] = float(v["score"])
+    return out or None
+
+
+def _reproduces(e: Entry) -> bool:
+    from eval.stats import point_estimate
+
+    est = point_estimate([list(s.values()) for s in e.samples.values()], e.aggregate)
+    return abs(est - e.value) <= 1e-6 * max(1.0, abs(e.value)) + 1e-9
+
+
 def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
     """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first."""
     found: dict[str, tuple[str, str, float]] = {}
@@ -240,7 +270,7 @@ def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float
     for key in keys:
         raw, filt = key.split(",", 1)
         value = task_result[key]
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             found.setdefault(canonical_metric(raw), (raw, filt, float(value)))
     return found
 
@@ -276,13 +306,16 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
             e.samples = {}
             for name in (subtasks.get(task) or [task]):
                 s = read_samples(path.parent / f"samples_{name}_{stamp}.jsonl", raw, filt)
+                s = {k: v * scale for k, v in s.items()} if s else judge_report_samples(path.parent, name, metric)
                 if s is None:
                     e.samples = None
                     break
-                e.samples[name] = {k: v * scale for k, v in s.items()}
+                e.samples[name] = s
             if e.samples:
                 e.n = sum(len(s) for s in e.samples.values())
                 e.aggregate = _aggregate_rule(e)
+                if not _reproduces(e):  # a stale or foreign per-sample file: no interval rather than a wrong one
+                    e.samples, e.n = None, None
             n_samples = (data.get("n-samples") or {}).get(task, {})
             e.n = e.n or n_samples.get("effective")
             entries.append(e)

@@ -192,3 +192,31 @@ def test_reads_real_eval_run_output(tmp_path):
     closed = pick(rows, task="dreamframe_heldout_closed")[0]
     assert closed["judge"] == "none" and closed["subtask_of"] == "dreamframe_heldout" and closed["n"] == "12"
     assert pick(rows, task="dreamframe_heldout_open")[0]["judge"] == "lexical"
+
+
+def test_judged_task_intervals_come_from_the_judge_report(tmp_path):
+    """Open-ended QA is judged in the aggregation (per-sample log values are dicts); the per-item
+    verdicts in <model>/judge_reports/<task>.json give the interval, and only if they reproduce the number."""
+    judge = {"name": "llm-judge", "model": "judge-a", "comparable_to_published": False}
+    path = write_results(tmp_path / "res", "m", {"msvd_qa": {"accuracy": [0.0] * 10, "score": [0.0] * 10}},
+                         judge=judge, write_samples=False)
+    data = json.loads(path.read_text())
+    data["results"]["msvd_qa"].update({"accuracy,none": 60.0, "score,none": 3.1})
+    path.write_text(json.dumps(data))
+    with (path.parent / f"samples_msvd_qa_{path.stem[8:]}.jsonl").open("w") as fh:
+        for i in range(10):
+            fh.write(json.dumps({"doc_id": i, "filter": "none", "accuracy": {"pred": "x"}, "score": {"pred": "x"}}) + "\n")
+    per_item = {str(i): {"pred": "yes" if i < 6 else "no", "score": 4 if i < 6 else 2, "counted": True} for i in range(10)}
+    per_item["99"] = {"pred": None, "score": None, "counted": False}  # unparsable: not in the number either
+    (path.parent / "judge_reports").mkdir()
+    report = path.parent / "judge_reports" / "msvd_qa.json"
+    report.write_text(json.dumps({"per_item": per_item}))
+    build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb"), published="none", bootstrap=200))
+    rows = rows_of(tmp_path / "lb")
+    acc, score = pick(rows, metric="accuracy")[0], pick(rows, metric="score")[0]
+    assert acc["value"] == "60.0" and acc["n"] == "10" and float(acc["ci_low"]) < 60 < float(acc["ci_high"])
+    assert score["ci_low"] == ""  # mean of the item scores is 3.2, not the reported 3.1: no interval
+    per_item["0"]["pred"] = "no"  # a stale report no longer reproduces 60.0
+    report.write_text(json.dumps({"per_item": per_item}))
+    build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb"), published="none", bootstrap=20))
+    assert pick(rows_of(tmp_path / "lb"), metric="accuracy")[0]["ci_low"] == ""
