@@ -1,5 +1,7 @@
 """End-to-end on a real single-node Slurm cluster: jobs submitted by `python -m training.submit`."""
 
+import json
+import re
 import subprocess
 import sys
 import time
@@ -47,3 +49,83 @@ def test_generation_array_of_two_shards_fills_one_dataset_folder(slurm, tmp_path
     assert manifest["last_run"]["skipped_finished"] == 4 and manifest["last_run"]["written"] == 0
     assert sorted(m.id for m in folder.movies()) == ["m00000", "m00001", "m00002", "m00003"]
     assert len(folder.load_qa("train")) + len(folder.load_qa("test")) == manifest["counts"]["qa"] > 0
+
+
+@pytest.fixture(scope="module")
+def train_data(tmp_path_factory):
+    """A tiny dataset folder the training jobs read (written in-process, about a second)."""
+    from data_gen.config import GenerateConfig
+    from data_gen.generate import generate
+    from dreamframe.config import from_dict, load_yaml
+
+    out = tmp_path_factory.mktemp("train_data") / "data"
+    data = {**load_yaml(REPO / "configs/data_gen/tiny.yaml"), "out": str(out)}
+    generate(from_dict(GenerateConfig, data), progress=False)
+    return out
+
+
+def train_overrides(data: Path, out: Path, *extra: str) -> list[str]:
+    """Tiny CPU training on `data`, writing to `out`, no eval/export (kept for the training tests)."""
+    return ["--out", str(out), "--data.sources", f"[{{path: {data}}}]", "--model.tiny.corpus", f"[{data}]",
+            "--data.generate_config", "null", "--data.batch_size", "4", "--eval.enabled", "false",
+            "--export", "false", *extra]
+
+
+def load_checkpoint(path: Path) -> dict:
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def usr1_handler_installed(slurm, job_id: str) -> bool:
+    """True once a task of the job has a Python handler for SIGUSR1 (Lightning's requeue handler)."""
+    listing = slurm.run(["scontrol", "listpids", job_id], check=False).stdout.split("\n")[1:]
+    for line in listing:
+        fields = line.split()
+        if len(fields) < 4 or fields[3] == "-":  # only tasks (LOCALID set), not the step daemons
+            continue
+        try:
+            status = Path(f"/proc/{fields[0]}/status").read_text()
+        except OSError:
+            continue
+        caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)", status, re.M).group(1), 16)
+        if "python" in Path(f"/proc/{fields[0]}/cmdline").read_text(errors="replace") and caught >> 9 & 1:
+            return True
+    return False
+
+
+def test_tiny_cpu_training_usr1_checkpoints_requeues_and_finishes_from_it(slurm, tmp_path, train_data):
+    """One training job covers both: it is sent USR1 mid-run, requeued, finishes, and leaves its checkpoint."""
+    out = tmp_path / "train"
+    max_steps = 24
+    ((job_id, script),) = submit(slurm, tmp_path, "--config", "configs/train/tiny_cpu.yaml", "--",
+                                 *train_overrides(train_data, out, "--max_steps", str(max_steps),
+                                                  "--checkpoint_every_n_steps", "8"))
+    # Training is under way once its first step-8 checkpoint exists (and Lightning's handler is installed);
+    # the next regular checkpoint (step 16) comes well after the hpc one, so the hpc one is the newest.
+    deadline = time.monotonic() + 90
+    while not (list((out / "checkpoints").glob("*.ckpt")) and usr1_handler_installed(slurm, job_id)):
+        assert time.monotonic() < deadline and slurm.states(job_id) in (["PENDING"], ["RUNNING"]), job_logs(script)
+        time.sleep(0.3)
+    # What Slurm does `signal_seconds` before the time limit (#SBATCH --signal=USR1@90), sent now.
+    slurm.run(["scancel", "--signal=USR1", job_id])
+    deadline = time.monotonic() + 60
+    while not (slurm.job(job_id).get("Restarts") == "1" and slurm.states(job_id) == ["PENDING"]):
+        assert time.monotonic() < deadline, f"{slurm.job(job_id)}\n{job_logs(script)}"
+        time.sleep(0.3)
+    hpc = out / "hpc_ckpt_1.ckpt"
+    assert hpc.exists(), job_logs(script)
+    saved_step = load_checkpoint(hpc)["global_step"]
+    assert 8 <= saved_step < max_steps
+    # Slurm holds a requeued job for about two minutes (BeginTime); release it now to keep the test short.
+    slurm.run(["scontrol", "update", f"JobId={job_id}", "StartTime=now"])
+    assert slurm.wait(job_id, timeout=120) == ["COMPLETED"], job_logs(script)
+
+    logs = job_logs(script)
+    assert f"job {job_id} restart 0" in logs and f"job {job_id} restart 1" in logs
+    assert "Handling auto-requeue signal" in logs
+    summary = json.loads((out / "summary.json").read_text())
+    assert Path(summary["resumed_from"]).resolve() == hpc.resolve(), summary
+    assert summary["global_step"] == max_steps, summary
+    final = max((out / "checkpoints").glob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+    assert load_checkpoint(final)["global_step"] == max_steps
