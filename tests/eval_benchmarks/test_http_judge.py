@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
         if "Correct Answer:" in user:
             ref = re.search(r"Correct Answer: (.*)\n", user).group(1)
             pred = re.search(r"Predicted Answer: (.*)\n", user).group(1)
-            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred
+            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred or not pred.strip()
                      else str({"pred": "yes" if pred == ref else "no", "score": 5 if pred == ref else 1}))
         else:  # a TempCompass fallback prompt
             reply = "Correct" if "Model Prediction: running" in user else "Incorrect"

@@ -42,3 +42,7 @@ def test_eval_run_tiny_model_then_rejudge_over_http(tmp_path, server):  # noqa: 
     assert df2["judge"]["model"] == "judge-test-2026-01-01"
     assert len(_Handler.requests) == 3  # every answer (even the empty one) judged once over HTTP
     assert (out / "tiny-llava_onevision" / "judge_cache" / "judge_verdicts.sqlite").is_file()
+    # the missing video's empty answer drew a non-dict reply: counted in the results, the run went on
+    empty = sum(1 for r in _Handler.requests if "Predicted Answer: \n" in r["body"]["messages"][1]["content"])
+    assert df2["errors"]["activitynet_qa"]["judge_unparsable"] == empty >= 1
+    assert res2["results"]["activitynet_qa"]["accuracy,none"] >= 0
