@@ -221,13 +221,17 @@ def resolve_job_config(cfg: SubmitConfig, kind: str, python: str, args: list[str
     return proc.stdout, True
 
 
-def check_resolved(kind: str, resolved: str, parsed: bool) -> None:
-    """Catch settings that would only fail once the job starts."""
+def check_resolved(kind: str, resolved: str, parsed: bool) -> list[str]:
+    """Catch settings that would only fail once the job starts; returns the eval task list (eval jobs)."""
     import yaml
 
     data = yaml.safe_load(resolved) or {}
     if kind == "generate" and parsed and not data.get("out"):
         raise SubmitError("data generation needs an output folder: set `out` in the YAML or pass `-- --out DIR`")
+    tasks = data.get("tasks") if kind == "eval" else None
+    if isinstance(tasks, str):
+        tasks = tasks.split(",")
+    return [str(t).strip() for t in tasks or [] if str(t).strip()]
 
 
 def _environment():
@@ -240,8 +244,9 @@ def _environment():
 
 
 def render(cfg: SubmitConfig, kind: str, job_dir: Path, workdir: Path, python: str,
-           command_args: Sequence[str] = ()) -> list[Rendered]:
-    """The sbatch script(s) for this job. `command_args` go on the job's command line (unresolved configs)."""
+           command_args: Sequence[str] = (), shard_tasks: Sequence[str] | None = None) -> list[Rendered]:
+    """The sbatch script(s) for this job. `command_args` go on the job's command line (unresolved configs);
+    an eval array task i runs the benchmarks in `shard_tasks[i]`."""
     env = _environment()
     common = {
         "cfg": cfg, "kind": kind, "job_dir": str(job_dir), "workdir": str(workdir), "python": python,
@@ -251,12 +256,23 @@ def render(cfg: SubmitConfig, kind: str, job_dir: Path, workdir: Path, python: s
     if kind == "train":
         return [Rendered("job.sbatch", env.get_template("train.sbatch.jinja").render(**common))]
     shards = max(cfg.array, 1)
+    common["shard_tasks"] = list(shard_tasks) if shard_tasks else None
     scripts = [Rendered("job.sbatch", env.get_template("array.sbatch.jinja").render(**common, shards=shards,
                                                                                       finalize=False))]
     if kind == "generate":
         scripts.append(Rendered("finalize.sbatch", env.get_template("array.sbatch.jinja").render(
             **common, shards=shards, finalize=True), after="job.sbatch"))
     return scripts
+
+
+def split_tasks(tasks: Sequence[str], shards: int) -> list[str] | None:
+    """Eval shards: round-robin share of the benchmark list per array task (comma-joined), None for one shard."""
+    if shards <= 1:
+        return None
+    if len(tasks) < shards:
+        raise SubmitError(f"--array {shards}: the eval config lists only {len(tasks)} task(s) ({','.join(tasks)}); "
+                          "an eval array splits the task list, so use at most that many shards")
+    return [",".join(tasks[i::shards]) for i in range(shards)]
 
 
 def default_job_name(cfg: SubmitConfig, kind: str) -> str:
@@ -288,10 +304,12 @@ def submit(cfg: SubmitConfig, job_args: Sequence[str] = ()) -> tuple[Path, list[
     python = cfg.python or sys.executable
     args = job_command_args(cfg, kind, list(job_args))
     resolved, parsed = resolve_job_config(cfg, kind, python, args)
-    check_resolved(kind, resolved, parsed)
+    eval_tasks = check_resolved(kind, resolved, parsed)
+    shard_tasks = split_tasks(eval_tasks, max(cfg.array, 1)) if kind == "eval" else None
     job_dir = new_job_dir(cfg, kind)
     (job_dir / "config.yaml").write_text(resolved, encoding="utf-8")
-    scripts = render(cfg, kind, job_dir, Path.cwd(), python, command_args=[] if parsed else args)
+    scripts = render(cfg, kind, job_dir, Path.cwd(), python, command_args=[] if parsed else args,
+                     shard_tasks=shard_tasks)
     ids: dict[str, str] = {}
     submitted: list[tuple[str, str | None]] = []
     for script in scripts:

@@ -105,7 +105,7 @@ def test_eval_array_renders_even_without_eval_run(tmp_path, monkeypatch):
     monkeypatch.setitem(S.JOB_MODULES, "eval", "eval.no_such_module")
     job_yaml = tmp_path / "configs" / "eval" / "mvbench.yaml"
     job_yaml.parent.mkdir(parents=True)
-    job_yaml.write_text("tasks: [mvbench]\n")
+    job_yaml.write_text("tasks: mvbench,tempcompass,videomme\n")
     cfg = from_dict(S.SubmitConfig, {"job_config": str(job_yaml), "array": 2, "dry_run": True,
                                      "run_dir": str(tmp_path / "runs")})
     job_dir, submitted = S.submit(cfg, ["--model", "runs/train/x/export"])
@@ -113,7 +113,27 @@ def test_eval_array_renders_even_without_eval_run(tmp_path, monkeypatch):
     script = (job_dir / "job.sbatch").read_text()
     assert "-m eval.no_such_module --config" in script and "--model runs/train/x/export" in script
     assert sbatch_options(script)["--array"] == "0-1"
-    assert (job_dir / "config.yaml").read_text() == "tasks: [mvbench]\n"
+    assert (job_dir / "config.yaml").read_text() == "tasks: mvbench,tempcompass,videomme\n"
+    assert "SHARD_TASKS=(mvbench,videomme tempcompass)" in script
+    assert '--tasks "${SHARD_TASKS[${SLURM_ARRAY_TASK_ID}]}"' in script
+    subprocess.run(["bash", "-n", str(job_dir / "job.sbatch")], check=True)
+
+
+def test_eval_array_splits_benchmarks_over_shards(tmp_path):
+    """With the real eval.run parser: array task i runs the i-th share of --tasks, all into one --out."""
+    job_dir, _ = dry_run(tmp_path / "runs", "--config", "configs/eval/tiny_cpu.yaml", "--array", "2", "--",
+                         "--tasks", "dreamframe_heldout,mvbench,tempcompass", "--out", str(tmp_path / "ev"))
+    script = (job_dir / "job.sbatch").read_text()
+    assert sbatch_options(script)["--array"] == "0-1"
+    assert "SHARD_TASKS=(dreamframe_heldout,tempcompass mvbench)" in script
+    assert f"-m eval.run --config {job_dir / 'config.yaml'}" in script
+    resolved = load_yaml(job_dir / "config.yaml")
+    assert resolved["out"] == str(tmp_path / "ev") and resolved["model"] == "tiny-llava_onevision"
+    # Bash hands array task 1 its share: run the script's own array line.
+    (line,) = [ln for ln in script.splitlines() if ln.startswith("SHARD_TASKS=")]
+    share = subprocess.run(["bash", "-c", line + '; echo "${SHARD_TASKS[${SLURM_ARRAY_TASK_ID}]}"'],
+                           env={"SLURM_ARRAY_TASK_ID": "1"}, capture_output=True, text=True).stdout.strip()
+    assert share == "mvbench"
 
 
 @pytest.mark.parametrize("args, message", [
@@ -124,6 +144,7 @@ def test_eval_array_renders_even_without_eval_run(tmp_path, monkeypatch):
     (["--config", TRAIN_YAML, "--time", "two days"], "--time 'two days'"),
     (["--config", TRAIN_YAML, "--job-name", "interactive"], "Lightning ignores SLURM"),
     (["--config", TRAIN_YAML, "--", "--no_such_key", "1"], "rejected the job config"),
+    (["--config", "configs/eval/tiny_cpu.yaml", "--array", "2"], "lists only 1 task(s)"),
 ])
 def test_bad_options_fail_before_anything_is_written(tmp_path, args, message):
     cmd = [sys.executable, "-m", "training.submit", "--run_dir", str(tmp_path / "runs"), *args]
