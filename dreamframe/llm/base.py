@@ -8,7 +8,7 @@ validation and repair turns (the validation error is fed back to the model), and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -70,6 +70,7 @@ class ChatRequest:
     messages: Messages
     schema: Schema | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    check: Callable[[Any], Any] | None = None
 
 
 def as_messages(messages: Messages) -> list[dict[str, str]]:
@@ -129,8 +130,12 @@ class LLMClient:
             self.cache.put(key, {"text": text, "prompt_tokens": p_tok, "completion_tokens": c_tok})
         return text, p_tok, c_tok, False
 
-    async def achat(self, messages: Messages, schema: Schema | None = None, **params: Any) -> ChatResult:
-        """One conversation; with a schema, the reply is validated and repaired up to `max_repairs` times."""
+    async def achat(self, messages: Messages, schema: Schema | None = None,
+                    check: Callable[[Any], Any] | None = None, **params: Any) -> ChatResult:
+        """One conversation; with a schema, the reply is validated and repaired up to `max_repairs` times.
+
+        `check(parsed)` may add rules a schema cannot say (raise InvalidReply / ValueError with the
+        reason, which is fed back like a schema error); its return value replaces `parsed`."""
         msgs = as_messages(messages)
         sampling = self.sampling(**params)
         if schema is not None:
@@ -148,8 +153,10 @@ class LLMClient:
                 break
             try:
                 result.parsed = validate(text, schema)
+                if check is not None:
+                    result.parsed = check(result.parsed)
                 break
-            except InvalidReply as err:
+            except (InvalidReply, ValueError) as err:
                 if attempt == self.cfg.max_repairs:
                     self.usage.failures += 1
                     raise StructuredOutputError(
@@ -173,7 +180,7 @@ class LLMClient:
 
         async def one(r: ChatRequest) -> Any:
             try:
-                return await self.achat(r.messages, r.schema, **r.params)
+                return await self.achat(r.messages, r.schema, r.check, **r.params)
             finally:
                 if bar is not None:
                     bar.update()
@@ -186,7 +193,7 @@ class LLMClient:
 
     def chat(self, messages: Messages, schema: Schema | None = None, **params: Any) -> ChatResult:
         """Blocking `achat` (not from inside a running event loop: await `achat` there)."""
-        return asyncio.run(self._in_loop(self.achat(messages, schema, **params)))
+        return asyncio.run(self._in_loop(self.achat(messages, schema, None, **params)))
 
     def chat_many(self, requests: Sequence[ChatRequest | Messages], schema: Schema | None = None,
                   return_exceptions: bool = True, progress: bool = False, **params: Any) -> list[Any]:

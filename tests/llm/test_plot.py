@@ -1,0 +1,131 @@
+"""The LLM plot writer end to end: `python -m data_gen.generate` against a real local HTTP server."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from data_gen.generate import main
+from dreamframe.dataset import DatasetFolder
+from dreamframe.llm.fake_server import FakeServer, schema_example
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Screenwriter:
+    """Schema-valid replies, with every third QA verdict 'unsupported' and level 3 broken on request."""
+
+    def __init__(self, break_level3_for: str | None = None):
+        self.verdicts = itertools.count()
+        self.break_level3_for = break_level3_for
+
+    def __call__(self, body: dict) -> str:
+        schema = body["response_format"]["json_schema"]["schema"]
+        prompt = body["messages"][-1]["content"]
+        if schema.get("title") == "qa_verdict":
+            return json.dumps({"verdict": "unsupported" if next(self.verdicts) % 3 == 0 else "supported"})
+        conversation = " ".join(m["content"] for m in body["messages"])
+        if schema.get("title") == "substory_frames" and self.break_level3_for and self.break_level3_for in conversation:
+            return '{"frames": [}'
+        count = itertools.count()
+        value = schema_example(schema, lambda: next(count))
+        if schema.get("title") == "movie_outline":
+            genre = prompt.split("Write a new ", 1)[1].split(" movie")[0]
+            value["title"] = f"A {genre} tale"
+            value["overview"] = prompt.split("Idea to start from: ", 1)[1].split(".")[0]  # premise: differs per movie
+        return json.dumps(value)
+
+
+def run(out: Path, srv: FakeServer, *extra: str) -> int:
+    return main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(out), "--story.backend", "llm",
+                 "--llm.backend", "openai", "--llm.base_url", srv.url, "--llm.model", "fake", "--llm.max_repairs", "1",
+                 "--num-movies", "3", "--test-fraction", "0.34", *extra])
+
+
+def test_plot_writer_end_to_end_then_cached_resume(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(), latency=0.02) as srv:
+        assert run(out, srv, "--plot.movie_concurrency", "3") == 0
+        first = len(srv.requests)
+        assert srv.max_in_flight > 1  # movies and their levels ran concurrently against the one endpoint
+    folder = DatasetFolder(out)
+    manifest = folder.manifest()
+    movies = folder.movies()
+    assert len(movies) == 3 and manifest["counts"]["movies"] == 3 and not manifest["failures"]
+    for movie in movies:
+        assert movie.source["story"] == "llm" and movie.num_frames == 2 * 2 * 3
+        assert len(folder.frame_paths(movie.id)) == movie.num_frames  # rendered by the unchanged renderer
+        for frame in movie.frames:  # look, colour, style keyword and location carried verbatim
+            assert frame.description.startswith(f"generate an image in {movie.style_keyword} style: At {frame.place},")
+            assert frame.place in movie.locations
+            for name in frame.characters:
+                assert movie.character(name).phrase in frame.description
+        ids = [q.id for q in movie.qa]
+        assert any("-l" in i for i in ids) and any("-q" in i for i in ids)  # LLM QA and grounded QA
+        assert len(set(ids)) == len(ids)
+    plot = manifest["plot"]
+    assert plot["dropped"]["verifier"] > 0 and plot["dropped"]["dedup"] > 0
+    assert plot["llm_qa_written"] == plot["llm_qa_kept"] + sum(plot["dropped"].values())
+    assert plot["llm_qa_kept"] == sum(1 for m in movies for q in m.qa if "-l" in q.id)
+    assert manifest["llm_usage_last_run"]["requests"] == first
+    assert len({m.title for m in movies}) >= 2 or len({m.overview for m in movies}) == 3
+
+    # a killed run: one movie lost its staged story and its files; the reply cache replays it for free
+    victim = movies[0].id
+    for p in (out / "stories" / f"{victim}.json", out / "movies" / f"{victim}.json"):
+        p.unlink()
+    shutil.rmtree(out / "frames" / victim)
+    with FakeServer(responder=Screenwriter()) as srv:
+        assert run(out, srv) == 0
+        assert len(srv.requests) == 0
+    again = DatasetFolder(out)
+    assert again.load_movie(victim).to_json() == movies[0].to_json()
+
+
+def test_failed_movie_is_recorded_with_its_reason_and_the_run_goes_on(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(break_level3_for="Sub-story 2 of this chapter")) as srv:
+        srv_url = srv.url
+        assert run(out, srv, "--num-movies", "1", "--plot.verify_qa", "false") == 1
+    manifest = DatasetFolder(out).manifest()
+    (reason,) = manifest["failures"].values()
+    assert "level 3 (chapter" in reason and "sub-story 2" in reason and "not valid JSON" in reason
+    assert manifest["counts"]["movies"] == 0 and srv_url
+
+
+def test_prompt_template_errors_name_the_file(tmp_path):
+    from data_gen.story.llm import render_prompt
+
+    (tmp_path / "level1.txt").write_text("Write a $genre movie about $missing.")
+    with pytest.raises(ValueError, match=r"level1.txt: template placeholder 'missing'"):
+        render_prompt("level1", str(tmp_path), genre="drama")
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        render_prompt("nope", str(tmp_path))
+
+
+def test_near_duplicate_qa_removal():
+    from data_gen.story.llm import near_duplicates_kept
+
+    texts = ["Why does Anna go to the harbor? To meet her brother.",
+             "Why did Anna go to the harbor? To meet her brother.",
+             "What does Tom hold in the kitchen? A red umbrella.",
+             "Where do they hug? In the old library."]
+    assert near_duplicates_kept(texts, 0.9) == [True, False, True, True]
+    assert near_duplicates_kept(texts, 1.01) == [True, True, True, True]
+
+
+def test_configs_load_through_the_dataclass():
+    from data_gen.config import GenerateConfig
+    from dreamframe.config import from_dict, load_yaml
+
+    for name in ("smollm2.yaml", "paper_gpt4.yaml"):
+        cfg = from_dict(GenerateConfig, load_yaml(REPO / "configs/data_gen" / name))
+        assert cfg.story.backend == "llm"
+    paper = from_dict(GenerateConfig, load_yaml(REPO / "configs/data_gen/paper_gpt4.yaml"))
+    assert (paper.story.chapters, paper.story.substories, paper.story.frames) == (11, 11, 11)
+    assert paper.story.dialogue_lines == 6 and paper.story.locations >= 12
+    assert (paper.plot.qa_level1, paper.plot.qa_level2, paper.plot.qa_level3) == (1, 1, 2)
