@@ -284,9 +284,8 @@ def _consistency_section(manifest: dict[str, Any]) -> str:
 
 def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
     """Read the dataset folder and write OUT/index.html and OUT/report.json."""
-    from dreamframe.atomic import atomic_write_text
     from dreamframe.dataset import DatasetError, DatasetFolder
-    from dreamframe.html import esc, page
+    from dreamframe.html import esc, page, write_shareable
 
     if not cfg.dataset:
         raise DatasetError("give the dataset folder: python -m data_gen.report DATASET_DIR --out DIR")
@@ -306,12 +305,12 @@ def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
                       _consistency_section(data["manifest"])])
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "index.html", page(title, body))
+    write_shareable(out / "index.html", page(title, body))
     summary = {"dataset": str(folder.root), "movies": len(data["movies"]), "qa": len(data["rows"]),
                "genres": dict(data["genres"]), "qa_types": dict(data["qa_types"]), "levels": dict(data["levels"]),
                "balance": data["balance"], "thumbnails": shown, "missing_frames": missing,
                "consistency": data["manifest"].get("consistency")}
-    atomic_write_text(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")
+    write_shareable(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
 

@@ -38,7 +38,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.published td{background:#fffaf0}
 figure{margin:.5rem 0 1.5rem}figcaption{font-size:.85rem;color:#555}
 .sheet{display:flex;flex-wrap:wrap;gap:2px}.sheet img{width:96px;height:96px;object-fit:cover}
-.scroll{overflow-x:auto;max-width:100%}.setting{color:#777;font-size:.72em;white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}#overview td:first-child{min-width:13em}.setting{color:#777;font-size:.72em;white-space:nowrap}
 .note{background:#f7f7f7;border-left:3px solid #bbb;padding:.4rem .8rem;font-size:.9rem}
 """
 
@@ -273,8 +273,21 @@ def image_data_uri(image: Any, max_side: int = 128, quality: int = 80) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def write_shareable(path: Any, text: str) -> None:
+    """Atomic write, then the usual umask permissions (mkstemp leaves 0600, and pages are meant to be shared)."""
+    import os
+
+    from dreamframe.atomic import atomic_write_text
+
+    atomic_write_text(path, text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def fmt(value: float | None, digits: int = 1) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-__all__ = ["page", "table", "cell", "bar_chart", "hbar_chart", "figure", "image_data_uri", "esc", "fmt", "PALETTE"]
+__all__ = ["page", "table", "cell", "bar_chart", "hbar_chart", "figure", "image_data_uri", "esc", "fmt", "write_shareable",
+           "PALETTE"]

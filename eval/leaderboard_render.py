@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dreamframe.atomic import atomic_write_text
-from dreamframe.html import bar_chart, cell, esc, figure, fmt, hbar_chart, page, table
+from dreamframe.html import bar_chart, cell, esc, figure, fmt, hbar_chart, page, table, write_shareable
 from eval.leaderboard import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
 OURS_COLOR, PUBLISHED_COLOR = "#4e79a7", "#f28e2b"
@@ -277,5 +276,5 @@ def write_outputs(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Grou
              "leaderboard.csv": to_csv(entries, groups),
              "index.html": to_html(cfg, entries, groups, ds, benchmarks)}
     for name, text in files.items():
-        atomic_write_text(out / name, text)
+        write_shareable(out / name, text)
     return [str(out / name) for name in files]

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -37,6 +38,9 @@ def test_report_counts_match_the_manifest(dataset, tmp_path):
     for table_id in ("counts", "genres", "qa-types", "balance"):
         assert f'id="{table_id}"' in html
     assert json.loads((tmp_path / "report.json").read_text())["movies"] == 4
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "index.html").stat().st_mode & 0o777 == 0o666 & ~umask  # shareable, not mkstemp's 0600
 
 
 def test_answer_balance_flags_a_shortcut_and_passes_a_balanced_set():
