@@ -92,3 +92,22 @@ def test_videomme_perfect_predictions_and_official_extraction(root):
     assert extract_letter("Best answer: C") == "B"
     half = score_videomme([{**d, "pred": p} for d, p in zip(docs, ["C", "no idea what so ever, cannot tell you sorry ok", "A"])])
     assert half["overall"]["acc"] == pytest.approx(100 / 3) and half["overall"]["acc_answered"] == 50.0
+
+
+def test_videomme_report_from_lm_eval_samples(root, tmp_path):
+    import json
+
+    from dreamframe.config import from_dict, load_yaml
+    from eval.tasks.videomme.report import ReportConfig, main
+
+    assert from_dict(ReportConfig, load_yaml("configs/eval_benchmarks/videomme_report.yaml")) == ReportConfig()
+    docs, _ = load_videomme(root / "Video-MME")
+    for task, rows in (("videomme_short", docs[:2]), ("videomme_long", docs[2:])):
+        lines = [json.dumps({"doc_id": i, "doc": d, "filtered_resps": [f"({d['answer']})" if i == 0 else "zzz"]})
+                 for i, d in enumerate(rows)]
+        (tmp_path / f"samples_{task}_2026-01-01T00-00-00.jsonl").write_text("\n".join(lines))
+    assert main(["--results", str(tmp_path)]) == 0
+    out = json.loads((tmp_path / "videomme_report.json").read_text())
+    assert out["overall"]["n"] == 3 and out["overall"]["acc"] == pytest.approx(200 / 3)
+    assert out["per_duration"]["short"] == {"acc": 50.0, "acc_answered": 100.0, "n": 2}
+    assert out["per_task_type"]["Counting Problem"]["n"] == 3

@@ -108,10 +108,14 @@ def load_open_qa(data_root: str | Path, name: str, pair_by: str = "position",
         video = find_video(folders, stems)
         report.missing_video += video is None
         qtype = a.get("type")
+        try:
+            qtype = None if qtype is None else int(qtype)
+        except (TypeError, ValueError):
+            raise BenchmarkError(f"{root / 'test_a.json'}: question_id {a['question_id']!r}: type {qtype!r} is not an int") from None
         docs.append({
             "benchmark": name, "question_id": str(q["question_id"]), "video_name": stem,
             "video": "" if video is None else str(video), "question": str(q["question"]),
-            "answer": str(a["answer"]), "type": -1 if qtype is None else int(qtype),
+            "answer": str(a["answer"]), "type": -1 if qtype is None else qtype,
             "type_name": spec.type_names.get(qtype, str(qtype)) if qtype is not None else "unknown",
         })
     if report.missing_video:
