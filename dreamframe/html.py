@@ -199,11 +199,11 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
                      f"{esc(cat)}</text>")
     lx, ly = left, height
     for name in names if legend else []:
-        item_w = 22 + 6 * len(name[:40])
+        item_w = 22 + 6 * len(name[:64])
         if lx + item_w > width and lx > left:
             lx, ly = left, ly + 18
         parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{colors[name]}"/>'
-                     f'<text x="{lx + 14}" y="{ly}">{esc(name[:40])}</text>')
+                     f'<text x="{lx + 14}" y="{ly}">{esc(name[:64])}</text>')
         lx += item_w
     parts.append("</svg>")
     return "".join(parts)

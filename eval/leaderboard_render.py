@@ -99,7 +99,7 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
                                   _ci_text(x.ci, d), x.note]))
         lines.append("")
     for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
-        lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %)", "",
+        lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %; columns: model / judge / frames)", "",
                   _md_row(["task", *models]), _md_row(["---"] * (len(models) + 1))]
         for t in tasks:
             lines.append(_md_row([t, *[fmt(cellmap.get((t, m)).value if (t, m) in cellmap else None)
@@ -127,7 +127,8 @@ def subtask_tables(entries: Sequence[Entry]) -> dict[str, tuple[list[str], list[
 
 
 def _label(e: Entry) -> str:
-    return e.model if e.judge_key == NO_JUDGE else f"{e.model} / {e.judge_key}"
+    """One column per model and setting: the same model under two judges or frame counts is two columns."""
+    return " / ".join([e.model] + ([e.judge_key] if e.judge_key != NO_JUDGE else []) + [e.frames])
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -206,13 +207,20 @@ def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
         errs = {m: [cellmap[(t, m)].ci if (t, m) in cellmap else None for t in tasks] for m in models}
         svg = bar_chart(tasks, series, errors=errs, title=f"{title_of(bench, benchmarks)} per task", y_label="accuracy %",
                         y_max=100.0, height=340)
-        frames = {m: next(e.frames for (t, mm), e in cellmap.items() if mm == m) for m in models}
-        rows = [[t, *[cell(f"{cellmap[(t, m)].value:.1f}", sort=cellmap[(t, m)].value, cls="num")
-                      if (t, m) in cellmap else cell("-", sort="") for m in models]] for t in tasks]
+        first = {m: next(e for (t, mm), e in cellmap.items() if mm == m) for m in models}
+        headers = [f"{first[m].model} (judge: {first[m].judge}; frames: {first[m].frames})" for m in models]
+
+        def value(e: Entry) -> dict[str, Any]:
+            ci = f" [{e.ci[0]:.1f}, {e.ci[1]:.1f}]" if e.ci else ""
+            return cell(f"{e.value:.1f}", sort=e.value, cls="num", title=f"95% CI{ci or ' n/a'}; judge: {e.judge}; "
+                        f"frames: {e.frames}")
+
+        rows = [[t, *[value(cellmap[(t, m)]) if (t, m) in cellmap else cell("-", sort="") for m in models]]
+                for t in tasks]
         html.append(f"<h3>{esc(title_of(bench, benchmarks))}: {len(tasks)} tasks side by side</h3>"
-                    + figure(svg, "Per-task accuracy with bootstrap 95% CI; frames: "
-                             + "; ".join(f"{m}: {f}" for m, f in frames.items()))
-                    + table(["task", *models], rows, table_id=f"subtasks-{bench}"))
+                    + figure(svg, "Per-task accuracy with bootstrap 95% CI whiskers; judge and frames of each "
+                             "model in the table header.")
+                    + table(["task", *headers], rows, table_id=f"subtasks-{bench}"))
     return "".join(html)
 
 
