@@ -10,6 +10,7 @@ and re-scoring with another parse rule never re-asks the judge.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from dreamframe.llm.config import LLMConfig
 from eval.judges.lexical import lexical_reply
 from eval.judges.parsing import PARSE_RULES, ParseRule
 from eval.judges.templates import render
+
+log = logging.getLogger(__name__)
 
 GPT_PREFIXES = ("gpt-3.5", "gpt-4")
 CHUNK = 64
@@ -127,6 +130,10 @@ class LLMJudge(Judge):
                     else:
                         out.append(result.text)
                     bar.update()
+        failed = sum(1 for r in out if r == "")
+        if self.failures and failed:
+            log.warning("judge %s: %d of %d request(s) failed (counted as unparsable, asked again next run); "
+                        "last error: %s", self.model, failed, len(out), self.failures[-1])
         return out
 
     def record(self) -> dict[str, Any]:

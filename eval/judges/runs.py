@@ -35,7 +35,12 @@ def judged_summary(items: list[dict[str, Any]], score: Callable[[Judge, list[dic
     key = f"{task}:{id(judge)}:{_fingerprint(items)}"
     if key in _DONE:
         return _DONE[key]
+    failures_before = len(getattr(judge, "failures", []))
     summary = score(judge, items) if items else {}
+    failed = getattr(judge, "failures", [])[failures_before:]
+    if failed:
+        summary = {**summary, "judge_request_errors": len(failed), "judge_last_error": failed[-1]}
+        runtime.current().notes[task].append(f"{len(failed)} judge request(s) failed: {failed[-1]}")
     record = judge.record()
     runtime.note_judge(task, record["name"], record["model"], record["comparable_to_published"])
     unparsable = int(summary.get("judge_unparsable", 0) or 0)

@@ -92,3 +92,15 @@ def test_http_judge_as_tempcompass_fallback(server, tmp_path):
     out = score_tempcompass(build_judge(_cfg(server, tmp_path)), docs)
     assert len(_Handler.requests) == 2  # the rule matched the first; the judge saw only the other two
     assert out["per_item"] == [1, 1, 0] and out["match_rate"] == pytest.approx(100 / 3)
+
+
+def test_judge_server_down_is_counted_not_fatal(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    judge = build_judge(_cfg(f"http://127.0.0.1:{port}/v1", tmp_path))
+    out = score_open_qa(judge, [{"question": "q", "answer": "a", "pred": "a", "type": 0}], "activitynet_qa")
+    assert out["judge_unparsable"] == 1 and out["accuracy"] is None
+    assert judge.failures and "127.0.0.1" in judge.failures[0]
