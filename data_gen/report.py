@@ -225,19 +225,20 @@ def _balance_section(data: dict[str, Any]) -> str:
 
 
 def _contact_sheets(folder: Any, data: dict[str, Any], cfg: ReportConfig) -> tuple[str, int, int]:
+    from dreamframe.dataset import frame_name
     from dreamframe.frames import sample_indices
     from dreamframe.html import esc, image_data_uri
 
     parts, shown, missing = [], 0, 0
     movies = [m for m in data["movies"] if m["descriptions"]][: cfg.max_movies]
     for m in movies:
-        files = folder.frame_paths(m["id"])
         idx = sample_indices(m["frames"], min(cfg.frames_per_movie, m["frames"]), "linspace_inclusive")
         imgs = []
         for i in idx:
             desc = m["descriptions"][i] if i < len(m["descriptions"]) else ""
-            if i < len(files) and files[i].is_file():
-                uri = image_data_uri(files[i], max_side=cfg.thumb_size)
+            path = folder.frames_dir(m["id"]) / frame_name(i)  # by name: a missing file must not shift the rest
+            if path.is_file():
+                uri = image_data_uri(path, max_side=cfg.thumb_size)
                 imgs.append(f'<img src="{uri}" alt="frame {i}" title="frame {i}: {esc(desc)}">')
                 shown += 1
             else:

@@ -96,3 +96,14 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys, dataset):
 
 def test_yaml_config_equals_dataclass_defaults():
     assert from_dict(ReportConfig, load_yaml(REPO / "configs/reports/dataset_report.yaml")) == ReportConfig()
+
+
+def test_missing_keyframes_are_reported_not_fatal(dataset, tmp_path):
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    (copy / "frames" / "m00000" / "00000.jpg").unlink()
+    s = build(ReportConfig(dataset=str(copy), out=str(tmp_path / "r"), frames_per_movie=4), progress=False)
+    assert s["missing_frames"] >= 1
+    assert "frame 0 missing" in (tmp_path / "r" / "index.html").read_text()
