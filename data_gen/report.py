@@ -237,13 +237,16 @@ def _contact_sheets(folder: Any, data: dict[str, Any], cfg: ReportConfig) -> tup
         for i in idx:
             desc = m["descriptions"][i] if i < len(m["descriptions"]) else ""
             path = folder.frames_dir(m["id"]) / frame_name(i)  # by name: a missing file must not shift the rest
-            if path.is_file():
-                uri = image_data_uri(path, max_side=cfg.thumb_size)
+            try:
+                uri = image_data_uri(path, max_side=cfg.thumb_size) if path.is_file() else None
+            except OSError:  # a corrupt JPEG (PIL's UnidentifiedImageError is an OSError)
+                uri = None
+            if uri:
                 imgs.append(f'<img src="{uri}" alt="frame {i}" title="frame {i}: {esc(desc)}">')
                 shown += 1
             else:
                 missing += 1
-                imgs.append(f'<span class="badge warn" title="{esc(desc)}">frame {i} missing</span>')
+                imgs.append(f'<span class="badge warn" title="{esc(desc)}">frame {i} missing or unreadable</span>')
         parts.append(f'<h3 id="movie-{esc(m["id"])}">{esc(m["id"])}: {esc(m["title"])} '
                      f'<span class="badge">{esc(m["genre"])}</span> <span class="badge">{esc(m["style_keyword"])}</span> '
                      f'<span class="badge">{esc(m["split"])}</span></h3><p class="muted">{m["frames"]} frames, '
