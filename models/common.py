@@ -139,7 +139,10 @@ class HFVideoAdapter(VideoLVLMAdapter):
         if bad:
             raise ValueError(f"model.freeze: unknown part(s) {sorted(bad)}; choose from vision, projector, llm")
         if cfg.gradient_checkpointing:
-            self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            if hasattr(self.model, "activation_checkpointing_enable"):  # transformers >= 5.2x
+                self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            else:
+                self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             self.model.config.use_cache = False
         if cfg.lora:
             from peft import LoraConfig, get_peft_model

@@ -76,9 +76,30 @@ def build_tokenizer(special_tokens: list[str], corpus: Iterable[str | Path] = ()
 
     `special_tokens` come first (ids 0..n-1): pad, eos, chat markers and the family's video/image tokens.
     `template_vars` are substituted into the chat template (e.g. video_markup="<video>\\n").
+    Training is deterministic, so identical requests within a process share one trained model (copied).
     """
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
+
+    key = (tuple(special_tokens), tuple(str(c) for c in corpus), vocab_size, chat_template,
+           tuple(sorted(template_vars.items())))
+    if key not in _CACHE:
+        _CACHE[key] = _train(special_tokens, corpus, vocab_size, chat_template, **template_vars)
+    tok_json, template = _CACHE[key]
+    from tokenizers import Tokenizer
+
+    fast = PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_str(tok_json), pad_token=special_tokens[0],
+                                   eos_token=special_tokens[1])
+    fast.chat_template = template
+    fast.padding_side = "right"
+    return fast
+
+
+_CACHE: dict[tuple, tuple[str, str]] = {}
+
+
+def _train(special_tokens: list[str], corpus: Iterable[str | Path], vocab_size: int, chat_template: str,
+           **template_vars: str) -> tuple[str, str]:
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
     texts = builtin_corpus()
     for item in corpus:
@@ -98,7 +119,4 @@ def build_tokenizer(special_tokens: list[str], corpus: Iterable[str | Path] = ()
     template = chat_template
     for key, value in template_vars.items():
         template = template.replace("{{ " + key + " }}", value)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=special_tokens[0], eos_token=special_tokens[1])
-    fast.chat_template = template
-    fast.padding_side = "right"
-    return fast
+    return tok.to_str(), template
