@@ -68,3 +68,13 @@ def test_missing_and_unreadable_video(tmp_path):
     bad.write_bytes(b"not a video")
     with pytest.raises(VideoError, match=str(bad)):
         load_video(bad, 4)
+
+
+def test_atomic_write_uses_normal_permissions(tmp_path):
+    import os
+
+    from dreamframe.atomic import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    (tmp_path / "b.txt").write_text("x")
+    assert os.stat(tmp_path / "a.txt").st_mode == os.stat(tmp_path / "b.txt").st_mode
