@@ -3,6 +3,23 @@
 An adapter owns one transformers model and its tokenizer/processor, and knows how frames + a chat
 reach that model. Training calls `collate` (labels masked to assistant tokens) and the model's
 forward; eval calls `generate`; both meet only through `save` / `load` folders on disk.
+
+Build with `models.registry.build_adapter(ModelConfig)`, reload a saved folder with
+`models.registry.load_adapter(path)`. Beyond the abstract methods below, every adapter in models/
+(see models/common.py `HFVideoAdapter`) also offers:
+- `encode(sample, train=True) -> {"input_ids", "labels", "num_visual_tokens"}`: one sample's exact
+  token ids (frames are not read; `frames=[None]` works as a "has video" marker) - for length
+  grouping, packing and the per-sample budget check before any forward;
+- `forward(batch)`: the model's outputs; while training a batch WITHOUT video it adds
+  `dummy_visual_loss()` (0 x vision tower + projector on a blank clip) so every rank runs the same
+  vision graph and ZeRO-3 never hangs;
+- `generate(frames, prompts, max_new_tokens, answer_prefix="", system=None)`, and
+  `generate_chats(samples, max_new_tokens, answer_prefix)` for whole chats;
+- `save(path, lora="merge"|"adapter")`, `part_of(param_name) -> "vision"|"projector"|"llm"`,
+  `unused_keys` (parameters no forward touches; always frozen, so DDP needs no find_unused_parameters).
+Frames: any count per sample; the adapter resamples to cfg.num_frames with the shared sampler. Text
+may carry "<video>"/"<image>" markers (LLaVA JSON); they are dropped and the family's own video
+placeholder is put at the start of the first user turn.
 """
 
 from __future__ import annotations
@@ -24,7 +41,9 @@ class ModelConfig:
     path: str | None = None
     """Local folder or hub id of pretrained weights; None builds a tiny random-init model (tests, CPU demo)."""
     tiny: dict[str, Any] = field(default_factory=dict)
-    """Overrides of the tiny random-init config (hidden sizes, layers, vocab) when `path` is None."""
+    """Tiny random-init settings when `path` is None: image_size (64), patch_size (8), hidden_size (128),
+    vision_hidden_size (64), layers (2), vision_layers (2), vocab_size (4096), seed (0), and corpus (list of
+    dataset folders / texts whose words become whole tokens of the offline tokenizer)."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     """Weights dtype."""
     attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
