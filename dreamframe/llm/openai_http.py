@@ -22,6 +22,7 @@ from dreamframe.llm.structured import Schema, json_schema, schema_name
 
 FORMAT_MODES = ("json_schema", "json_object", "none")
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+POOL_SIZE = 8
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -61,8 +62,8 @@ class OpenAIClient(LLMClient):
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
         self.format_mode = cfg.response_format
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._http = None
-        self._sem: asyncio.Semaphore | None = None
+        self._http: list | None = None
+        self._slots: asyncio.Queue | None = None
 
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.cfg.api_key_env, "")
@@ -71,22 +72,29 @@ class OpenAIClient(LLMClient):
         return {"Authorization": f"Bearer {key}"} if key else {}
 
     def _resources(self):
+        """Per event loop: `max_concurrency` request slots over pools of at most POOL_SIZE connections
+        (httpcore's pool bookkeeping grows with its size, so one big pool costs CPU at high concurrency)."""
         import httpx
 
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             n = self.cfg.max_concurrency
-            self._http = httpx.AsyncClient(
+            sizes = [min(POOL_SIZE, n - i) for i in range(0, n, POOL_SIZE)]
+            headers = self._headers()
+            self._http = [httpx.AsyncClient(
                 timeout=httpx.Timeout(self.cfg.timeout, connect=min(30.0, self.cfg.timeout)),
-                limits=httpx.Limits(max_connections=n, max_keepalive_connections=n), headers=self._headers())
-            self._sem = asyncio.Semaphore(n)
+                limits=httpx.Limits(max_connections=k, max_keepalive_connections=k), headers=headers) for k in sizes]
+            self._slots = asyncio.Queue()
+            for pool, k in enumerate(sizes):
+                for _ in range(k):
+                    self._slots.put_nowait(pool)
             self._loop = loop
-        return self._http, self._sem
+        return self._http, self._slots
 
     async def aclose_loop_resources(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-        self._http, self._sem, self._loop = None, None, None
+        for http in self._http or []:
+            await http.aclose()
+        self._http, self._slots, self._loop = None, None, None
 
     def _body(self, messages: list[dict[str, str]], params: dict[str, Any], schema: Schema | None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.cfg.model, "messages": messages,
@@ -104,35 +112,42 @@ class OpenAIClient(LLMClient):
         return min(self.cfg.backoff_max, self.cfg.backoff_base * 2 ** attempt) * (0.5 + random.random() / 2)
 
     async def _complete(self, messages, params, schema):
+        pools, slots = self._resources()
+        pool = await slots.get()
+        try:
+            return await self._send(pools[pool], messages, params, schema)
+        finally:
+            slots.put_nowait(pool)
+
+    async def _send(self, http, messages, params, schema) -> tuple[str, int, int]:
+        """One request with retries; holds its slot while backing off, so a 429 storm slows the sender."""
         import httpx
 
-        http, sem = self._resources()
-        async with sem:
-            attempt = 0
-            while True:
-                body = self._body(messages, params, schema)
-                why, retry_after = "", None
-                try:
-                    resp = await http.post(self.url, json=body)
-                except (httpx.TimeoutException, httpx.TransportError) as err:
-                    why = f"{type(err).__name__}: {err}"
-                else:
-                    if resp.status_code == 200:
-                        return self._parse(resp)
-                    text = resp.text[:500]
-                    if schema is not None and self.format_mode != "none" and _format_refused(resp.status_code, text):
-                        self.format_mode = FORMAT_MODES[FORMAT_MODES.index(self.format_mode) + 1]
-                        continue  # the server refused the structured-output mode: ask again with a weaker one
-                    if resp.status_code not in RETRY_STATUS:
-                        hint = f" (is {self.cfg.api_key_env} set?)" if resp.status_code in (401, 403) else ""
-                        raise LLMError(f"{self.url}: HTTP {resp.status_code}{hint}: {text}")
-                    why = f"HTTP {resp.status_code}: {text[:200]}"
-                    retry_after = retry_after_seconds(resp.headers.get("retry-after"))
-                if attempt >= self.cfg.max_retries:
-                    raise LLMError(f"{self.url}: gave up after {attempt + 1} attempts; last error {why}")
-                self.usage.retries += 1
-                await asyncio.sleep(self._backoff(attempt, retry_after))
-                attempt += 1
+        attempt = 0
+        while True:
+            body = self._body(messages, params, schema)
+            why, retry_after = "", None
+            try:
+                resp = await http.post(self.url, json=body)
+            except (httpx.TimeoutException, httpx.TransportError) as err:
+                why = f"{type(err).__name__}: {err}"
+            else:
+                if resp.status_code == 200:
+                    return self._parse(resp)
+                text = resp.text[:500]
+                if schema is not None and self.format_mode != "none" and _format_refused(resp.status_code, text):
+                    self.format_mode = FORMAT_MODES[FORMAT_MODES.index(self.format_mode) + 1]
+                    continue  # the server refused the structured-output mode: ask again with a weaker one
+                if resp.status_code not in RETRY_STATUS:
+                    hint = f" (is {self.cfg.api_key_env} set?)" if resp.status_code in (401, 403) else ""
+                    raise LLMError(f"{self.url}: HTTP {resp.status_code}{hint}: {text}")
+                why = f"HTTP {resp.status_code}: {text[:200]}"
+                retry_after = retry_after_seconds(resp.headers.get("retry-after"))
+            if attempt >= self.cfg.max_retries:
+                raise LLMError(f"{self.url}: gave up after {attempt + 1} attempts; last error {why}")
+            self.usage.retries += 1
+            await asyncio.sleep(self._backoff(attempt, retry_after))
+            attempt += 1
 
     def _parse(self, resp) -> tuple[str, int, int]:
         try:
