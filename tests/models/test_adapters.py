@@ -36,7 +36,8 @@ def _loud(adapter):
 
 @pytest.fixture(scope="module", params=FAMS)
 def adapter(request):
-    return _loud(build_adapter(ModelConfig(family=request.param, num_frames=4, max_length=512)))
+    return _loud(build_adapter(ModelConfig(family=request.param, num_frames=4, max_length=512,
+                                          tiny={"image_size": 32, "patch_size": 8})))
 
 
 def test_collate_labels_only_assistant(adapter):
@@ -66,9 +67,8 @@ def test_collate_labels_only_assistant(adapter):
 
 
 def test_over_budget_is_an_error_not_a_truncation(adapter):
-    n_vis = adapter.num_visual_tokens(adapter.cfg.num_frames)
     old = adapter.cfg.max_length
-    adapter.cfg.max_length = n_vis + 3
+    adapter.cfg.max_length = len(adapter.encode(qa([], sid="short"))["input_ids"])  # text fits exactly
     try:
         with pytest.raises(ValueError, match=r"sample 'too-long'.*visual.*max_length"):
             adapter.collate([qa(RED, sid="too-long")])
