@@ -55,7 +55,8 @@ class Qwen25VLAdapter(HFVideoAdapter):
                          "num_hidden_layers": int(tiny.get("layers", 2)), "num_attention_heads": heads,
                          "num_key_value_heads": 2, "max_position_embeddings": 4096, "tie_word_embeddings": False,
                          "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": section},
-                         "pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id},
+                         "pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id,
+                         "bos_token_id": None},
             image_token_id=ids("<|image_pad|>"), video_token_id=ids(cls.video_token),
             vision_start_token_id=ids("<|vision_start|>"), vision_end_token_id=ids("<|vision_end|>"),
             tie_word_embeddings=False)
