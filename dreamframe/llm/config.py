@@ -56,6 +56,8 @@ class LLMConfig:
     """`transformers`: torch device."""
     dtype: str = "float32"
     """`transformers`: weight dtype (float32, bfloat16, float16)."""
+    num_threads: int = 0
+    """`transformers`: torch CPU threads while generating (0: torch's default). 1 is often fastest on a busy machine."""
     gguf_file: str | None = None
     """`transformers`: GGUF file name inside `model` (a folder), if the weights are GGUF."""
     trust_remote_code: bool = False
