@@ -106,6 +106,12 @@ class HFVideoAdapter(VideoLVLMAdapter):
             tokenizer = AutoTokenizer.from_pretrained(cfg.path, trust_remote_code=cfg.trust_remote_code)
             if tokenizer.chat_template is None:
                 tokenizer.chat_template = _folder_chat_template(cfg.path)
+            if tokenizer.chat_template is None:  # e.g. Video-LLaVA: its documented "USER: ... ASSISTANT:" format
+                from models.tokenizer import CHATML_TEMPLATE
+
+                template = cls.tiny_chat_template or CHATML_TEMPLATE
+                tokenizer.chat_template = template.replace("{{ video_markup }}", cls.video_markup)
+                log.warning("%s has no chat template; using the %s family's default", cfg.path, cls.family)
             model = model_cls.from_pretrained(cfg.path, dtype=torch_dtype(cfg.dtype), attn_implementation=attn,
                                               trust_remote_code=cfg.trust_remote_code, use_safetensors=True)
             spec = FrameSpec.from_folder(cfg.path, cls.default_spec) if Path(cfg.path).is_dir() else cls.default_spec

@@ -39,7 +39,7 @@ class LlavaOnevisionAdapter(HFVideoAdapter):
                          "eos_token_id": tokenizer.eos_token_id},
             image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
             video_token_index=tokenizer.convert_tokens_to_ids(cls.video_token),
-            vision_feature_layer=-1, vision_feature_select_strategy="full",
+            vision_feature_layer=int(tiny.get("vision_feature_layer", -1)), vision_feature_select_strategy="full",
             image_grid_pinpoints=[[spec.size, spec.size]], tie_word_embeddings=False,
         )
 

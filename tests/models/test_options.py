@@ -121,3 +121,16 @@ def test_bad_inputs_name_what_is_wrong(tmp_path):
     a = build_adapter(ModelConfig(tiny=TINY))
     with pytest.raises(ValueError, match="sample 'q'.*no assistant"):
         a.collate([Sample(FRAMES, [{"role": "user", "content": "hi"}], "q")])
+
+
+def test_folder_without_chat_template_gets_the_family_format(tmp_path):
+    a = build_adapter(ModelConfig(family="video_llava", tiny=TINY))
+    a.save(tmp_path / "m")
+    (tmp_path / "m" / "chat_template.jinja").unlink(missing_ok=True)
+    cfg_file = tmp_path / "m" / "tokenizer_config.json"
+    data = json.loads(cfg_file.read_text())
+    data.pop("chat_template", None)
+    cfg_file.write_text(json.dumps(data))
+    b = load_adapter(tmp_path / "m")
+    ids = b.encode(Sample([], [{"role": "user", "content": "Hi"}]), train=False)["input_ids"]
+    assert b.tokenizer.decode(ids) == "USER: Hi ASSISTANT:"
