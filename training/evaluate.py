@@ -1,8 +1,10 @@
 """A simple built-in held-out check: multiple-choice accuracy on a dataset folder's test split.
 
 The model answers each closed question by greedy generation (the prompt lists the options, as in
-training); the answer counts when it names the right option. Chance is the mean of 1/len(options),
-so "above chance" is measured against the real option counts, not assumed. The eval harness (eval/)
+training), twice: constrained to the option strings (greedy decoding over a token trie of the
+options, so every answer is one of them and an untrained model sits at chance) - `accuracy` - and
+free-form - `free_accuracy`, where an answer naming no option counts as wrong. Chance is the mean of
+1/len(options), measured on the real option counts, not assumed. The eval harness (eval/)
 is the full evaluation; this one only tells whether training moved the model.
 """
 
@@ -38,6 +40,22 @@ def match_option(answer: str, options: list[str]) -> int | None:
     return None
 
 
+def option_constraint(tokenizer: Any, options_per_row: list[list[str]]):
+    """`prefix_allowed_tokens_fn` for transformers' generate: row b may only spell one of its options,
+    then end. The prompt length is taken from the first call (the batch is left-padded to one width)."""
+    eos = tokenizer.eos_token_id
+    seqs = [[tokenizer(o, add_special_tokens=False)["input_ids"] + [eos] for o in opts] for opts in options_per_row]
+    state: dict[str, int] = {}
+
+    def allowed(b: int, input_ids: Any) -> list[int]:
+        start = state.setdefault("prompt_len", int(input_ids.shape[-1]))
+        done = input_ids[start:].tolist()
+        nxt = {s[len(done)] for s in seqs[b] if len(s) > len(done) and s[:len(done)] == done}
+        return sorted(nxt) or [eos]
+
+    return allowed
+
+
 def mc_accuracy(adapter: Any, dataset: str, split: str = "test", batch_size: int = 8, max_new_tokens: int = 8,
                 max_samples: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Accuracy, chance level and per-type accuracy of greedy answers to the split's closed questions."""
@@ -53,7 +71,8 @@ def mc_accuracy(adapter: Any, dataset: str, split: str = "test", batch_size: int
         raise ValueError(f"{dataset}: split {split!r} has no closed (multiple-choice) questions to evaluate")
     was_training = adapter.model.training
     adapter.model.eval()
-    correct, unmatched, by_type = 0, 0, defaultdict(lambda: [0, 0])
+    correct, free_correct, unmatched, by_type = 0, 0, 0, defaultdict(lambda: [0, 0])
+    tok = getattr(adapter.tokenizer, "tokenizer", adapter.tokenizer)
     examples = []
     try:
         for i in tqdm(range(0, len(rows), batch_size), desc="held-out eval", disable=not progress):
@@ -63,23 +82,28 @@ def mc_accuracy(adapter: Any, dataset: str, split: str = "test", batch_size: int
                 span = r["frame_paths"]
                 idx = sample_indices(len(span), cfg.num_frames, cfg.frame_sampling)
                 frames.append([Image.open(folder.root / span[k]).convert("RGB") for k in idx])
+            prompts = [question_text(r["question"], r["options"]) for r in batch]
             with torch.no_grad():
-                answers = adapter.generate(frames, [question_text(r["question"], r["options"]) for r in batch],
-                                           max_new_tokens=max_new_tokens)
-            for r, ans in zip(batch, answers):
+                free = adapter.generate(frames, prompts, max_new_tokens=max_new_tokens)
+                picked = adapter.generate(frames, prompts, max_new_tokens=max_new_tokens, prefix_allowed_tokens_fn=
+                                          option_constraint(tok, [list(r["options"]) for r in batch]))
+            for r, ans, con in zip(batch, free, picked):
                 pick = match_option(ans, list(r["options"]))
-                ok = pick is not None and r["options"][pick] == r["answer"]
-                correct += ok
+                free_correct += pick is not None and r["options"][pick] == r["answer"]
                 unmatched += pick is None
+                ok = _norm(con) == _norm(r["answer"])
+                correct += ok
                 by_type[r["qa_type"]][0] += ok
                 by_type[r["qa_type"]][1] += 1
                 if len(examples) < 5:
-                    examples.append({"question": r["question"], "answer": r["answer"], "generated": ans})
+                    examples.append({"question": r["question"], "answer": r["answer"], "constrained": con,
+                                     "free": ans})
     finally:
         adapter.model.train(was_training)
     n = len(rows)
     return {
         "accuracy": correct / n,
+        "free_accuracy": free_correct / n,
         "chance": sum(1 / len(r["options"]) for r in rows) / n,
         "n": n,
         "unmatched": unmatched,

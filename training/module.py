@@ -36,7 +36,10 @@ def flops_per_token(model: Any) -> float:
     return 6.0 * trainable + 2.0 * frozen
 
 
-def make_module(adapter: Any, optim: OptimConfig):
+def make_module(adapter: Any, optim: OptimConfig, total_steps: Any):
+    """`total_steps(trainer) -> int`: optimizer steps of the whole run, for the schedule. (Lightning's
+    estimated_stepping_batches would build the train loader before a checkpoint is restored, and the
+    loader's mid-epoch position would then never be loaded.)"""
     import lightning as L
     import torch
 
@@ -83,7 +86,7 @@ def make_module(adapter: Any, optim: OptimConfig):
                 raise ValueError("no trainable parameters: check model.freeze / model.lora")
             opt = torch.optim.AdamW([{"params": decay, "weight_decay": optim.weight_decay},
                                      {"params": no_decay, "weight_decay": 0.0}], lr=optim.lr, betas=tuple(optim.betas))
-            total = max(1, int(self.trainer.estimated_stepping_batches))
+            total = max(1, int(total_steps(self.trainer)))
             warmup = int(round(optim.warmup_ratio * total))
             sched = get_cosine_with_min_lr_schedule_with_warmup(opt, warmup, total, min_lr_rate=optim.min_lr_ratio)
             return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

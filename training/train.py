@@ -81,6 +81,21 @@ def latest_checkpoint(out: Path) -> str | None:
     return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
 
 
+def LossLog(path: Path):  # noqa: N802 - a callback factory keeps lightning out of module import
+    """Appends {"step", "loss"} per optimizer step to <out>/loss.jsonl on rank 0 (flushed each line, so a
+    killed run keeps its curve; a resumed run appends, and the last row of a step wins)."""
+    import lightning as L
+
+    class _LossLog(L.Callback):
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if trainer.is_global_zero and not trainer.fit_loop._should_accumulate():
+                loss = float(outputs["loss"]) if isinstance(outputs, dict) else float(outputs)
+                with open(path, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"step": trainer.global_step, "loss": loss}) + "\n")
+
+    return _LossLog()
+
+
 def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
     import lightning as L
     from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
@@ -90,7 +105,7 @@ def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
     from training.strategies import build_strategy
 
     out = Path(cfg.out)
-    loggers: list[Any] = [CSVLogger(str(out), name="logs", version=0)]
+    loggers: list[Any] = [CSVLogger(str(out), name="logs", version=0, flush_logs_every_n_steps=cfg.log.every_n_steps)]
     if cfg.log.wandb and cfg.log.wandb_mode != "disabled":
         os.environ.setdefault("WANDB_DIR", str(out))
         run_id_file = out / "wandb_run_id"
@@ -167,8 +182,9 @@ def check_export(adapter: Any, module: Any, batch: dict[str, Any], path: Path, z
     return float((got - ref).abs().max())
 
 
-def run(cfg: TrainConfig) -> dict[str, Any]:
-    """Train (or resume), export, check the export, and evaluate; returns the summary (rank 0)."""
+def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
+    """Train (or resume), export, check the export, and evaluate; returns the summary (rank 0).
+    `callbacks`: extra Lightning callbacks (monitoring, or a simulated failure in tests)."""
     import lightning as L
 
     from models.registry import build_adapter
@@ -197,9 +213,15 @@ def run(cfg: TrainConfig) -> dict[str, Any]:
                                           cfg.eval.max_new_tokens, cfg.eval.max_samples)
             atomic_write_text(before_file, json.dumps(evals["before"], indent=2))
     datamodule = make_datamodule(cfg.data, cfg.model, adapter)
-    module = make_module(adapter, cfg.optim)
+    def total_steps(trainer: Any) -> int:
+        if cfg.max_steps > 0:
+            return cfg.max_steps
+        per_rank = len(datamodule.sampler(trainer.world_size, trainer.global_rank))
+        return -(-per_rank // cfg.optim.accumulate) * cfg.max_epochs
+
+    module = make_module(adapter, cfg.optim, total_steps)
     throughput = make_throughput_callback(cfg.log, adapter.model, adapter.tokenizer.pad_token_id)
-    trainer = build_trainer(cfg, [throughput])
+    trainer = build_trainer(cfg, [throughput, LossLog(out / "loss.jsonl"), *callbacks])
     if ckpt:
         print(f"resuming from {ckpt}", flush=True)
     started = time.perf_counter()

@@ -1,0 +1,69 @@
+"""Data order, mixing, length grouping, mid-epoch skipping and the sources (no model forward here)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from models.base import ModelConfig
+from training.data import LengthGroupedBatchSampler, epoch_order, folder_items, json_items, padding_fraction
+
+
+def test_mixing_ratios_and_determinism():
+    sizes, weights = [100, 10], [3.0, 1.0]
+    order = epoch_order(sizes, weights, total=200, seed=1, epoch=0)
+    counts = Counter(int(i >= 100) for i in order)
+    assert counts == {0: 150, 1: 50}  # 3:1 share, the small source cycled 5 times
+    assert Counter(order[order >= 100].tolist()) == {i: 5 for i in range(100, 110)}
+    assert np.array_equal(order, epoch_order(sizes, weights, 200, 1, 0))
+    assert not np.array_equal(order, epoch_order(sizes, weights, 200, 1, 1))
+    with pytest.raises(ValueError, match="weights"):
+        epoch_order(sizes, [0, 0], 10, 0, 0)
+
+
+def test_length_grouping_cuts_padding():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(60, 200, size=2000).tolist()
+    kw = dict(sizes=[2000], weights=[1.0], total=2000, batch_size=8, seed=0)
+    grouped = LengthGroupedBatchSampler(lengths, group_by_length=True, **kw).global_batches(0)
+    plain = LengthGroupedBatchSampler(lengths, group_by_length=False, **kw).global_batches(0)
+    assert sorted(i for b in grouped for i in b) == sorted(i for b in plain for i in b) == list(range(2000))
+    assert padding_fraction(grouped, lengths) < 0.05 < padding_fraction(plain, lengths)
+
+
+def test_resume_skip_and_rank_split():
+    lengths = list(range(10, 110))
+    kw = dict(sizes=[100], weights=[1.0], total=100, batch_size=4, seed=3, window=4)
+    full = list(LengthGroupedBatchSampler(lengths, **kw))
+    resumed = LengthGroupedBatchSampler(lengths, **kw)
+    resumed.skip = 7
+    assert list(resumed) == full[7:]
+    assert list(resumed) == full  # the skip applies to one pass only
+    ranks = [list(LengthGroupedBatchSampler(lengths, world_size=2, rank=r, **kw)) for r in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == len(LengthGroupedBatchSampler(lengths, world_size=2, **kw)) == 12
+    assert not {i for b in ranks[0] for i in b} & {i for b in ranks[1] for i in b}
+
+
+def test_dataset_folder_and_llava_json_sources(tiny_data, tmp_path):
+    import subprocess
+    import sys
+
+    model = ModelConfig(num_frames=4)
+    items = folder_items(str(tiny_data), "train", model)
+    assert items and all(len(it.frames) == 4 and it.messages[-1]["role"] == "assistant" for it in items)
+    closed = next(it for it in items if "Options:" in it.messages[0]["content"])
+    assert "(A)" in closed.messages[0]["content"]
+    out = tmp_path / "llava.json"
+    subprocess.run([sys.executable, "-m", "data_gen.export", "--in", str(tiny_data), "--out", str(out)], check=True,
+                   capture_output=True)
+    from_json = json_items(str(out), None, model)
+    assert len(from_json) == len(items)
+    assert all(len(it.frames) == 4 and not it.messages[0]["content"].startswith("<video>") for it in from_json)
+    assert {it.messages[-1]["content"] for it in from_json} == {it.messages[-1]["content"] for it in items}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{"id": "x1", "conversations": [{"value": "hi"}]}]))
+    with pytest.raises(Exception, match="x1"):
+        json_items(str(bad), None, model)
