@@ -160,6 +160,10 @@ def _qa(raw: list[dict[str, Any]], level: str, span: tuple[int, int]) -> list[di
              "level": level, "frame_start": span[0], "frame_end": span[1]} for q in raw]
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace("?", " ").replace(".", " ").split())
+
+
 def _character_lines(chars: list[Character]) -> str:
     return "\n".join(f"- {c.name}: {c.phrase}" for c in chars)
 
@@ -247,7 +251,12 @@ class PlotWriter:
             contexts += [_chapter_text(chapter_obj)] * len(ch_qa)
 
         stats: dict[str, Any] = {"genre": genre, "premise": premise, "llm_qa_written": len(qa_raw),
-                                 "dropped": {"verifier": 0, "verifier_error": 0, "dedup": 0}, "fixes": fixes}
+                                 "dropped": {"degenerate": 0, "verifier": 0, "verifier_error": 0, "dedup": 0},
+                                 "fixes": fixes}
+        keep = [_norm(q["answer"]) != _norm(q["question"]) for q in qa_raw]  # an answer that repeats its question
+        stats["dropped"]["degenerate"] = keep.count(False)
+        qa_raw = [q for q, k in zip(qa_raw, keep) if k]
+        contexts = [c for c, k in zip(contexts, keep) if k]
         if cfg.plot.verify_qa and qa_raw:
             keep = await self._verify(qa_raw, contexts, seed, stats)
             qa_raw = [q for q, k in zip(qa_raw, keep) if k]
@@ -417,8 +426,8 @@ def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], progress: bo
 
 def summarize(root: str | Path, movie_ids: list[str]) -> dict[str, Any]:
     """Totals over the staged stories of finished movies: LLM QA written, kept, dropped and why, fixes."""
-    out: dict[str, Any] = {"llm_qa_written": 0, "llm_qa_kept": 0, "dropped": {"verifier": 0, "verifier_error": 0,
-                                                                             "dedup": 0}, "fixes": 0}
+    out: dict[str, Any] = {"llm_qa_written": 0, "llm_qa_kept": 0, "fixes": 0,
+                           "dropped": {"degenerate": 0, "verifier": 0, "verifier_error": 0, "dedup": 0}}
     for mid in movie_ids:
         path = story_path(root, mid)
         if not path.exists():
