@@ -392,7 +392,13 @@ def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], progress: bo
     todo = [(i, m) for i, m in todo if not story_path(cfg.out, m).exists()]
     if cfg.plot.movie_concurrency < 1:
         raise ValueError(f"plot.movie_concurrency must be >= 1, got {cfg.plot.movie_concurrency}")
-    client = client or build_client(client_config(cfg))
+    if client is None:
+        try:
+            client = build_client(client_config(cfg))
+        except ValueError as err:  # a bad llm section: stop before any movie, naming the option
+            from dreamframe.dataset import DatasetError
+
+            raise DatasetError(f"invalid llm config: {err}") from None
     failures: dict[str, str] = {}
     if not todo:
         return failures, client.usage.as_dict()

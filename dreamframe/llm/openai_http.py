@@ -58,6 +58,8 @@ class OpenAIClient(LLMClient):
             raise ValueError(f"llm.base_url: {cfg.base_url!r} is not an http(s) URL")
         if cfg.max_concurrency < 1:
             raise ValueError(f"llm.max_concurrency must be >= 1, got {cfg.max_concurrency}")
+        if "api.openai.com" in cfg.base_url and not os.environ.get(cfg.api_key_env):
+            raise ValueError(f"llm.api_key_env: the environment variable {cfg.api_key_env} holding the API key is not set")
         super().__init__(cfg)
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
         self.format_mode = cfg.response_format

@@ -150,3 +150,10 @@ def test_bad_config_is_named():
         build_client(LLMConfig(backend="openai", model=""))
     with pytest.raises(ValueError, match="llm.base_url"):
         build_client(LLMConfig(backend="openai", model="m", base_url="localhost:8000"))
+
+
+def test_missing_openai_key_is_named_before_any_request(monkeypatch):
+    monkeypatch.delenv("DF_MISSING_KEY", raising=False)
+    with pytest.raises(ValueError, match="DF_MISSING_KEY"):
+        build_client(LLMConfig(backend="openai", model="gpt-4o", base_url="https://api.openai.com/v1",
+                               api_key_env="DF_MISSING_KEY"))

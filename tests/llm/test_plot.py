@@ -141,3 +141,9 @@ def test_smollm2_offline_default_writes_a_schema_valid_movie(tmp_path):
     (movie,) = folder.movies()
     assert movie.source["story"] == "llm" and len(folder.frame_paths(movie.id)) == movie.num_frames == 12
     assert folder.manifest()["llm_usage_last_run"]["requests"] > 0
+
+
+def test_bad_llm_section_stops_the_run_with_the_option_named(tmp_path, capsys):
+    rc = main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(tmp_path / "ds"),
+               "--story.backend", "llm", "--llm.backend", "openai", "--llm.model", ""])
+    assert rc == 2 and "llm.model" in capsys.readouterr().err
