@@ -54,10 +54,13 @@ class DreamFrameLM(LM):
                  progress: bool = True, model: str | None = None, **model_cfg: Any) -> None:
         """`adapter` is a built adapter; from the lm-eval CLI, `model=PATH_OR_PRESET` builds one instead."""
         super().__init__()
-        if adapter is None:
+        if adapter is None:  # `lm_eval --model dreamframe --model_args model=PATH`
             from eval.models import build
 
-            adapter, _ = build(model or "tiny-llava_onevision", model_cfg)
+            for key in ("device", "max_batch_size"):  # lm-eval CLI extras; the adapter places itself
+                model_cfg.pop(key, None)
+            family = model_cfg.pop("family", None)
+            adapter, _ = build(model or "tiny-llava_onevision", model_cfg, family)
         self.adapter = adapter
         self.batch_size = int(batch_size)
         if self.batch_size < 1:

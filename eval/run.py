@@ -58,7 +58,10 @@ class EvalConfig:
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
     judge: str = "auto"
-    """Judge for open-ended answers: auto (best available offline), exact_match, or a judge name from eval/judges."""
+    """Judge for open-ended answers: auto (the offline lexical judge), exact_match, lexical, a preset under
+    configs/judges/ (gpt35, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
+    judge_options: dict[str, Any] = field(default_factory=dict)
+    """Dotted overrides of the judge config, e.g. {"llm.base_url": "http://localhost:8000/v1"}."""
     bootstrap_iters: int = 1000
     """lm-eval bootstrap iterations for stderr of non-mean metrics."""
     seed: int = 1234
@@ -96,7 +99,8 @@ def run(cfg: EvalConfig) -> Path:
     model_dir = out / model_name
     lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                       cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
-    ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge))
+    ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
+                                                     judge_options=dict(cfg.judge_options)))
     tracker = EvaluationTracker(output_path=str(out))
     results = evaluate(lm, mat, _display_name(cfg.model), tracker=tracker, limit=cfg.limit,
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)

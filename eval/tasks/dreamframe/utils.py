@@ -10,6 +10,7 @@ from eval.video import VideoRef
 
 CLOSED_PROMPT = "\nAnswer with the option's letter from the given choices directly."
 OPEN_PROMPT = "\nAnswer the question in one sentence."
+OPEN_TASK = "dreamframe_heldout_open"
 
 
 def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
@@ -36,27 +37,37 @@ def process_results_closed(doc: dict[str, Any], results: list[str]) -> dict[str,
     return {"acc": float(closed_correct(results[0], doc))}
 
 
-def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Judge the answer; without a judge, normalised exact match (labelled as such in the results)."""
-    pred = results[0]
-    judge = _judge()
-    if judge is None:
-        runtime.note_judge("dreamframe_heldout_open", "exact_match_fallback", None, comparable_to_published=False)
-        return {"acc": float(bool(pred.strip()) and normalise_answer(pred) == normalise_answer(doc["answer"]))}
-    name, fn = judge
-    verdict = fn(doc["question"], doc["answer"], pred)
-    runtime.note_judge("dreamframe_heldout_open", name, None, comparable_to_published=False)
-    if not verdict.get("parsed", True):
-        runtime.count_unparsable("dreamframe_heldout_open")
-    return {"acc": float(verdict.get("pred") == "yes")}
+def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    """Hand the answer on; the aggregation judges all of the task's answers at once."""
+    item = {"task": OPEN_TASK, "question_id": doc["id"], "question": doc["question"], "answer": doc["answer"],
+            "type": doc["qa_type"], "pred": results[0].strip()}
+    return {"acc": item, "score": item}
 
 
-def _judge():
-    """(name, fn(question, answer, pred) -> {"pred": "yes"|"no", "score": int, "parsed": bool}) or None."""
-    if runtime.current().judge in ("exact_match", "none"):
-        return None
-    try:  # D2's deterministic lexical judge, when it has landed
-        from eval.judges.lexical import judge_one  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return "lexical", judge_one
+def agg_acc(items: list[dict[str, Any]]) -> float:
+    """Judge accuracy yes / (yes + no) as a fraction (the group averages it with the closed accuracy)."""
+    acc = _summary(items)["accuracy"]
+    return float("nan") if acc is None else float(acc)
+
+
+def agg_score(items: list[dict[str, Any]]) -> float:
+    """Mean 0-5 judge score (exact-match fallback: 5 for a match, 0 otherwise)."""
+    score = _summary(items)["score"]
+    return float("nan") if score is None else float(score)
+
+
+def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run's judge (eval.judges, batched and cached) or, with --judge exact_match or without
+    eval.judges, normalised exact match, recorded as `exact_match_fallback`."""
+    if runtime.current().judge not in ("exact_match", "none"):
+        try:
+            from eval.judges.runs import judged_summary
+            from eval.tasks.open_qa.scoring import score_open_qa
+        except ImportError:
+            pass
+        else:
+            return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs))
+    hits = [bool(i["pred"]) and normalise_answer(i["pred"]) == normalise_answer(i["answer"]) for i in items]
+    runtime.note_judge(OPEN_TASK, "exact_match_fallback", None, comparable_to_published=False)
+    n = len(hits)
+    return {"accuracy": sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}
