@@ -10,8 +10,8 @@ from typing import Literal
 
 import numpy as np
 
-SamplingRule = Literal["segment_centre", "linspace_inclusive", "linspace_exclusive"]
-SAMPLING_RULES: tuple[str, ...] = ("segment_centre", "linspace_inclusive", "linspace_exclusive")
+SamplingRule = Literal["segment_centre", "linspace_inclusive", "linspace_exclusive", "videochat2"]
+SAMPLING_RULES: tuple[str, ...] = ("segment_centre", "linspace_inclusive", "linspace_exclusive", "videochat2")
 
 
 def sample_indices(
@@ -25,7 +25,9 @@ def sample_indices(
 
     - segment_centre: centre of each of n equal segments (MVBench / VideoChat2);
     - linspace_inclusive: n evenly spaced, first and last frame included (Video-LLaVA style);
-    - linspace_exclusive: n evenly spaced, first and last excluded (n+2 points, ends dropped).
+    - linspace_exclusive: n evenly spaced, first and last excluded (n+2 points, ends dropped);
+    - videochat2: MVBench's own segment centres, `start + int(seg/2 + round(seg*i))` (VideoChat2
+      `get_index`; on spans shorter than n it may pick `end` itself, as the original does).
     A span shorter than n repeats frames rather than returning fewer, so batch shapes stay fixed.
     """
     end = num_frames if end is None else end
@@ -35,6 +37,9 @@ def sample_indices(
     if end <= start:
         raise ValueError(f"empty frame span [{start}, {end}) in a {num_frames}-frame video")
     length = end - start
+    if rule == "videochat2":
+        seg = length / n
+        return [min(num_frames - 1, start + int(seg / 2 + np.round(seg * i))) for i in range(n)]
     if rule == "segment_centre":
         seg = length / n
         pos = (np.arange(n) + 0.5) * seg
