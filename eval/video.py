@@ -13,8 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from dreamframe.frames import SAMPLING_RULES, seconds_to_frames
-from dreamframe.video import VideoError, list_frame_files, load_video, video_info
+from dreamframe.frames import SAMPLING_RULES, sample_indices, seconds_to_frames
+from dreamframe.video import VideoError, decode_frames, list_frame_files, load_video, video_info
 
 
 class MissingVideo(VideoError):
@@ -68,6 +68,8 @@ class VideoRef:
         path = Path(self.path)
         if not path.exists():
             raise MissingVideo(f"{path}: video not found")
+        if self.rule == "videochat2" and self.span is None:
+            return self._load_videochat2(path)
         span = self.span
         if span is None and (self.start_s is not None or self.end_s is not None):
             if path.is_dir():
@@ -80,4 +82,29 @@ class VideoRef:
         except VideoError:
             raise
         except (OSError, ValueError) as err:  # a truncated JPEG in a frame folder, an empty span
+            raise VideoError(f"{path}: cannot read frames: {err}") from None
+
+    def _load_videochat2(self, path: Path) -> list[Image.Image]:
+        """MVBench's own bounds: the last frame of a video is never in the span, frame folders count
+        from 1 (`00001.jpg`), a bound is rounded with Python's round (mvbench.ipynb `get_index`)."""
+        try:
+            if path.is_dir():
+                files = list_frame_files(path)
+                max_frame, first, fps = len(files), 1, self.fps or 3.0
+            else:
+                total, fps = video_info(path)
+                max_frame, first = total - 1, 0
+            start = first if self.start_s is None else max(first, round(self.start_s * fps))
+            end = max_frame if self.end_s is None else min(round(self.end_s * fps), max_frame)
+            if end <= start:  # a bound outside the video: the whole video, not an error
+                start, end = first, max_frame
+            if end <= start:
+                raise VideoError(f"{path}: too few frames ({max_frame + 1 - first})")
+            idx = sample_indices(max_frame + 1, self.num_frames, "videochat2", start, end)
+            if path.is_dir():
+                return [Image.open(files[i - 1]).convert("RGB") for i in idx]
+            return decode_frames(path, idx)
+        except VideoError:
+            raise
+        except (OSError, ValueError) as err:
             raise VideoError(f"{path}: cannot read frames: {err}") from None

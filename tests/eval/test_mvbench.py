@@ -53,6 +53,32 @@ def test_bound_limits_frames(tmp_path):
     assert levels == sorted(levels) and levels[-1] - levels[0] > 5
 
 
+def _official_get_index(bound, fps, max_frame, first_idx, n):
+    """mvbench.ipynb MVBench_dataset.get_index, restated for the comparison."""
+    start, end = bound if bound else (-100000, 100000)
+    start_idx = max(first_idx, round(start * fps))
+    end_idx = min(round(end * fps), max_frame)
+    seg = float(end_idx - start_idx) / n
+    return [int(start_idx + seg / 2 + np.round(seg * i)) for i in range(n)]
+
+
+@pytest.mark.parametrize("bound", [None, (0.3, 1.75), (1.25, 2.0)])
+def test_videochat2_rule_matches_notebook(tmp_path, bound):
+    """Frame i has brightness 10*i (video, 10 fps) or is file i+1 of a 3-fps folder; same picks as the notebook."""
+    frames = [Image.fromarray(np.full((32, 32, 3), 10 * i, dtype=np.uint8)) for i in range(25)]
+    path = tmp_path / "clip.mp4"
+    encode_video(frames, path, fps=10, crf=0)
+    start_s, end_s = bound or (None, None)
+    got = VideoRef(str(path), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s).load()
+    assert [round(float(np.asarray(f).mean()) / 10) for f in got] == _official_get_index(bound, 10.0, 24, 0, 8)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, img in enumerate(frames, start=1):
+        img.save(folder / f"{i:05d}.png")
+    got = VideoRef(str(folder), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s, fps=3.0).load()
+    assert [round(float(np.asarray(f).mean()) / 10) + 1 for f in got] == _official_get_index(bound, 3.0, 25, 1, 8)
+
+
 def test_bad_annotations_are_named(tmp_path):
     root = tmp_path / "MVBench" / "json"
     root.mkdir(parents=True)

@@ -36,7 +36,7 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert CONTRACT_KEYS <= set(df)
     assert len(df["model_fingerprint"]) == 16
     assert df["packages"]["lm_eval"] and df["packages"]["torch"]
-    assert df["frame_sampling"]["per_task"]["mvbench_action_sequence"] == {"num_frames": 16, "rule": "segment_centre"}
+    assert df["frame_sampling"]["per_task"]["mvbench_action_sequence"] == {"num_frames": 16, "rule": "videochat2"}
     assert df["frame_sampling"]["per_task"]["dreamframe_heldout_closed"]["num_frames"] == 8
     assert df["judge"]["per_task"]["dreamframe_heldout_open"]["comparable_to_published"] is False
     assert df["errors"]["mvbench_action_antonym"] == {"missing_video": 1, "unreadable": 0, "judge_unparsable": 0}

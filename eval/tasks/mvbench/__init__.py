@@ -3,7 +3,8 @@
 Official layout (the HF `OpenGVLab/MVBench` download):
     MVBench/json/<task>.json      list of {"video", "question", "candidates", "answer"[, "start", "end"]}
     MVBench/video/<prefix>/<video>   prefixes below; episodic reasoning is a folder of 3-fps frames
-Protocol (mvbench.ipynb): 16 frames at segment centres within the [start, end] bound; the system
+Protocol (mvbench.ipynb): 16 frames at segment centres within the [start, end] bound (rule
+`videochat2`, the notebook's own index arithmetic); the system
 instruction and question go in the user turn, the answer is primed with "Best option:(", and the
 option letter is scored with the notebook's `check_ans`. The average is pooled over all questions.
 """
@@ -17,7 +18,9 @@ from eval.tasks.common import LETTERS, BenchmarkDataError, read_json
 
 NAME = "mvbench"
 DATA_DIR = "MVBench"
-DEFAULT_FRAMES = {"num_frames": 16, "rule": "segment_centre"}
+# "videochat2" = the notebook's get_index (segment centres, its rounding and bounds); `segment_centre`
+# is the shared sampler's version, one frame off now and then
+DEFAULT_FRAMES = {"num_frames": 16, "rule": "videochat2"}
 # pooled accuracy (the notebook's final 'Avg' = correct / total), equal to the task mean at 200 per task
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
          "metadata": {"version": 1.0}}
