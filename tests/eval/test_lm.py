@@ -1,0 +1,78 @@
+"""DreamFrameLM pieces: batched == batch 1 on the tiny model, stop strings, a torn cache line, held-out prompts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from lm_eval.api.instance import Instance
+
+from eval import runtime
+from eval.cache import AnswerCache
+from eval.lm import DreamFrameLM, truncate_at_stops
+from eval.tasks import dreamframe
+from eval.tasks.dreamframe import utils
+from eval.video import VideoRef
+
+
+def test_truncate_at_stops():
+    assert truncate_at_stops("\n A) yes\nmore", ["\n"]) == "\n A) yes"
+    assert truncate_at_stops("abc", []) == "abc"
+    assert truncate_at_stops("a##b\n", ["\n", "##"]) == "a"
+
+
+def test_torn_cache_line_is_ignored(tmp_path):
+    cache = AnswerCache(tmp_path)
+    cache.append("t", [{"key": "k1", "doc_id": 0, "answer": "A"}])
+    with cache.path("t").open("a") as fh:
+        fh.write('\n{"key": "k2", "doc_id": 1, "ans')  # killed mid-write
+    cache.append("t", [{"key": "k3", "doc_id": 2, "answer": "C"}])
+    assert cache.load("t") == {"k1": "A", "k3": "C"}
+
+
+def test_heldout_rows_and_prompts(heldout_root):
+    closed = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 8, "segment_centre")
+    open_ = dreamframe.prepare(heldout_root, "dreamframe_heldout_open", 8, "segment_centre")
+    manifest = json.loads((heldout_root / "manifest.json").read_text())
+    assert len(closed) + len(open_) == manifest["counts"]["qa_by_split"]["test"]
+    row = closed[0]
+    assert row["options"][ord(row["answer_letter"]) - 65] == row["answer"]
+    ref = VideoRef.from_dict(row["video"])
+    assert ref.path.endswith(f"frames/{row['movie_id']}") and ref.span[1] > ref.span[0]
+    assert len(ref.load()) == 8
+    assert utils.doc_to_text_closed(row).endswith("Answer with the option's letter from the given choices directly.")
+    assert utils.closed_correct(row["answer_letter"], row) and utils.closed_correct(row["answer"].upper() + ".", row)
+    wrong = next(c for c in "ABCD" if c != row["answer_letter"])
+    assert not utils.closed_correct(f"({wrong})", row)
+
+
+def test_exact_match_fallback_is_labelled():
+    runtime.set_context(runtime.RunContext(judge="exact_match"))
+    try:
+        items = [{"task": "dreamframe_heldout_open", "question": "q", "answer": "The cat sat.", "pred": p}
+                 for p in ("the cat sat", "a dog")]
+        assert utils.agg_acc(items) == 0.5
+        assert runtime.current().judges_used["dreamframe_heldout_open"]["name"] == "exact_match_fallback"
+    finally:
+        runtime.set_context(runtime.RunContext())
+
+
+@pytest.fixture(scope="module")
+def tiny_adapter():
+    import torch
+
+    from eval.models import build
+
+    torch.set_num_threads(1)
+    return build("tiny-llava_onevision")[0]
+
+
+def test_batched_answers_equal_batch_one(tiny_adapter, heldout_root):
+    rows = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 4, "segment_centre")[:6]
+    reqs = [Instance(request_type="generate_until", doc=r, idx=0, metadata=("t", i, 1),
+                     arguments=(utils.doc_to_text_closed(r) + " x" * i, {"until": [], "max_gen_toks": 6},
+                                {"visual": [VideoRef.from_dict(r["video"])]}))
+            for i, r in enumerate(rows)]
+    one = DreamFrameLM(tiny_adapter, batch_size=1, progress=False).generate_until(reqs)
+    three = DreamFrameLM(tiny_adapter, batch_size=3, progress=False).generate_until(reqs)
+    assert one == three and all(one)
