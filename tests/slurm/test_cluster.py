@@ -129,3 +129,17 @@ def test_tiny_cpu_training_usr1_checkpoints_requeues_and_finishes_from_it(slurm,
     assert summary["global_step"] == max_steps, summary
     final = max((out / "checkpoints").glob("*.ckpt"), key=lambda p: p.stat().st_mtime)
     assert load_checkpoint(final)["global_step"] == max_steps
+
+
+def test_eval_array_of_two_shards_fills_one_results_folder(slurm, tmp_path, train_data):
+    out = tmp_path / "eval"
+    tasks = ["dreamframe_heldout_closed", "dreamframe_heldout_open"]
+    ((job_id, script),) = submit(slurm, tmp_path, "--config", "configs/eval/tiny_cpu.yaml", "--array", "2", "--",
+                                 "--tasks", ",".join(tasks), "--data_dirs", f"{{dreamframe_heldout: {train_data}}}",
+                                 "--limit", "4", "--progress", "false", "--out", str(out))
+    assert slurm.wait(job_id, timeout=120) == ["COMPLETED", "COMPLETED"], job_logs(script)
+    (model_dir,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    results = [json.loads(p.read_text()) for p in sorted(model_dir.glob("results_*.json"))]
+    assert sorted(task for r in results for task in r["results"]) == tasks  # one share per array task
+    assert all(len(r["results"]) == 1 and "dreamframe" in r for r in results)
+    assert {t for t in tasks if list(model_dir.glob(f"samples_{t}_*.jsonl"))} == set(tasks)
