@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.util
-import os
 import re
 import shlex
 import shutil
@@ -288,8 +287,6 @@ def new_job_dir(cfg: SubmitConfig, kind: str) -> Path:
 
 def sbatch(script: Path, dependency: str | None = None) -> str:
     """Submit with sbatch; returns the job id."""
-    if shutil.which("sbatch") is None:
-        raise SubmitError("sbatch not found on PATH: run on a Slurm login node, or use --dry-run")
     cmd = ["sbatch", "--parsable", *([f"--dependency={dependency}"] if dependency else []), str(script)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -301,6 +298,8 @@ def submit(cfg: SubmitConfig, job_args: Sequence[str] = ()) -> tuple[Path, list[
     """Write the job folder and submit its scripts. Returns (job folder, [(script name, job id or None)])."""
     kind = job_kind(cfg)
     validate(cfg, kind)
+    if not cfg.dry_run and shutil.which("sbatch") is None:
+        raise SubmitError("sbatch not found on PATH: run on a Slurm login node, or use --dry-run")
     python = cfg.python or sys.executable
     args = job_command_args(cfg, kind, list(job_args))
     resolved, parsed = resolve_job_config(cfg, kind, python, args)

@@ -153,6 +153,13 @@ def test_bad_options_fail_before_anything_is_written(tmp_path, args, message):
     assert not (tmp_path / "runs").exists()
 
 
+def test_without_sbatch_nothing_is_written(tmp_path):
+    cmd = [sys.executable, "-m", "training.submit", "--run_dir", str(tmp_path / "runs"), "--config", TRAIN_YAML]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, env={"PATH": "/nonexistent"})
+    assert proc.returncode == 2 and "sbatch not found" in proc.stderr, proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize("value, seconds", [("90", 5400), ("1:30", 90), ("01:00:00", 3600), ("2-00", 172800),
                                             ("1-02:03", 93780), ("1-00:00:05", 86405)])
 def test_time_limits(value, seconds):
