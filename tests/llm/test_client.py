@@ -157,3 +157,15 @@ def test_missing_openai_key_is_named_before_any_request(monkeypatch):
     with pytest.raises(ValueError, match="DF_MISSING_KEY"):
         build_client(LLMConfig(backend="openai", model="gpt-4o", base_url="https://api.openai.com/v1",
                                api_key_env="DF_MISSING_KEY"))
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    import email.utils
+
+    from dreamframe.llm.openai_http import retry_after_seconds
+
+    assert retry_after_seconds("2") == 2.0 and retry_after_seconds(None) is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: retry now
+    soon = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= retry_after_seconds(soon) <= 31
+    assert retry_after_seconds("soon") is None
