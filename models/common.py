@@ -304,10 +304,18 @@ class HFVideoAdapter(VideoLVLMAdapter):
             out.loss = out.loss + self.dummy_visual_loss()
         return out
 
+    def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Tensors moved to the model's device; floating ones cast to its dtype (pixels), ids kept integer."""
+        import torch
+
+        p = next(self.model.parameters())
+        return {k: (v.to(p.device, p.dtype) if v.is_floating_point() and k.startswith("pixel") else v.to(p.device))
+                if torch.is_tensor(v) else v for k, v in batch.items()}
+
     def dummy_visual_loss(self) -> Any:
         """0 x (vision tower + projector on one blank clip): same graph on every rank, zero gradient."""
         blank = [Image.new("RGB", (self.spec.size, self.spec.size))] * max(1, self.spec.temporal_patch_size)
-        feats = self._video_features(self.video_inputs([blank]))
+        feats = self._video_features(self.to_device(self.video_inputs([blank])))
         return feats.float().sum() * 0.0
 
     def _video_features(self, inputs: dict[str, Any]) -> Any:
@@ -332,7 +340,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
         prompt + `answer_prefix`; returns only the new text."""
         import torch
 
-        batch = self.collate(samples, train=False, answer_prefix=answer_prefix)
+        batch = self.to_device(self.collate(samples, train=False, answer_prefix=answer_prefix))
         kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False,
                   "pad_token_id": self.tokenizer.pad_token_id, **gen_kwargs}
         if self.tokenizer.eos_token_id is not None:

@@ -97,6 +97,12 @@ def test_save_reload_identical(adapter, tmp_path):
         after = again.model(**again.collate([qa(RED), qa(BLUE, a="a blue coat")])).logits
     torch.testing.assert_close(before, after)
     assert again.generate([RED], ["Where?"], 4) == adapter.generate([RED], ["Where?"], 4)
+    # and plain transformers loads the folder too
+    import transformers
+
+    plain = transformers.AutoModelForImageTextToText.from_pretrained(tmp_path / "m")
+    with torch.no_grad():
+        torch.testing.assert_close(plain(**batch).logits, before)
 
 
 def test_dummy_visual_loss_reaches_vision_tower_with_zero_grad(adapter):
