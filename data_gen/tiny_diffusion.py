@@ -8,7 +8,8 @@ vocab.json + merges.txt are written here from a small corpus with a few hundred 
     from data_gen.tiny_diffusion import resolve_model_id
     path = resolve_model_id("tiny-sdxl")      # builds once into the cache, returns the folder
 
-Model ids: `tiny-sd` (SD 1.x layout), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
+Model ids: `tiny-sd` (SD 1.x layout), `tiny-sd-colours` (tiny-sd taught colour words in a few
+seconds, for the textual-inversion learning check), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
 (img2img refiner sharing tiny-sdxl's second text encoder and VAE), and for the consistency metrics
 `tiny-clip` (CLIPModel + tokenizer + image processor) and `tiny-lpips` (random LPIPS-AlexNet).
 Any other id is returned unchanged.
@@ -23,8 +24,8 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-TINY_IDS = ("tiny-sd", "tiny-sdxl", "tiny-sdxl-refiner", "tiny-clip", "tiny-lpips")
-_BUILD_VERSION = "1"  # bump when the tiny architecture changes so stale caches are rebuilt
+TINY_IDS = ("tiny-sd", "tiny-sd-colours", "tiny-sdxl", "tiny-sdxl-refiner", "tiny-clip", "tiny-lpips")
+_BUILD_VERSION = "3"  # bump when the tiny architecture changes so stale caches are rebuilt
 
 _CORPUS = (
     "generate an image in style an image in style a picture of people walking in style depicted in a "
@@ -111,9 +112,10 @@ def _vae(seed: int):
     from diffusers import AutoencoderKL
 
     torch.manual_seed(seed)
-    return AutoencoderKL(block_out_channels=(16, 32), in_channels=3, out_channels=3, latent_channels=4,
-                         down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                         norm_num_groups=8, sample_size=64)
+    # three blocks: latents are 1/4 of the image side (real SD VAEs: 1/8)
+    return AutoencoderKL(block_out_channels=(8, 16, 16), in_channels=3, out_channels=3, latent_channels=4,
+                         down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                         layers_per_block=1, norm_num_groups=1, sample_size=32)  # 1 group: colour survives the norm
 
 
 def _scheduler():
@@ -175,6 +177,60 @@ def build_tiny_lpips(out: Path, seed: int = 0) -> Path:
     return out
 
 
+COLOURS = {"red": (220, 30, 30), "green": (30, 170, 60), "blue": (40, 60, 220), "yellow": (230, 210, 40),
+           "black": (20, 20, 20), "white": (235, 235, 235), "purple": (140, 50, 170), "orange": (240, 140, 30)}
+
+
+def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 300, seed: int = 0) -> dict:
+    """Train a tiny SD pipeline for a few seconds so that colour words draw solid images of that colour.
+
+    A random-init UNet ignores its text and a random VAE does not reconstruct, so on such a pipeline no
+    learned embedding can change what is drawn. This gives the tiny model a vocabulary (colour words)
+    that a new token can be learned into, as textual inversion assumes of a real model.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from diffusers import DDPMScheduler
+
+    g = torch.Generator().manual_seed(seed)
+    names = list(COLOURS)
+    table = torch.tensor([COLOURS[n] for n in names], dtype=torch.float32) / 127.5 - 1
+
+    x = table[:, :, None, None].expand(len(names), 3, size, size).contiguous()  # the whole palette each step
+    vae, unet = pipe.vae, pipe.unet
+    vae.train()
+    opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    for _ in range(vae_steps):
+        post = vae.encode(x).latent_dist  # deterministic autoencoder: decode the mean, shrink the variance
+        loss = F.mse_loss(vae.decode(post.mean).sample, x) + 0.01 * post.var.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    vae_loss = float(loss.detach())
+    vae.eval().requires_grad_(False)
+    with torch.no_grad():
+        lat = vae.encode(x).latent_dist.mean
+        scale = float(1.0 / lat.std())
+        vae.register_to_config(scaling_factor=scale)
+        emb = pipe.encode_prompt([f"a {n} picture" for n in names], "cpu", 1, False)[0]
+    lat = lat * scale
+    sched = DDPMScheduler.from_config(pipe.scheduler.config)
+    unet.train()
+    opt = torch.optim.Adam(unet.parameters(), lr=3e-3)
+    idx = torch.arange(len(names)).repeat(2)  # every colour twice per step
+    for _ in range(unet_steps):
+        noise = torch.randn(lat[idx].shape, generator=g)
+        t = torch.randint(0, sched.config.num_train_timesteps, (len(idx),), generator=g)
+        pred = unet(sched.add_noise(lat[idx], noise, t), t, emb[idx]).sample
+        loss = F.mse_loss(pred, noise)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    unet.eval().requires_grad_(False)
+    return {"vae_loss": vae_loss, "unet_loss": float(loss.detach())}
+
+
 def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
     """Build one tiny pipeline / metric model (random init, fixed seed) and save it to `out`."""
     from diffusers import (StableDiffusionPipeline, StableDiffusionXLImg2ImgPipeline,
@@ -188,7 +244,7 @@ def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
     tok_dir = out.parent / f".{out.name}-bpe"
     tok = _tokenizer(tok_dir)
     n = len(tok)
-    if kind == "tiny-sd":
+    if kind in ("tiny-sd", "tiny-sd-colours"):
         pipe = StableDiffusionPipeline(vae=_vae(seed), text_encoder=_text_encoder(n, 32, False, seed + 1),
                                        tokenizer=tok, unet=_unet(32, seed + 2, sdxl=False), scheduler=_scheduler(),
                                        safety_checker=None, feature_extractor=None, requires_safety_checker=False)
@@ -205,6 +261,8 @@ def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
                                                 add_watermarker=False)
     else:
         raise ValueError(f"unknown tiny pipeline {kind!r}; choose one of {TINY_IDS}")
+    if kind == "tiny-sd-colours":
+        teach_colours(pipe, seed=seed)
     pipe.save_pretrained(out, safe_serialization=True)
     shutil.rmtree(tok_dir, ignore_errors=True)
     return out

@@ -55,7 +55,7 @@ class DiffusionConfig:
     timestep_spacing: str | None = None
     """Override the scheduler's timestep_spacing (e.g. `trailing` for few-step sampling); null keeps it."""
     lora: str | None = None
-    """LoRA to load into the base (e.g. latent-consistency/lcm-lora-sdxl for few-step LCM); null for none."""
+    """LoRA for the base (e.g. latent-consistency/lcm-lora-sdxl for few-step LCM); off while the style is learned."""
     lora_scale: float = 1.0
     """Strength the LoRA is fused with."""
     negative_prompt: str = PAPER_NEGATIVE_PROMPT
@@ -141,8 +141,8 @@ def load_pipelines(cfg: DiffusionConfig) -> tuple[Any, Any | None]:
     except (OSError, ValueError) as err:
         raise ValueError(f"render.diffusion.model: cannot load {cfg.model!r}: {err}") from err
     if cfg.lora:
-        base.load_lora_weights(cfg.lora)
-        base.fuse_lora(lora_scale=cfg.lora_scale)
+        base.load_lora_weights(cfg.lora, adapter_name="render")
+        base.set_adapters(["render"], adapter_weights=[cfg.lora_scale])
     base.scheduler = _scheduler(base, cfg)
     refiner = None
     if cfg.refiner:
@@ -256,7 +256,13 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
             if ti.save_references:
                 files.update({f"{movie.id}/ref_{k:02d}.jpg": _jpeg(img) for k, img in enumerate(refs)})
         seed = zlib.crc32(f"{cfg.seed}:{movie.id}".encode())  # a movie's embedding depends on (seed, movie) only
-        learned, stats = train_style_embedding(base, refs, movie.style_keyword, token, ti, seed=seed, target_size=size)
+        if dcfg.lora:  # the style is learned against the base UNet, not the few-step LoRA
+            base.disable_lora()
+        try:
+            learned, stats = train_style_embedding(base, refs, movie.style_keyword, token, ti, seed=seed, target_size=size)
+        finally:
+            if dcfg.lora:
+                base.enable_lora()
         data = embedding_file_bytes(learned, token, {"keyword": movie.style_keyword, "movie_id": movie.id,
                                                      "base_model": dcfg.model, "steps": stats["steps"]})
         files[f"{movie.id}.safetensors"] = data
