@@ -147,3 +147,15 @@ def test_bad_llm_section_stops_the_run_with_the_option_named(tmp_path, capsys):
     rc = main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(tmp_path / "ds"),
                "--story.backend", "llm", "--llm.backend", "openai", "--llm.model", ""])
     assert rc == 2 and "llm.model" in capsys.readouterr().err
+
+
+def test_shards_write_into_one_folder_with_a_cache_each(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter()) as srv:
+        for shard in ("0", "1"):
+            assert run(out, srv, "--num-movies", "2", "--shard-index", shard, "--num-shards", "2",
+                       "--plot.dedup_threshold", "1.0") == 0
+    manifest = DatasetFolder(out).manifest()
+    assert manifest["counts"]["movies"] == 2 and manifest["last_run"]["shard"] == "1/2"
+    assert sorted(p.name for p in (out / "llm_cache").glob("*.sqlite")) == ["shard-0-of-2.sqlite", "shard-1-of-2.sqlite"]
+    assert manifest["plot"]["dropped"]["dedup"] == 0 and manifest["plot"]["llm_qa_kept"] > 0
