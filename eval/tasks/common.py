@@ -41,11 +41,8 @@ def first_option_letter(text: str, n_options: int) -> str | None:
     return None
 
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}]")
-
-
 def normalise_answer(text: str) -> str:
-    """Lower case, no punctuation, no articles, single spaces (SQuAD-style exact match)."""
-    text = _PUNCT.sub(" ", text.lower())
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    """Lower case, no punctuation, no articles, single spaces (SQuAD-style, the lexical judge's tokens)."""
+    from eval.judges.lexical import tokens
+
+    return " ".join(tokens(text))

@@ -1,8 +1,8 @@
 """The held-out (test) split of a DreamFrame dataset folder, as two lm-eval tasks and their group.
 
 - dreamframe_heldout_closed: questions with options; scored by option letter (or the exact option text);
-- dreamframe_heldout_open: free-form answers; scored by a judge (D2's lexical judge when present,
-  else normalised exact match, labelled `exact_match_fallback` in the results).
+- dreamframe_heldout_open: free-form answers; scored by the run's judge (--judge; `auto` = the
+  lexical judge), or with --judge exact_match by normalised exact match (`exact_match_fallback`).
 Frames come from the movie's keyframe folder, limited to the QA pair's frame span, sampled with
 the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
 """

@@ -57,16 +57,13 @@ def agg_score(items: list[dict[str, Any]]) -> float:
 
 
 def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run's judge (eval.judges, batched and cached) or, with --judge exact_match or without
-    eval.judges, normalised exact match, recorded as `exact_match_fallback`."""
+    """The run's judge (eval.judges, batched and cached) or, with --judge exact_match, normalised
+    exact match, recorded as `exact_match_fallback`."""
     if runtime.current().judge not in ("exact_match", "none"):
-        try:
-            from eval.judges.runs import judged_summary
-            from eval.tasks.open_qa.scoring import score_open_qa
-        except ImportError:
-            pass
-        else:
-            return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs))
+        from eval.judges.runs import judged_summary
+        from eval.tasks.open_qa.scoring import score_open_qa
+
+        return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs))
     hits = [bool(i["pred"]) and normalise_answer(i["pred"]) == normalise_answer(i["answer"]) for i in items]
     runtime.note_judge(OPEN_TASK, "exact_match_fallback", None, comparable_to_published=False)
     n = len(hits)
