@@ -161,7 +161,12 @@ def activations(c: Counts, batch: int, seq: int, checkpointing: bool) -> float:
 
 def deepspeed_estimate(c: Counts, stage: int, gpus_per_node: int, nodes: int, offload_optimizer: bool,
                        offload_params: bool) -> float | None:
-    """DeepSpeed's own GPU estimate (all parameters trainable), for comparison; None for stages it lacks."""
+    """DeepSpeed's own GPU estimate (all parameters trainable), for comparison; None for stages it lacks
+    or when deepspeed (the `gpu`/`dev` extra) is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("deepspeed") is None:
+        return None
     if stage == 2:
         from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
 
