@@ -14,6 +14,7 @@ import inspect
 import logging
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ class DreamFrameLM(LM):
         self.errors: dict[str, Counter] = defaultdict(Counter)
         self.error_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.stats = Counter()
+        self.frames_to_model: dict[str, int] = {}
+        """task -> frames per video actually handed to the adapter."""
         params = inspect.signature(adapter.generate).parameters
         self.supports_answer_prefix = "answer_prefix" in params
 
@@ -131,6 +134,21 @@ class DreamFrameLM(LM):
                 out.append(None)
         return out
 
+    @contextmanager
+    def _frame_count(self, videos: list[list[Image.Image]]):
+        """Let the adapter take the task's frame count as given: adapters resample every video to
+        cfg.num_frames (so a batch stacks), which would silently turn MVBench's 16 frames into 8."""
+        cfg = getattr(self.adapter, "cfg", None)
+        counts = {len(v) for v in videos}
+        if cfg is None or len(counts) != 1 or not hasattr(cfg, "num_frames"):
+            yield
+            return
+        saved, cfg.num_frames = cfg.num_frames, counts.pop()
+        try:
+            yield
+        finally:
+            cfg.num_frames = saved
+
     def _count(self, task: str, kind: str, req: Any, err: Exception) -> None:
         self.errors[task][kind] += 1
         self.error_items[task].append({"doc_id": req.doc_id, "kind": kind, "message": str(err)})
@@ -150,7 +168,10 @@ class DreamFrameLM(LM):
             kwargs["answer_prefix"] = prefix
         elif prefix:
             self.stats["answer_prefix_unsupported"] += 1
-        texts = self.adapter.generate([f for _, f in ok], [_unpack(item[2].args)[0] for item, _ in ok], **kwargs)
+        videos = [f for _, f in ok]
+        with self._frame_count(videos):
+            texts = self.adapter.generate(videos, [_unpack(item[2].args)[0] for item, _ in ok], **kwargs)
+        self.frames_to_model[task] = len(videos[0])
         if len(texts) != len(ok):
             raise RuntimeError(f"adapter returned {len(texts)} answers for a batch of {len(ok)}")
         rows = []

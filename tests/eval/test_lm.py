@@ -76,3 +76,18 @@ def test_batched_answers_equal_batch_one(tiny_adapter, heldout_root):
     one = DreamFrameLM(tiny_adapter, batch_size=1, progress=False).generate_until(reqs)
     three = DreamFrameLM(tiny_adapter, batch_size=3, progress=False).generate_until(reqs)
     assert one == three and all(one)
+
+
+def test_adapter_gets_the_tasks_frame_count(tiny_adapter, heldout_root, monkeypatch):
+    """The adapter resamples to its cfg.num_frames (8); a 16-frame protocol must reach the model as 16."""
+    seen = []
+    original = tiny_adapter._frames
+    monkeypatch.setattr(tiny_adapter, "_frames", lambda frames: seen.append(len(out := original(frames))) or out)
+    row = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 16, "segment_centre")[0]
+    req = Instance(request_type="generate_until", doc=row, idx=0, metadata=("t", 0, 1),
+                   arguments=("q", {"until": [], "max_gen_toks": 2}, {"visual": [VideoRef.from_dict(row["video"])]}))
+    before = tiny_adapter.cfg.num_frames
+    lm = DreamFrameLM(tiny_adapter, batch_size=2, progress=False)
+    lm.generate_until([req, req])
+    assert seen and set(seen) == {16} and lm.frames_to_model == {"t": 16}
+    assert tiny_adapter.cfg.num_frames == before == 8

@@ -38,6 +38,9 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert df["packages"]["lm_eval"] and df["packages"]["torch"]
     assert df["frame_sampling"]["per_task"]["mvbench_action_sequence"] == {"num_frames": 16, "rule": "videochat2"}
     assert df["frame_sampling"]["per_task"]["dreamframe_heldout_closed"]["num_frames"] == 8
+    # what the adapter was handed (adapters resample to their own num_frames unless told otherwise)
+    assert df["frame_sampling"]["frames_to_model"]["mvbench_action_sequence"] == 16
+    assert df["frame_sampling"]["frames_to_model"]["dreamframe_heldout_open"] == 8
     assert df["judge"]["per_task"]["dreamframe_heldout_open"]["comparable_to_published"] is False
     assert df["errors"]["mvbench_action_antonym"] == {"missing_video": 1, "unreadable": 0, "judge_unparsable": 0}
     assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "unreadable": 1, "judge_unparsable": 0}
