@@ -112,6 +112,11 @@ def run(cfg: EvalConfig) -> Path:
     print(make_table(results))
     if "groups" in results:
         print(make_table(results, "groups"))
+    for task, counts in results["dreamframe"]["errors"].items():
+        if any(counts.values()):
+            print(f"{task}: {counts['missing_video']} missing video(s), {counts['unreadable']} unreadable, "
+                  f"{counts['judge_unparsable']} unparsable judge repl(ies) - details under dreamframe.error_items",
+                  file=sys.stderr)
     path = sorted(model_dir.glob("results_*.json"))[-1]
     print(f"results: {path}")
     return path
@@ -178,6 +183,11 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(argv):  # a bare `--list-tasks` means true
+        if arg in ("--list-tasks", "--list_tasks") and (i + 1 == len(argv) or argv[i + 1].startswith("--")):
+            argv.insert(i + 1, "true")
+            break
     cfg = parse_config(EvalConfig, argv, prog="python -m eval.run", description=__doc__.split("\n\n")[0])
     if cfg.list_tasks:
         from eval.tasks import all_task_names

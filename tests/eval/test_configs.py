@@ -32,3 +32,20 @@ def test_stale_key_fails(tmp_path):
     bad.write_text("taskz: mvbench\n")
     with pytest.raises(SystemExit):
         main(["--config", str(bad)])
+
+
+def test_list_tasks_is_the_registry(capsys):
+    import json
+
+    assert main(["--list-tasks"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed["mvbench"]) == 20 and "mvbench_episodic_reasoning" in listed["mvbench"]
+    assert listed["dreamframe_heldout"] == ["dreamframe_heldout_closed", "dreamframe_heldout_open"]
+
+
+def test_registered_with_lm_eval():
+    from lm_eval.api.registry import get_model
+
+    from eval.lm import DreamFrameLM
+
+    assert get_model("dreamframe") is DreamFrameLM and DreamFrameLM.MULTIMODAL
