@@ -181,7 +181,7 @@ COLOURS = {"red": (220, 30, 30), "green": (30, 170, 60), "blue": (40, 60, 220), 
            "black": (20, 20, 20), "white": (235, 235, 235), "purple": (140, 50, 170), "orange": (240, 140, 30)}
 
 
-def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 300, seed: int = 0) -> dict:
+def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 150, seed: int = 0) -> dict:
     """Train a tiny SD pipeline for a few seconds so that colour words draw solid images of that colour.
 
     A random-init UNet ignores its text and a random VAE does not reconstruct, so on such a pipeline no
@@ -215,6 +215,8 @@ def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 
         vae.register_to_config(scaling_factor=scale)
         emb = pipe.encode_prompt([f"a {n} picture" for n in names], "cpu", 1, False)[0]
     lat = lat * scale
+    # x0 ("sample") prediction: text -> colour is a plain regression, learned in a few hundred steps
+    pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, prediction_type="sample")
     sched = DDPMScheduler.from_config(pipe.scheduler.config)
     unet.train()
     opt = torch.optim.Adam(unet.parameters(), lr=3e-3)
@@ -223,7 +225,7 @@ def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 
         noise = torch.randn(lat[idx].shape, generator=g)
         t = torch.randint(0, sched.config.num_train_timesteps, (len(idx),), generator=g)
         pred = unet(sched.add_noise(lat[idx], noise, t), t, emb[idx]).sample
-        loss = F.mse_loss(pred, noise)
+        loss = F.mse_loss(pred, lat[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -193,7 +193,7 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
     rng = random.Random(seed)
     # DDPM, 1000 steps, scaled_linear 0.00085-0.012: the pipeline's own training schedule.
     noise_sched = DDPMScheduler.from_config(pipe.scheduler.config)
-    if noise_sched.config.prediction_type not in ("epsilon", "v_prediction"):
+    if noise_sched.config.prediction_type not in ("epsilon", "v_prediction", "sample"):
         raise ValueError(f"textual inversion: unsupported prediction_type {noise_sched.config.prediction_type!r}")
 
     dtypes = {key: enc.dtype for key, _, enc in encoders}
@@ -243,7 +243,9 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
                 noise = torch.randn(batch.shape, generator=gen).to(device)
                 t = torch.tensor([rng.randrange(noise_sched.config.num_train_timesteps) for _ in idx], device=device)
                 noisy = noise_sched.add_noise(batch, noise, t)
-                target = noise if noise_sched.config.prediction_type == "epsilon" else noise_sched.get_velocity(batch, noise, t)
+                kind = noise_sched.config.prediction_type
+                target = {"epsilon": noise, "sample": batch}.get(kind) if kind != "v_prediction" else \
+                    noise_sched.get_velocity(batch, noise, t)
                 emb, pooled = _encode(pipe, [rng.choice(prompts) for _ in idx], device)
                 extra = {}
                 if pooled is not None:
