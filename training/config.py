@@ -19,6 +19,8 @@ class SourceConfig:
     """Mixing ratio: share of each epoch drawn from this source (weights are normalised)."""
     split: str = "train"
     """QA split of a dataset folder."""
+    qa_types: list[str] | None = None
+    """Only these QA types of a dataset folder (e.g. [colour, count, location]); None: all."""
     media_root: str | None = None
     """Folder that a JSON file's media paths are relative to; default: the JSON file's folder."""
 

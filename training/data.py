@@ -45,12 +45,14 @@ def question_text(question: str, options: Sequence[str]) -> str:
     return f"{question}\nOptions:\n{letters}\nAnswer with the option's text."
 
 
-def folder_items(path: str, split: str, model: ModelConfig) -> list[Item]:
+def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None) -> list[Item]:
     """QA rows of a dataset folder as items, frames picked from each row's span by the shared sampler."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
     items = []
     for row in folder.load_qa(split):
+        if qa_types and row["qa_type"] not in qa_types:
+            continue
         span = row["frame_paths"]
         if not span:
             raise DatasetError(f"{path}: QA row {row['id']} has no frames")
@@ -99,7 +101,7 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
 def source_items(src: SourceConfig, model: ModelConfig) -> list[Item]:
     path = Path(src.path)
     if path.is_dir():
-        return folder_items(src.path, src.split, model)
+        return folder_items(src.path, src.split, model, src.qa_types)
     if path.suffix == ".json" and path.exists():
         return json_items(src.path, src.media_root, model)
     raise DatasetError(f"data source {src.path}: not found (expected a dataset folder or a LLaVA .json file)")

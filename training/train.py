@@ -185,6 +185,13 @@ def check_export(adapter: Any, module: Any, batch: dict[str, Any], path: Path, z
 def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Train (or resume), export, check the export, and evaluate; returns the summary (rank 0).
     `callbacks`: extra Lightning callbacks (monitoring, or a simulated failure in tests)."""
+    if cfg.log.wandb_mode == "offline":
+        os.environ.setdefault("WANDB_MODE", "offline")
+    ensure_data(cfg)  # bad input fails here, before the heavy imports
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    check_output_dir(cfg)
+
     import lightning as L
 
     from models.registry import build_adapter
@@ -192,13 +199,6 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     from training.evaluate import mc_accuracy
     from training.module import make_module, make_throughput_callback
     from training.strategies import zero_stage
-
-    if cfg.log.wandb_mode == "offline":
-        os.environ.setdefault("WANDB_MODE", "offline")
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ensure_data(cfg)
-    check_output_dir(cfg)
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     ckpt = latest_checkpoint(out) if cfg.resume == "auto" else None
