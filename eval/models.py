@@ -70,11 +70,20 @@ def fingerprint_adapter(adapter: Any) -> str:
     model = adapter.model
     config = getattr(model, "config", None)
     if config is not None and hasattr(config, "to_dict"):
-        data = {k: v for k, v in config.to_dict().items() if k not in ("_name_or_path", "transformers_version")}
-        h.update(json.dumps(data, sort_keys=True, default=str).encode())
+        h.update(json.dumps(_config_identity(config.to_dict()), sort_keys=True, default=str).encode())
     with torch.no_grad():
         for name, tensor in sorted(model.state_dict().items()):
             t = tensor.detach().cpu().contiguous()
             h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
             h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()[:16]
+
+
+_NOT_IDENTITY = ("_name_or_path", "architectures", "transformers_version")
+
+
+def _config_identity(data: Any) -> Any:
+    """The config without where it was loaded from or which class saved it (same model, same id)."""
+    if isinstance(data, dict):
+        return {k: _config_identity(v) for k, v in data.items() if k not in _NOT_IDENTITY}
+    return data

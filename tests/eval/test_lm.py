@@ -91,3 +91,16 @@ def test_adapter_gets_the_tasks_frame_count(tiny_adapter, heldout_root, monkeypa
     lm.generate_until([req, req])
     assert seen and set(seen) == {16} and lm.frames_to_model == {"t": 16}
     assert tiny_adapter.cfg.num_frames == before == 8
+
+
+def test_fingerprint_follows_weights_not_paths(tiny_adapter, tmp_path):
+    import torch
+
+    from eval.models import build, fingerprint_adapter
+
+    tiny_adapter.save(tmp_path / "m")
+    loaded, info = build(str(tmp_path / "m"))
+    assert info["source"] == "local" and info["model_fingerprint"] == fingerprint_adapter(tiny_adapter)
+    with torch.no_grad():
+        next(loaded.model.parameters()).view(-1)[0] += 1.0
+    assert fingerprint_adapter(loaded) != info["model_fingerprint"]
