@@ -133,7 +133,7 @@ def load_pipelines(cfg: DiffusionConfig) -> tuple[Any, Any | None]:
 
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
-    kw: dict[str, Any] = {"torch_dtype": dtype, "use_safetensors": True}
+    kw: dict[str, Any] = {"dtype": dtype, "use_safetensors": True}
     if cfg.variant:
         kw["variant"] = cfg.variant
     try:
