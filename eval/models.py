@@ -43,19 +43,16 @@ def build(model: str, overrides: dict[str, Any] | None = None, family: str | Non
 
 
 def _base_model(model: str, adapter: Any) -> str | None:
-    """The checkpoint a fine-tuned folder started from, when its config says so."""
-    for name in ("dreamframe.json", "training_info.json"):
-        path = Path(model) / name
-        if path.is_file():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
-                continue
-            for key in ("base_model", "base_model_path"):
-                if data.get(key):
-                    return str(data[key])
-    cfg = getattr(adapter, "cfg", None)
-    path = getattr(cfg, "path", None)
+    """The checkpoint a saved/fine-tuned folder started from (models/ writes it into its meta file)."""
+    meta = Path(model) / "dreamframe_model.json"
+    if meta.is_file():
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            data = {}
+        base = data.get("base_path") or (data.get("model_config") or {}).get("path")
+        return str(base) if base else None
+    path = getattr(getattr(adapter, "cfg", None), "path", None)
     return None if path in (None, model) else str(path)
 
 
