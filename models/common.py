@@ -58,6 +58,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
       `dummy_visual_loss()` so every rank runs the vision tower (ZeRO-3 never hangs);
     - `generate_chats(samples, max_new_tokens, answer_prefix)`: generation from whole chats (system turns,
       an answer prefix such as "Best option:(") for the eval harness;
+    - `option_logprobs(frames, prompts, options)`: multiple-choice scoring by likelihood;
     - `save(path, lora="merge"|"adapter")`.
     """
 
@@ -352,6 +353,48 @@ class HFVideoAdapter(VideoLVLMAdapter):
         self.model.train(was_training)
         new = out[:, batch["input_ids"].shape[1]:]
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def option_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], options: list[list[str]],
+                        batch_size: int = 16) -> list[list[float]]:
+        """Multiple-choice scoring by likelihood (lm-eval's `loglikelihood`): for each prompt, the summed
+        log-probability of each option as the whole assistant turn (end-of-turn marker included, so
+        "red" and "red coat" are told apart) - exactly minus the training loss of that answer."""
+        import torch
+
+        rows = []
+        for i, (f, p, opts) in enumerate(zip(frames, prompts, options, strict=True)):
+            for j, o in enumerate(opts):
+                chat = [{"role": "user", "content": p}, {"role": "assistant", "content": o}]
+                enc = self.encode(Sample(f, chat, f"{i}/option {j}"), train=True)
+                rows.append((i, self._frames(f), enc["input_ids"], enc["labels"]))
+        scores: list[list[float]] = [[] for _ in prompts]
+        was_training = self.model.training
+        self.model.eval()
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start:start + batch_size]
+            width = max(len(ids) for _, _, ids, _ in chunk)
+            ids = torch.full((len(chunk), width), self.tokenizer.pad_token_id, dtype=torch.long)
+            labels = torch.full_like(ids, IGNORE)
+            mask = torch.zeros_like(ids)
+            for r, (_, _, row_ids, row_labels) in enumerate(chunk):
+                ids[r, :len(row_ids)] = torch.tensor(row_ids)
+                labels[r, :len(row_ids)] = torch.tensor(row_labels)
+                mask[r, :len(row_ids)] = 1
+            batch = {"input_ids": ids, "attention_mask": mask}
+            videos = [f for _, f, _, _ in chunk if f]
+            if videos:
+                batch.update(self.video_inputs(videos))
+            batch.update(self.extra_inputs(ids))
+            with torch.no_grad():
+                logits = self.model(**self.to_device(batch)).logits.float().cpu()
+            logp = torch.log_softmax(logits[:, :-1], dim=-1)
+            target = labels[:, 1:]
+            keep = target != IGNORE
+            picked = logp.gather(2, target.clamp(min=0)[..., None])[..., 0] * keep
+            for r, (i, _, _, _) in enumerate(chunk):
+                scores[i].append(float(picked[r].sum()))
+        self.model.train(was_training)
+        return scores
 
     # ---- export ---------------------------------------------------------------------------
     def save(self, path: str | Path, lora: str = "merge") -> None:

@@ -121,3 +121,16 @@ def test_dummy_visual_loss_reaches_vision_tower_with_zero_grad(adapter):
         for n, p in adapter.model.named_parameters():
             p.requires_grad_(flags[n])
             p.grad = None
+
+
+def test_option_logprobs_match_the_training_loss(adapter):
+    """Scoring an option = minus the summed token loss of that answer turn."""
+    q = "What colour is the person wearing?"
+    scores = adapter.option_logprobs([RED, BLUE], [q, q], [["green", "a blue coat"], ["red"]])
+    assert [len(s) for s in scores] == [2, 1] and all(v < 0 for s in scores for v in s)
+    batch = adapter.collate([qa(RED, q=q, a="a blue coat")])
+    n = int((batch["labels"][:, 1:] != -100).sum())
+    with torch.no_grad():
+        loss = adapter.model(**batch).loss.item()  # mean over the n answer tokens
+    assert abs(scores[0][1] + loss * n) < 1e-3 * n
+    assert scores[0][0] != scores[0][1]
