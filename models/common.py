@@ -416,8 +416,9 @@ class HFVideoAdapter(VideoLVLMAdapter):
         elif self.cfg.lora and lora == "adapter":
             self.model.save_pretrained(path / LORA_DIR, safe_serialization=True)
             meta["lora_adapter"] = LORA_DIR
-            if self.cfg.path:
-                meta["base_path"] = self.cfg.path
+            if self.cfg.path:  # a hub id, or a local folder made absolute so the export can move
+                local = Path(self.cfg.path)
+                meta["base_path"] = str(local.resolve()) if local.is_dir() else self.cfg.path
             else:
                 self._base_model_copy().save_pretrained(path, safe_serialization=True)
         elif self.cfg.lora:
