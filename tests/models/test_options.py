@@ -134,3 +134,20 @@ def test_folder_without_chat_template_gets_the_family_format(tmp_path):
     b = load_adapter(tmp_path / "m")
     ids = b.encode(Sample([], [{"role": "user", "content": "Hi"}]), train=False)["input_ids"]
     assert b.tokenizer.decode(ids) == "USER: Hi ASSISTANT:"
+
+
+def test_lora_adapter_export_over_a_local_base_references_it(tmp_path):
+    build_adapter(ModelConfig(tiny=TINY)).save(tmp_path / "base")
+    a = build_adapter(ModelConfig(path=str(tmp_path / "base"), lora={"r": 2}))
+    with torch.no_grad():
+        for n, p in a.model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.5)
+    a.save(tmp_path / "lora", lora="adapter")
+    meta = json.loads((tmp_path / "lora" / "dreamframe_model.json").read_text())
+    assert meta["base_path"] == str((tmp_path / "base").resolve())
+    assert not (tmp_path / "lora" / "model.safetensors").exists()  # the base is not copied
+    b = load_adapter(tmp_path / "lora")
+    batch = a.collate([SAMPLE])
+    with torch.no_grad():
+        torch.testing.assert_close(b.model(**batch).logits, a.model(**batch).logits, rtol=1e-4, atol=1e-4)
