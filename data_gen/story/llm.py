@@ -160,6 +160,12 @@ def _qa(raw: list[dict[str, Any]], level: str, span: tuple[int, int]) -> list[di
              "level": level, "frame_start": span[0], "frame_end": span[1]} for q in raw]
 
 
+def _count(tokens: dict[str, int], result: Any) -> None:
+    tokens["turns"] += result.turns
+    tokens["prompt_tokens"] += result.prompt_tokens
+    tokens["completion_tokens"] += result.completion_tokens
+
+
 def _norm(text: str) -> str:
     return " ".join(text.lower().replace("?", " ").replace(".", " ").split())
 
@@ -185,11 +191,14 @@ class PlotWriter:
         return [{"role": "system", "content": render_prompt("system", d)},
                 {"role": "user", "content": render_prompt(name, d, **values)}]
 
-    async def _ask(self, what: str, messages: list[dict[str, str]], schema: dict[str, Any], seed: int) -> Any:
+    async def _ask(self, what: str, messages: list[dict[str, str]], schema: dict[str, Any], seed: int,
+                   tokens: dict[str, int]) -> Any:
         try:
-            return (await self.client.achat(messages, schema, seed=seed)).parsed
+            result = await self.client.achat(messages, schema, seed=seed)
         except Exception as err:
             raise PlotError(f"{what}: {type(err).__name__}: {err}") from err
+        _count(tokens, result)
+        return result.parsed
 
     async def write(self, index: int, movie_id: str) -> tuple[Movie, dict[str, Any]]:
         from data_gen.generate import hash_seed
@@ -204,11 +213,12 @@ class PlotWriter:
         num_chars = int(rng.choice(np.arange(1, len(weights) + 1), p=weights / weights.sum()))
         premise = f"someone must {GOALS[int(rng.integers(len(GOALS)))]}"
         fixes: list[str] = []
+        tokens = {"turns": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
         outline = await self._ask("level 1 (outline)", self._prompt(
             "level1", genre=genre, premise=premise, num_locations=cfg.story.locations, num_characters=num_chars,
             colours=", ".join(COLOURS), num_chapters=cfg.story.chapters, qa_per_chapter=cfg.plot.qa_level1),
-            level1_schema(cfg, num_chars), seed)
+            level1_schema(cfg, num_chars), seed, tokens)
         chars = _unique_characters(outline["characters"], fixes)
         names = [c.name for c in chars]
         locations, scenes = _locations(outline["locations"], outline["chapters"], fixes)
@@ -224,13 +234,13 @@ class PlotWriter:
                 locations=", ".join(locations), chapters=chapter_lines, chapter_number=k + 1,
                 chapter_content=ch["content"], num_substories=cfg.story.substories, scene=", ".join(scenes[k]),
                 names=", ".join(names), qa_per_chapter=cfg.plot.qa_level2),
-                level2_schema(cfg, scenes[k], names), seed)
+                level2_schema(cfg, scenes[k], names), seed, tokens)
             subs = await asyncio.gather(*(self._ask(f"level 3 (chapter {k + 1}, sub-story {j + 1})", self._prompt(
                 "level3", **common, chapter_number=k + 1, chapter_content=ch["content"], substory_number=j + 1,
                 place=sub["place"], substory_content=sub["content"], num_frames=cfg.story.frames,
                 num_dialogue=cfg.story.dialogue_lines, names=", ".join(names), verbs=", ".join(VERBS),
                 expressions=", ".join(EXPRESSIONS), last_frame=cfg.story.frames - 1,
-                qa_per_substory=cfg.plot.qa_level3), level3_schema(cfg, names), seed)
+                qa_per_substory=cfg.plot.qa_level3), level3_schema(cfg, names), seed, tokens)
                 for j, sub in enumerate(exp["substories"])))
             return exp, list(subs)
 
@@ -258,7 +268,7 @@ class PlotWriter:
         qa_raw = [q for q, k in zip(qa_raw, keep) if k]
         contexts = [c for c, k in zip(contexts, keep) if k]
         if cfg.plot.verify_qa and qa_raw:
-            keep = await self._verify(qa_raw, contexts, seed, stats)
+            keep = await self._verify(qa_raw, contexts, seed, stats, tokens)
             qa_raw = [q for q, k in zip(qa_raw, keep) if k]
         if qa_raw and cfg.plot.dedup_threshold < 1:
             keep = await asyncio.to_thread(near_duplicates_kept, [f"{q['question']} {q['answer']}" for q in qa_raw],
@@ -271,6 +281,9 @@ class PlotWriter:
                       style_keyword=style, characters=chars, locations=locations, chapters=chapters, qa=qa,
                       source={"story": "llm", "llm_backend": self.client.backend, "llm_model": self.client.model_id})
         stats["llm_qa_kept"] = len(qa)
+        price = (tokens["prompt_tokens"] * cfg.llm.price_input_per_mtok
+                 + tokens["completion_tokens"] * cfg.llm.price_output_per_mtok) / 1e6
+        stats["llm"] = {**tokens, "cost_usd": round(price, 6)}  # what writing it cost, cache hits included
         return movie, stats
 
     def _substory(self, style: str, sub: dict[str, Any], raw: dict[str, Any], chars: list[Character], start: int,
@@ -302,7 +315,8 @@ class PlotWriter:
         return SubStory(scene=place, content=sub["content"].strip(), reason=f"{sub['lead']} wants to {_goal(sub['goal'])}",
                         frames=frames, dialogue=dialogue)
 
-    async def _verify(self, qa: list[dict[str, Any]], contexts: list[str], seed: int, stats: dict[str, Any]) -> list[bool]:
+    async def _verify(self, qa: list[dict[str, Any]], contexts: list[str], seed: int, stats: dict[str, Any],
+                      tokens: dict[str, int]) -> list[bool]:
         reqs = [ChatRequest(self._prompt("verify", context=ctx, question=q["question"], answer=q["answer"]),
                             VERIFY_SCHEMA, {"seed": seed, "temperature": 0.0}) for q, ctx in zip(qa, contexts)]
         replies = await self.client.achat_many(reqs)
@@ -312,6 +326,7 @@ class PlotWriter:
                 stats["dropped"]["verifier_error"] += 1
                 keep.append(False)
             else:
+                _count(tokens, r)
                 ok = r.parsed["verdict"] == "supported"
                 stats["dropped"]["verifier"] += not ok
                 keep.append(ok)
@@ -431,8 +446,9 @@ def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], progress: bo
 
 
 def summarize(root: str | Path, movie_ids: list[str]) -> dict[str, Any]:
-    """Totals over the staged stories of finished movies: LLM QA written, kept, dropped and why, fixes."""
-    out: dict[str, Any] = {"llm_qa_written": 0, "llm_qa_kept": 0, "fixes": 0,
+    """Totals over the staged stories of finished movies: LLM QA written, kept, dropped and why, fixes,
+    and what writing them took (model turns, tokens, cost at llm.price_*)."""
+    out: dict[str, Any] = {"llm_qa_written": 0, "llm_qa_kept": 0, "fixes": 0, "llm": {},
                            "dropped": {"degenerate": 0, "verifier": 0, "verifier_error": 0, "dedup": 0}}
     for mid in movie_ids:
         path = story_path(root, mid)
@@ -442,6 +458,8 @@ def summarize(root: str | Path, movie_ids: list[str]) -> dict[str, Any]:
         out["llm_qa_written"] += stats["llm_qa_written"]
         out["llm_qa_kept"] += stats["llm_qa_kept"]
         out["fixes"] += len(stats["fixes"])
+        for k, v in stats.get("llm", {}).items():
+            out["llm"][k] = round(out["llm"].get(k, 0) + v, 6)
         for k, v in stats["dropped"].items():
             out["dropped"][k] = out["dropped"].get(k, 0) + v
     return out

@@ -72,6 +72,7 @@ def test_plot_writer_end_to_end_then_cached_resume(tmp_path):
     assert plot["llm_qa_written"] == plot["llm_qa_kept"] + sum(plot["dropped"].values())
     assert plot["llm_qa_kept"] == sum(1 for m in movies for q in m.qa if "-l" in q.id)
     assert manifest["llm_usage_last_run"]["requests"] == first
+    assert plot["llm"]["turns"] == first and plot["llm"]["completion_tokens"] == manifest["llm_usage_last_run"]["completion_tokens"]
     assert len({m.title for m in movies}) >= 2 or len({m.overview for m in movies}) == 3
 
     # a killed run: one movie lost its staged story and its files; the reply cache replays it for free
@@ -82,6 +83,9 @@ def test_plot_writer_end_to_end_then_cached_resume(tmp_path):
     with FakeServer(responder=Screenwriter()) as srv:
         assert run(out, srv) == 0
         assert len(srv.requests) == 0
+    resumed = DatasetFolder(out).manifest()
+    assert resumed["llm_usage_last_run"]["requests"] == 0 and resumed["llm_usage_last_run"]["cache_hits"] > 0
+    assert resumed["plot"] == plot  # totals over all finished movies, whatever each run cost
     again = DatasetFolder(out)
     assert again.load_movie(victim).to_json() == movies[0].to_json()
 
