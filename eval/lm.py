@@ -104,7 +104,7 @@ class DreamFrameLM(LM):
         pending = sum(len(v) for v in todo.values())
         bar = tqdm(total=len(requests), initial=len(requests) - pending, desc="answering", unit="q",
                    disable=disable_tqdm or not self.progress)
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # one batch decoded ahead
             for (task, _), items in todo.items():
                 items.sort(key=lambda it: -len(_unpack(it[2].args)[0]))
                 batches = [items[j: j + self.batch_size] for j in range(0, len(items), self.batch_size)]
