@@ -30,6 +30,7 @@ from dreamframe.schema import Movie, SchemaError, load_movie
 FORMAT_NAME = "dreamframe-dataset"
 FORMAT_VERSION = "1.0"
 SPLITS = ("train", "test")
+_OWN_ENTRIES = {"manifest.json", "config.yaml", "movies", "frames", "style", "qa", "videos"}
 _PROVENANCE_PACKAGES = ("dreamframe", "numpy", "pillow", "pydantic", "pyarrow", "av", "torch",
                         "transformers", "diffusers")
 
@@ -99,8 +100,12 @@ class DatasetFolder:
                     f"{self.root}: folder was made with a different config ({'; '.join(diff)}). "
                     "Use a new --out, or the same config to resume."
                 )
-        elif self.root.exists() and any(self.root.iterdir()):
-            raise DatasetError(f"{self.root}: folder exists, is not empty and is not a DreamFrame dataset")
+        elif self.root.exists():
+            foreign = sorted(p.name for p in self.root.iterdir()
+                             if p.name not in _OWN_ENTRIES and not p.name.startswith("."))
+            if foreign:  # our own entries may appear while another shard is creating the folder
+                raise DatasetError(f"{self.root}: folder holds {foreign[:3]}, is not a DreamFrame dataset; "
+                                   "use an empty or new --out")
         done = self.finished_movie_ids()
         for movie_id in done:
             load_movie(self.movie_path(movie_id))  # raises SchemaError naming the file
