@@ -171,8 +171,11 @@ def get_pipelines(cfg: DiffusionConfig) -> tuple[Any, Any | None]:
     return _PIPELINES[key]
 
 
-def frame_prompt(description: str, keyword: str, token: str | None) -> str:
-    """The frame description with its style keyword replaced by the learned token (added if absent)."""
+def frame_prompt(description: str, keyword: str, token: str | None, identities: dict[str, str] | None = None) -> str:
+    """The frame description with its style keyword replaced by the learned token (added if absent), and
+    each character phrase preceded by that character's identity token when there is one."""
+    for phrase, ident in (identities or {}).items():
+        description = description.replace(phrase, f"{ident} {phrase}")
     if not token:
         return description
     pattern = re.compile(rf"\b{re.escape(keyword)}\b", re.IGNORECASE)
@@ -194,7 +197,8 @@ def generate_images(base, refiner, cfg: DiffusionConfig, prompts: list[str], see
     return refiner(image=latents, denoising_start=cfg.high_noise_frac, **common).images
 
 
-def render_frames(base, refiner, cfg: DiffusionConfig, movie, token: str | None, size: int) -> Iterator:
+def render_frames(base, refiner, cfg: DiffusionConfig, movie, token: str | None, size: int,
+                  identities: dict[str, str] | None = None) -> Iterator:
     """Every frame of `movie`, in order, batched; seed = seed_offset + frame index."""
     from tqdm import tqdm
 
@@ -203,7 +207,7 @@ def render_frames(base, refiner, cfg: DiffusionConfig, movie, token: str | None,
     try:
         for start in range(0, len(frames), cfg.batch_size):
             batch = frames[start:start + cfg.batch_size]
-            prompts = [frame_prompt(f.description, movie.style_keyword, token) for f in batch]
+            prompts = [frame_prompt(f.description, movie.style_keyword, token, identities) for f in batch]
             yield from generate_images(base, refiner, cfg, prompts, [cfg.seed_offset + f.index for f in batch], size)
             bar.update(len(batch))
     finally:
@@ -234,6 +238,8 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
                             "refiner": dcfg.refiner}
     files: dict[str, bytes] = {}
     token = None
+    identities: dict[str, str] = {}
+    loaded: list[str] = []
     if cfg.style.backend == "textual_inversion":
         from data_gen.style.textual_inversion import (embedding_file_bytes, load_reference_images,
                                                       load_style_embedding, style_token, train_style_embedding,
@@ -272,17 +278,61 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
             path = Path(tmp) / f"{movie.id}.safetensors"
             path.write_bytes(data)
             load_style_embedding(base, path)
+        loaded = [token]
+        try:
+            if ti.identity_tokens:
+                identities, id_info = _learn_identities(base, refiner, cfg, movie, token, seed, files, loaded)
+                info["identities"] = id_info
+        except BaseException:
+            for t in loaded:
+                unload_style_embedding(base, t)
+            raise
     files[f"{movie.id}.json"] = (json.dumps(info, indent=1) + "\n").encode()
     movie.source = {**movie.source, "render": f"diffusion:{dcfg.model}" + (f"+{dcfg.refiner}" if dcfg.refiner else ""),
                     "style": cfg.style.backend}
-    return files, _frames_then_unload(base, refiner, dcfg, movie, token, size)
+    return files, _frames_then_unload(base, refiner, dcfg, movie, token, size, identities, loaded)
 
 
-def _frames_then_unload(base, refiner, dcfg, movie, token, size) -> Iterator:
-    try:
-        yield from render_frames(base, refiner, dcfg, movie, token, size)
-    finally:  # the next movie starts from a clean pipeline even if this one failed
-        if token:
+def _learn_identities(base, refiner, cfg, movie, style_tok: str, seed: int, files: dict, loaded: list):
+    """One token per character, learned on portraits drawn in the movie's (already learned) style."""
+    from dataclasses import replace
+
+    from data_gen.style.textual_inversion import (embedding_file_bytes, identity_token, load_style_embedding,
+                                                  train_style_embedding)
+
+    dcfg, ti, size = cfg.render.diffusion, cfg.style.textual_inversion, cfg.render.size
+    id_cfg = replace(ti, templates=list(ti.identity_templates), variations=[])
+    identities, info = {}, {}
+    for n, char in enumerate(movie.characters):
+        tok = identity_token(ti, char.name, movie.id)
+        if tok in base.tokenizer.get_vocab():  # left over from a failed attempt at this movie in this process
             from data_gen.style.textual_inversion import unload_style_embedding
 
-            unload_style_embedding(base, token)
+            unload_style_embedding(base, tok)
+        prompts = [f"in {style_tok} style, portrait of {char.phrase}"] * ti.identity_references
+        refs = []
+        for i in range(0, len(prompts), dcfg.batch_size):
+            chunk = prompts[i:i + dcfg.batch_size]
+            refs += generate_images(base, refiner, dcfg, chunk, [100 * (n + 1) + i + k for k in range(len(chunk))], size)
+        learned, stats = train_style_embedding(base, refs, char.gender, tok, id_cfg, seed=seed + n + 1, target_size=size)
+        name = f"{movie.id}.{char.name.lower().replace(' ', '-')}.safetensors"
+        data = embedding_file_bytes(learned, tok, {"character": char.name, "movie_id": movie.id, "base_model": dcfg.model})
+        files[name] = data
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            load_style_embedding(base, path)
+        loaded.append(tok)
+        identities[char.phrase] = tok
+        info[char.name] = {"token": tok, "file": f"style/{name}", "references": len(refs), "training": stats}
+    return identities, info
+
+
+def _frames_then_unload(base, refiner, dcfg, movie, token, size, identities, loaded) -> Iterator:
+    try:
+        yield from render_frames(base, refiner, dcfg, movie, token, size, identities)
+    finally:  # the next movie starts from a clean pipeline even if this one failed
+        from data_gen.style.textual_inversion import unload_style_embedding
+
+        for t in loaded:
+            unload_style_embedding(base, t)

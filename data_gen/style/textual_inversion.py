@@ -70,6 +70,16 @@ class TextualInversionConfig:
     """Also train on the horizontally mirrored copy of every reference."""
     gradient_checkpointing: bool = True
     """UNet gradient checkpointing (saves GPU memory; the authors enabled it)."""
+    identity_tokens: bool = False
+    """Beyond the paper: also learn one token per character from generated portraits (same optimizer
+    settings), and put it before the character's look-alike phrase in every frame prompt."""
+    identity_references: int = 4
+    """Portraits generated per character for its identity token."""
+    identity_token: str = "<{name}-{movie_id}>"
+    """Identity token text; {name} (lower-cased character name) and {movie_id} are filled in."""
+    identity_templates: list[str] = field(default_factory=lambda: ["a photo of {}", "a portrait of {}",
+                                                                     "a picture of {}", "{} in a scene"])
+    """Training prompts for identity tokens ({} becomes the token; no variations)."""
 
 
 def parse_lr_stages(text: str) -> list[tuple[int, float]]:
@@ -99,6 +109,10 @@ def lr_at(stages: list[tuple[int, float]], step: int) -> float:
 
 def style_token(cfg: TextualInversionConfig, keyword: str, movie_id: str) -> str:
     return cfg.token.format(keyword=keyword.lower(), movie_id=movie_id.lower())
+
+
+def identity_token(cfg: TextualInversionConfig, name: str, movie_id: str) -> str:
+    return cfg.identity_token.format(name=name.lower().replace(" ", "-"), movie_id=movie_id.lower())
 
 
 def text_encoders(pipe) -> list[tuple[str, Any, Any]]:

@@ -78,3 +78,28 @@ def test_style_token_in_every_prompt(description, expected):
 
     assert frame_prompt(description, "Gothic", "<tok>") == expected
     assert frame_prompt(description, "Gothic", None) == description
+
+
+def test_identity_tokens_one_per_character(tmp_path):
+    """Beyond the paper: one learned token per character, saved and used before its look-alike phrase."""
+    out = tmp_path / "ids"
+    argv = ["--config", TINY, "--out", str(out), "--num-movies", "1", "--style.textual_inversion.identity_tokens", "true",
+            "--style.textual_inversion.identity_references", "1", "--metrics.clip_model", "null",
+            "--metrics.lpips_weights", "null"]
+    assert main(argv) == 0
+    movie = DatasetFolder(out).load_movie("m00000")
+    info = json.loads((out / "style/m00000.json").read_text())
+    assert set(info["identities"]) == {c.name for c in movie.characters}
+    for char in movie.characters:
+        rec = info["identities"][char.name]
+        tensors, meta = read_embedding_file(out / rec["file"])
+        assert meta["token"] == rec["token"] == f"<{char.name.lower()}-m00000>" and set(tensors) == {"clip_l", "clip_g"}
+    assert len(DatasetFolder(out).frame_paths("m00000")) == movie.num_frames
+
+
+def test_identity_token_goes_before_the_phrase():
+    from data_gen.render.diffusion import frame_prompt
+
+    text = "generate an image in Noir style: At the cafe, a man who looks like Tom Hanks in red is sitting, calm"
+    assert frame_prompt(text, "Noir", "<s>", {"a man who looks like Tom Hanks in red": "<tom>"}) == (
+        "generate an image in <s> style: At the cafe, <tom> a man who looks like Tom Hanks in red is sitting, calm")
