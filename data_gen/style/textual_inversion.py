@@ -232,10 +232,15 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
     with torch.no_grad():
         pixels = prepare_images(images, cfg.reference_size, cfg.autocontrast, cfg.flip)
         vae_dtype = pipe.vae.dtype
-        latents = []
-        for i in range(0, len(pixels), 4):
-            dist = pipe.vae.encode(pixels[i:i + 4].to(device, vae_dtype)).latent_dist
-            latents.append(dist.sample(gen.manual_seed(seed + i) if device.type == "cpu" else None))
+        # SDXL's VAE overflows in float16 (force_upcast): encode in float32, as the authors' upcast_vae()
+        upcast = vae_dtype == torch.float16 and getattr(pipe.vae.config, "force_upcast", False)
+        enc_dtype = torch.float32 if upcast else vae_dtype
+        pipe.vae.to(enc_dtype)
+        try:
+            latents = [pipe.vae.encode(pixels[i:i + 4].to(device, enc_dtype)).latent_dist.sample(gen)
+                       for i in range(0, len(pixels), 4)]
+        finally:
+            pipe.vae.to(vae_dtype)
         latents = torch.cat(latents).float() * pipe.vae.config.scaling_factor
     add_time_ids = None
     if len(encoders) == 2:
