@@ -76,6 +76,8 @@ class DiffusionConfig:
     """Compute attention in slices (less memory, slower)."""
     vae_tiling: bool = False
     """Decode large images tile by tile (less memory)."""
+    num_threads: int = 0
+    """torch CPU threads for this process (0: torch's default; 1 is fastest for the tiny test pipelines)."""
 
 
 def resolve_device(name: str) -> str:
@@ -131,6 +133,10 @@ def load_pipelines(cfg: DiffusionConfig) -> tuple[Any, Any | None]:
 
     from data_gen.tiny_diffusion import resolve_model_id
 
+    import torch
+
+    if cfg.num_threads > 0:
+        torch.set_num_threads(cfg.num_threads)
     device = resolve_device(cfg.device)
     dtype = resolve_dtype(cfg.dtype, device)
     kw: dict[str, Any] = {"dtype": dtype, "use_safetensors": True}
