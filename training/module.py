@@ -112,6 +112,9 @@ def make_throughput_callback(log: LogConfig, model: Any, pad_token_id: int | Non
         def reset(self) -> None:
             self.t0, self.counts = time.perf_counter(), [0.0, 0.0, 0.0]
 
+        def on_train_start(self, trainer, pl_module) -> None:
+            self.reset()  # setup (strategy init, checkpoint restore) is not training time
+
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
             mask, ids = batch.get("attention_mask"), batch["input_ids"]
             got = [float(mask.sum()) if mask is not None else float(ids.numel()), float(ids.shape[0]), float(ids.numel())]

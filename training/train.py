@@ -98,7 +98,7 @@ def LossLog(path: Path):  # noqa: N802 - a callback factory keeps lightning out 
 
 def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
     import lightning as L
-    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
     from lightning.pytorch.loggers import CSVLogger, WandbLogger
     from lightning.pytorch.plugins.environments import SLURMEnvironment
 
@@ -125,7 +125,7 @@ def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
         strategy=build_strategy(cfg), precision=cfg.precision, max_epochs=cfg.max_epochs, max_steps=cfg.max_steps,
         accumulate_grad_batches=cfg.optim.accumulate,
         gradient_clip_val=(cfg.optim.grad_clip or None) if cfg.strategy.name != "deepspeed" else None,
-        logger=loggers, callbacks=[ckpt, LearningRateMonitor("step"), *callbacks], plugins=plugins,
+        logger=loggers, callbacks=[ckpt, LearningRateMonitor("step"), TQDMProgressBar(refresh_rate=10), *callbacks], plugins=plugins,
         log_every_n_steps=cfg.log.every_n_steps, use_distributed_sampler=False, num_sanity_val_steps=0,
         enable_progress_bar=True, deterministic=False,
     )
