@@ -35,6 +35,10 @@ class EvalConfig:
 
     model: str = "tiny-llava_onevision"
     """Local folder saved/exported by models/ or training/, a `tiny-<family>` preset, or a hub id (with --family)."""
+    name: str | None = None
+    """Name of the model in results and the leaderboard; default: the model folder's name."""
+    base_model: str | None = None
+    """Name of the model this one was fine-tuned from (the leaderboard's deltas); default: from the model folder."""
     family: str | None = None
     """Adapter family for a hub id / public checkpoint folder (see models.registry.FAMILIES)."""
     model_overrides: dict[str, Any] = field(default_factory=dict)
@@ -95,14 +99,18 @@ def run(cfg: EvalConfig) -> Path:
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
-    model_name = sanitize_model_name(_display_name(cfg.model))
+    display = cfg.name or _display_name(cfg.model)
+    info["model"] = display
+    if cfg.base_model:
+        info["base_model"] = cfg.base_model
+    model_name = sanitize_model_name(display)
     model_dir = out / model_name
     lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                       cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
     ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
                                                      judge_options=dict(cfg.judge_options)))
     tracker = EvaluationTracker(output_path=str(out))
-    results = evaluate(lm, mat, _display_name(cfg.model), tracker=tracker, limit=cfg.limit,
+    results = evaluate(lm, mat, display, tracker=tracker, limit=cfg.limit,
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
@@ -160,6 +168,7 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
                  "comparable_to_published": all(j["comparable_to_published"] for j in judges.values())}
     return {
         "model": info["model"],
+        "model_path": cfg.model,
         "base_model": info["base_model"],
         "model_fingerprint": info["model_fingerprint"],
         "model_source": info["source"],
