@@ -26,6 +26,7 @@ def main() -> None:
     ap.add_argument("--num-frames", type=int, default=4)
     ap.add_argument("--types", default="", help="comma-separated qa_types to keep (default: all closed)")
     ap.add_argument("--tiny", default="{}", help="JSON overrides of ModelConfig.tiny")
+    ap.add_argument("--eval-max", type=int, default=400, help="held-out questions scored (first N)")
     args = ap.parse_args()
 
     import torch
@@ -57,17 +58,27 @@ def main() -> None:
     tiny = {"image_size": args.image_size, "patch_size": 8, "corpus": [args.data], **json.loads(args.tiny)}
     a = build_adapter(ModelConfig(family=args.family, num_frames=args.num_frames, max_length=2048, freeze=[], tiny=tiny))
     train, test = rows("train"), rows("test")
+    rnd.shuffle(test)
+    test = test[:args.eval_max]
 
     def accuracy(items, label):
-        hits, per, tot = 0, Counter(), Counter()
-        for i in range(0, len(items), 32):
-            chunk = items[i:i + 32]
-            outs = a.generate([frames(r) for r in chunk], [prompt(r) for r in chunk], max_new_tokens=4)
-            for out, r in zip(outs, chunk):
-                ok = out.strip().lower().startswith(r["answer"].lower())
-                hits, per[r["qa_type"]], tot[r["qa_type"]] = hits + ok, per[r["qa_type"]] + ok, tot[r["qa_type"]] + 1
-        print(f"{label}: {hits / len(items):.3f} " + " ".join(f"{k}={per[k] / tot[k]:.2f}" for k in sorted(tot)),
-              flush=True)
+        """Generation (answer starts with the reference) and option likelihood (best-scored option)."""
+        for mode in ("generate", "likelihood"):
+            hits, per, tot = 0, Counter(), Counter()
+            for i in range(0, len(items), 32):
+                chunk = items[i:i + 32]
+                fr, pr = [frames(r) for r in chunk], [prompt(r) for r in chunk]
+                if mode == "generate":
+                    outs = a.generate(fr, pr, max_new_tokens=4)
+                    oks = [o.strip().lower().startswith(r["answer"].lower()) for o, r in zip(outs, chunk)]
+                else:
+                    scores = a.option_logprobs(fr, pr, [r["options"] for r in chunk])
+                    oks = [r["options"][max(range(len(s)), key=s.__getitem__)] == r["answer"]
+                           for s, r in zip(scores, chunk)]
+                for ok, r in zip(oks, chunk):
+                    hits, per[r["qa_type"]], tot[r["qa_type"]] = hits + ok, per[r["qa_type"]] + ok, tot[r["qa_type"]] + 1
+            print(f"{label} [{mode}]: {hits / len(items):.3f} " +
+                  " ".join(f"{k}={per[k] / tot[k]:.2f}" for k in sorted(tot)), flush=True)
 
     chance = sum(1 / len(r["options"]) for r in test) / len(test)
     print(f"{args.family}: {len(train)} train / {len(test)} test closed QA, chance {chance:.3f}, "
@@ -86,7 +97,7 @@ def main() -> None:
         if step % 50 == 0 or step == args.steps - 1:
             print(f"step {step} loss {loss.item():.3f} ({time.perf_counter() - t:.0f} s)", flush=True)
     a.model.eval()
-    accuracy(train[:300], "train after")
+    accuracy(train[:200], "train after")
     accuracy(test, "held-out after")
 
 
