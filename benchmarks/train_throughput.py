@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def load_cfg(config: str, out: str, steps: int, batch_size: int):
+def load_cfg(config: str, out: str, steps: int, batch_size: int, workers: int):
     from dreamframe.config import parse_config
     from training.config import TrainConfig
 
     return parse_config(TrainConfig, ["--config", config, f"--out={out}", f"--max_steps={steps}", "--eval.enabled=false",
-                                      "--export=false", f"--data.batch_size={batch_size}", "--log.every_n_steps=10"],
+                                      "--export=false", f"--data.batch_size={batch_size}", "--log.every_n_steps=10",
+                                      f"--data.num_workers={workers}"],
                         prog="bench", description="")
 
 
@@ -69,7 +70,8 @@ def baseline(cfg) -> dict:
         args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=cfg.data.batch_size, max_steps=cfg.max_steps,
                                  learning_rate=cfg.optim.lr, lr_scheduler_type="cosine", warmup_steps=int(cfg.optim.warmup_ratio * cfg.max_steps),
                                  max_grad_norm=cfg.optim.grad_clip, use_cpu=True, report_to=[], save_strategy="no",
-                                 logging_steps=10**6, remove_unused_columns=False, dataloader_num_workers=0,
+                                 logging_steps=10**6, remove_unused_columns=False,
+                                 dataloader_num_workers=cfg.data.num_workers,
                                  seed=cfg.seed, disable_tqdm=True)
         Trainer(model=adapter.model, args=args, train_dataset=ItemDataset(items, cfg.model), data_collator=collate,
                 callbacks=[Clock()]).train()
@@ -83,10 +85,11 @@ def main() -> int:
     p.add_argument("--config", default=str(ROOT / "configs/train/tiny_cpu.yaml"))
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--num-workers", type=int, default=0, help="DataLoader workers, the same for both")
     a = p.parse_args()
     os.environ.setdefault("WANDB_MODE", "disabled")
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = load_cfg(a.config, tmp + "/ours", a.steps, a.batch_size)
+        cfg = load_cfg(a.config, tmp + "/ours", a.steps, a.batch_size, a.num_workers)
         from training.train import ensure_data
 
         ensure_data(cfg)
@@ -98,7 +101,8 @@ def main() -> int:
         print(f"{name:34s} {r['tokens_per_s']:10.0f} {r['samples_per_s']:10.2f} {100 * r['padding_fraction']:7.1f}%")
     speed = mine["tokens_per_s"] / base["tokens_per_s"]
     print(f"speed-up (tokens/s): {speed:.2f}x (target >= 1.3x); padding {100 * mine['padding_fraction']:.1f}% (target <= 5%)")
-    print(json.dumps({"ours": mine, "trainer": base, "speedup": speed, "steps": a.steps, "batch_size": a.batch_size}))
+    print(json.dumps({"ours": mine, "trainer": base, "speedup": speed, "steps": a.steps, "batch_size": a.batch_size,
+                      "num_workers": a.num_workers}))
     return 0
 
 

@@ -1,5 +1,5 @@
-"""Settings of `python -m training.train`. Defaults equal configs/train/tiny_cpu.yaml's structure; every
-YAML under configs/train/ is loaded through these dataclasses by a test, so a stale key fails."""
+"""Settings of `python -m training.train`. Defaults equal configs/train/tiny_cpu.yaml (a test checks), and
+every YAML under configs/train/ is loaded through these dataclasses by a test, so a stale key fails."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from models.base import ModelConfig
+
+CLOSED_QA_TYPES = ["colour", "count", "location", "action", "how", "what", "where", "temporal", "identity"]
+
+
+def tiny_model() -> ModelConfig:
+    """The tiny random-init LLaVA-OneVision of tiny_cpu.yaml (tokenizer trained on the data folder's text)."""
+    return ModelConfig(family="llava_onevision", num_frames=4, max_length=512, freeze=[],
+                       tiny={"image_size": 64, "patch_size": 8, "hidden_size": 128, "vision_hidden_size": 64,
+                             "layers": 2, "vision_layers": 2, "vocab_size": 2048, "corpus": ["runs/data/tiny_cpu"]})
 
 
 @dataclass
@@ -29,15 +38,16 @@ class SourceConfig:
 class DataConfig:
     """What the model is trained on, and how samples become batches."""
 
-    sources: list[SourceConfig] = field(default_factory=lambda: [SourceConfig(path="runs/data/tiny_cpu")])
+    sources: list[SourceConfig] = field(default_factory=lambda: [
+        SourceConfig(path="runs/data/tiny_cpu", qa_types=list(CLOSED_QA_TYPES))])
     """Training sources with mixing ratios."""
-    generate_config: str | None = None
+    generate_config: str | None = "configs/data_gen/tiny.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
-    generate_num_movies: int | None = None
+    generate_num_movies: int | None = 120
     """Movies written when generating the first source folder (None: the YAML's value)."""
     epoch_samples: int | None = None
     """Samples per epoch across sources; None = the sum of the sources' sizes."""
-    batch_size: int = 4
+    batch_size: int = 16
     """Micro-batch per device."""
     num_workers: int = 0
     """DataLoader worker processes (frames are decoded in them)."""
@@ -63,9 +73,9 @@ class OptimConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     betas: tuple[float, float] = (0.9, 0.999)
-    warmup_ratio: float = 0.03
+    warmup_ratio: float = 0.05
     """Fraction of the optimizer steps spent warming up linearly from 0."""
-    min_lr_ratio: float = 0.0
+    min_lr_ratio: float = 0.05
     """Cosine floor as a fraction of lr."""
     grad_clip: float = 1.0
     """Gradient-norm clip; 0 disables."""
@@ -111,8 +121,8 @@ class EvalConfig:
     split: str = "test"
     max_samples: int | None = None
     """Evaluate at most this many closed questions (None: all)."""
-    batch_size: int = 8
-    max_new_tokens: int = 8
+    batch_size: int = 32
+    max_new_tokens: int = 6
     before: bool = True
     """Also score the model before training, so the gain is visible."""
 
@@ -123,17 +133,17 @@ class TrainConfig:
 
     out: str = "runs/train/tiny_cpu"
     """Output folder: checkpoints/, metrics, export/, eval.json. Rerunning the same command resumes."""
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig = field(default_factory=tiny_model)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    max_epochs: int = 1
+    max_epochs: int = 4
     max_steps: int = -1
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
-    accelerator: Literal["auto", "cpu", "gpu"] = "auto"
+    accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
     devices: int | str = 1
     """Devices per node (an int, or `auto`)."""
     num_nodes: int = 1
