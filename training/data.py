@@ -161,7 +161,8 @@ class LengthGroupedBatchSampler:
         self.sizes, self.weights, self.total = list(sizes), list(weights), total
         self.batch_size, self.seed, self.group, self.window = batch_size, seed, group_by_length, window
         self.world_size, self.rank = world_size, rank
-        self.epoch, self.skip = 0, 0
+        self.epoch, self.skip, self.skip_epoch = 0, 0, 0
+        self.sampler = self  # Lightning calls set_epoch on `batch_sampler.sampler`, not on the batch sampler
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -186,7 +187,8 @@ class LengthGroupedBatchSampler:
 
     def __iter__(self) -> Iterator[list[int]]:
         mine = self.global_batches(self.epoch)[self.rank::self.world_size]
-        skip, self.skip = self.skip, 0
+        skip = self.skip if self.epoch == self.skip_epoch else 0  # a finished epoch's count never leaks into the next
+        self.skip = 0
         yield from mine[skip:]
 
 
@@ -228,7 +230,7 @@ class ResumableLoaderMixin:
         return {"epoch": int(self.batch_sampler.epoch), "batches_done": int(done)}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self.batch_sampler.epoch = state["epoch"]
+        self.batch_sampler.epoch = self.batch_sampler.skip_epoch = state["epoch"]
         self.batch_sampler.skip = state["batches_done"]
 
 

@@ -42,6 +42,15 @@ def test_resume_skip_and_rank_split():
     resumed.skip = 7
     assert list(resumed) == full[7:]
     assert list(resumed) == full  # the skip applies to one pass only
+    resumed.skip, resumed.skip_epoch = len(full), 0  # saved at the last batch of epoch 0 ...
+    resumed.set_epoch(1)  # ... and Lightning moved on to epoch 1: nothing of it is skipped
+    assert len(list(resumed)) == len(full)
+    from lightning.fabric.utilities.data import _set_sampler_epoch
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(list(range(100)), batch_sampler=LengthGroupedBatchSampler(lengths, **kw))
+    _set_sampler_epoch(loader, 5)  # what Lightning calls at each epoch start
+    assert loader.batch_sampler.epoch == 5
     ranks = [list(LengthGroupedBatchSampler(lengths, world_size=2, rank=r, **kw)) for r in (0, 1)]
     assert len(ranks[0]) == len(ranks[1]) == len(LengthGroupedBatchSampler(lengths, world_size=2, **kw)) == 12
     assert not {i for b in ranks[0] for i in b} & {i for b in ranks[1] for i in b}
