@@ -27,6 +27,8 @@ def main() -> None:
     ap.add_argument("--types", default="", help="comma-separated qa_types to keep (default: all closed)")
     ap.add_argument("--tiny", default="{}", help="JSON overrides of ModelConfig.tiny")
     ap.add_argument("--eval-max", type=int, default=400, help="held-out questions scored (first N)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (tiny models: 1 is fastest, and steady on a shared machine)")
     args = ap.parse_args()
 
     import torch
@@ -36,6 +38,7 @@ def main() -> None:
     from models.base import ModelConfig, Sample
     from models.registry import build_adapter
 
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rnd = random.Random(0)
     ds = DatasetFolder(args.data)

@@ -17,6 +17,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", default="llava_onevision,llava_next_video,video_llava,qwen2_5_vl")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (tiny models: 1 is fastest, and steady on a shared machine)")
     args = ap.parse_args()
 
     import torch
@@ -25,6 +27,7 @@ def main() -> None:
     from models.preprocess import video_to_array, video_to_patches
     from models.registry import adapter_class, build_adapter
 
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     frames = [Image.fromarray(rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)) for _ in range(8)]
@@ -40,14 +43,16 @@ def main() -> None:
                                    {"role": "assistant", "content": "green"}], str(i)) for i in range(4)]
         opt = torch.optim.AdamW([p for p in a.model.parameters() if p.requires_grad], lr=1e-4)
         a.model.train()
-        t = time.perf_counter()
-        for _ in range(args.repeats):
+        for step in range(args.repeats + 1):  # step 0 is warm-up (allocator, kernels), not timed
+            if step == 1:
+                t = time.perf_counter()
             loss = a.forward(a.collate(samples)).loss
             opt.zero_grad()
             loss.backward()
             opt.step()
         step = (time.perf_counter() - t) / args.repeats
         a.model.eval()
+        a.generate([frames] * 4, ["Where is this?"] * 4, max_new_tokens=8)  # warm-up
         t = time.perf_counter()
         a.generate([frames] * 4, ["Where is this?"] * 4, max_new_tokens=8)
         gen = time.perf_counter() - t
