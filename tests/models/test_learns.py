@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -16,7 +17,16 @@ from models.registry import build_adapter
 Q = "What colour is the person wearing?"
 
 
-def test_tiny_llava_onevision_learns_colours_from_frames():
+@pytest.fixture
+def one_thread():
+    """Tiny models train fastest on one thread, and 2 threads on a busy 2-core runner can be 10x slower."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def test_tiny_llava_onevision_learns_colours_from_frames(one_thread):
     torch.manual_seed(0)
     rnd, rng = random.Random(0), np.random.default_rng(0)
     a = build_adapter(ModelConfig(num_frames=2, freeze=[], tiny={"image_size": 32, "patch_size": 8}))
