@@ -28,28 +28,29 @@ def losses(out: Path) -> dict[int, float]:
 
 
 def test_sigkill_then_same_command_resumes(tiny_data, tmp_path):
-    extra = {"max_steps": 8, "checkpoint_every_n_steps": 3, "export": "false"}
+    extra = {"max_steps": 10, "checkpoint_every_n_steps": 3, "export": "false"}
     ref = subprocess.Popen(train_cmd(tiny_data, tmp_path / "ref", **extra), cwd=ROOT, env=ENV,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed_cmd = train_cmd(tiny_data, tmp_path / "run", **extra)
     proc = subprocess.Popen(killed_cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ckpt = tmp_path / "run" / "checkpoints" / "step0000006.ckpt"
+    log = tmp_path / "run" / "loss.jsonl"
     deadline = time.time() + 240
-    while not ckpt.exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
+    # kill once step 7 is logged: the step-6 checkpoint is then completely written
+    while proc.poll() is None and time.time() < deadline and not (log.exists() and '"step": 7,' in log.read_text()):
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert ckpt.exists(), "the run never wrote its step-6 checkpoint"
-    done = [json.loads(x)["step"] for x in (tmp_path / "run" / "loss.jsonl").read_text().splitlines()]
-    assert max(done) < 8, "killed too late to test anything"
+    done = [json.loads(x)["step"] for x in log.read_text().splitlines()]
+    assert 7 <= max(done) < 10, f"killed at the wrong time (last step {max(done)})"
+    ckpt = max((tmp_path / "run" / "checkpoints").glob("*.ckpt"))
     again = subprocess.run(killed_cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    assert "resuming from" in again.stdout and "step0000006.ckpt" in again.stdout
+    assert f"resuming from {ckpt}" in again.stdout
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["global_step"] == 8
+    assert summary["global_step"] == 10
     assert ref.wait(timeout=300) == 0
     a, b = losses(tmp_path / "ref"), losses(tmp_path / "run")
-    assert sorted(a) == sorted(b) == list(range(1, 9))
+    assert sorted(a) == sorted(b) == list(range(1, 11))
     assert [b[s] for s in a] == pytest.approx([a[s] for s in a], rel=1e-4, abs=1e-5)
 
 
