@@ -25,7 +25,8 @@ from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetError, DatasetFolder, frame_name
 from dreamframe.frames import SamplingRule, sample_indices
-from dreamframe.schema import Movie, QAPair, SchemaError
+from dreamframe.prompts import question_text
+from dreamframe.schema import Movie, SchemaError
 
 
 @dataclass
@@ -48,14 +49,6 @@ class ExportConfig:
     """Write absolute paths instead of paths relative to the output file."""
 
 
-def question_text(qa: QAPair) -> str:
-    """The user turn: the question, plus lettered options for closed questions."""
-    if not qa.options:
-        return qa.question
-    letters = "\n".join(f"({chr(65 + i)}) {opt}" for i, opt in enumerate(qa.options))
-    return f"{qa.question}\nOptions:\n{letters}\nAnswer with the option's text."
-
-
 def _records(folder: DatasetFolder, movie: Movie, cfg: ExportConfig, rule: SamplingRule, base: Path) -> list[dict]:
     def rel(p: Path) -> str:
         return str(p.resolve()) if cfg.absolute_paths else os.path.relpath(p.resolve(), base)
@@ -70,13 +63,13 @@ def _records(folder: DatasetFolder, movie: Movie, cfg: ExportConfig, rule: Sampl
             out.append({
                 "id": qa.id, "video": rel(video), "frames": frames,
                 "frame_span": [qa.frame_start, qa.frame_end],
-                "conversations": [{"from": "human", "value": "<video>\n" + question_text(qa)},
+                "conversations": [{"from": "human", "value": "<video>\n" + question_text(qa.question, qa.options)},
                                   {"from": "gpt", "value": qa.answer}],
             })
         else:
             out.append({
                 "id": qa.id, "videos": [frames],
-                "messages": [{"role": "user", "content": "<video>" + question_text(qa)},
+                "messages": [{"role": "user", "content": "<video>" + question_text(qa.question, qa.options)},
                              {"role": "assistant", "content": qa.answer}],
             })
     return out

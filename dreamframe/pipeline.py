@@ -61,8 +61,8 @@ def _stage_commands(cfg: PipelineConfig) -> dict[str, tuple[list[str], Path]]:
     """Stage -> (command, the output whose presence means the stage is done)."""
     out = Path(cfg.out)
     py = [sys.executable, "-m"]
-    data, sources = out / "data", json.dumps([{"path": str(out / "data")}])
-    train_common = ["--config", cfg.train_config, "--data.sources", sources, "--eval.enabled", "false", *cfg.train_args]
+    data = out / "data"
+    train_common = ["--config", str(out / "configs" / "train.yaml"), *cfg.train_args]
     eval_common = ["--tasks", cfg.eval_tasks, "--data_dirs", json.dumps({"dreamframe_heldout": str(data)}),
                    "--out", str(out / "eval"), *cfg.eval_args]
     return {
@@ -83,6 +83,26 @@ def _stage_commands(cfg: PipelineConfig) -> dict[str, tuple[list[str], Path]]:
         "leaderboard": ([*py, "eval.leaderboard", str(out / "eval"), "--out", str(out / "leaderboard")],
                         out / "leaderboard" / "index.html"),
     }
+
+
+def write_train_config(cfg: PipelineConfig) -> Path:
+    """The training YAML pointed at this run's dataset: first source, tokenizer corpus; no built-in eval."""
+    import yaml
+
+    out = Path(cfg.out)
+    data = yaml.safe_load(Path(cfg.train_config).read_text(encoding="utf-8")) or {}
+    sources = data.setdefault("data", {}).get("sources") or [{}]
+    sources[0] = {**sources[0], "path": str(out / "data")}
+    data["data"].update(sources=sources, generate_config=None)
+    tiny = (data.get("model") or {}).get("tiny")
+    if isinstance(tiny, dict) and "corpus" in tiny:
+        tiny["corpus"] = [str(out / "data")]
+    data.setdefault("eval", {})["enabled"] = False  # eval.run scores both models instead
+    path = out / "configs" / "train.yaml"
+    text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + yaml.safe_dump(data, sort_keys=False)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        atomic_write_text(path, text)
+    return path
 
 
 def run_stage(name: str, cmd: list[str], done: Path, log_dir: Path, env: dict[str, str]) -> float:
@@ -124,8 +144,9 @@ def run(cfg: PipelineConfig) -> dict[str, float]:
     env.setdefault("HF_HUB_OFFLINE", "1")
     if cfg.threads:
         env["OMP_NUM_THREADS"] = str(cfg.threads)
-    commands = _stage_commands(cfg)
     out = Path(cfg.out)
+    write_train_config(cfg)
+    commands = _stage_commands(cfg)
     timings = {}
     for name in STAGES:
         if name in wanted:

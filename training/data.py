@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from dreamframe.prompts import question_text
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.frames import sample_indices
 from models.base import ModelConfig, Sample
@@ -35,14 +36,6 @@ class Item:
     video: str | None = None
     """A video file or frame folder to sample from when `frames` is empty."""
     span: tuple[int, int] | None = None
-
-
-def question_text(question: str, options: Sequence[str]) -> str:
-    """The user turn for a QA row; the same wording as data_gen.export (closed questions list lettered options)."""
-    if not options:
-        return question
-    letters = "\n".join(f"({chr(65 + i)}) {opt}" for i, opt in enumerate(options))
-    return f"{question}\nOptions:\n{letters}\nAnswer with the option's text."
 
 
 def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None) -> list[Item]:

@@ -24,11 +24,6 @@ def read_json(path: Path) -> Any:
         raise BenchmarkDataError(f"{path}: not valid JSON: {err}") from None
 
 
-def options_block(options: list[str]) -> str:
-    """'(A) first\\n(B) second' - the MVBench / VideoChat2 option layout."""
-    return "\n".join(f"({LETTERS[i]}) {opt}" for i, opt in enumerate(options))
-
-
 _LETTER_RE = re.compile(r"\(?\b([A-Z])\b\)?")
 
 

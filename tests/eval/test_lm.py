@@ -40,7 +40,10 @@ def test_heldout_rows_and_prompts(heldout_root):
     ref = VideoRef.from_dict(row["video"])
     assert ref.path.endswith(f"frames/{row['movie_id']}") and ref.span[1] > ref.span[0]
     assert len(ref.load()) == 8
-    assert utils.doc_to_text_closed(row).endswith("Answer with the option's letter from the given choices directly.")
+    from dreamframe.prompts import question_text
+
+    assert utils.doc_to_text_closed(row) == question_text(row["question"], row["options"])
+    assert utils.doc_to_text_closed(row).endswith("Answer with the option's text.")
     assert utils.closed_correct(row["answer_letter"], row) and utils.closed_correct(row["answer"].upper() + ".", row)
     wrong = next(c for c in "ABCD" if c != row["answer_letter"])
     assert not utils.closed_correct(f"({wrong})", row)

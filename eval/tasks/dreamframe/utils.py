@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from eval import runtime
-from eval.tasks.common import first_option_letter, normalise_answer, options_block
+from dreamframe.prompts import question_text
+from eval.tasks.common import first_option_letter, normalise_answer
 from eval.video import VideoRef
 
-CLOSED_PROMPT = "\nAnswer with the option's letter from the given choices directly."
 OPEN_PROMPT = "\nAnswer the question in one sentence."
 OPEN_TASK = "dreamframe_heldout_open"
 
@@ -18,7 +18,7 @@ def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
 
 
 def doc_to_text_closed(doc: dict[str, Any]) -> str:
-    return f"{doc['question']}\nOptions:\n{options_block(doc['options'])}{CLOSED_PROMPT}"
+    return question_text(doc["question"], doc["options"])
 
 
 def doc_to_text_open(doc: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval.tasks.common import options_block
+from dreamframe.prompts import options_block
 from eval.video import VideoRef
 
 SYSTEM = ("Carefully watch the video and pay attention to the cause and sequence of events, the detail and "
