@@ -19,14 +19,14 @@ import yaml
 
 from dreamframe.atomic import atomic_write_text
 
-# benchmark name (as given to --tasks) -> module; D2's benchmarks add one line each here.
+# benchmark name (as given to --tasks) -> module, or "module:attribute" for an object with a module's face.
 BENCHMARKS: dict[str, str] = {
     "dreamframe_heldout": "eval.tasks.dreamframe",
     "mvbench": "eval.tasks.mvbench",
-    "msvd_qa": "eval.tasks.open_qa.msvd_qa",
-    "msrvtt_qa": "eval.tasks.open_qa.msrvtt_qa",
-    "tgif_qa": "eval.tasks.open_qa.tgif_qa",
-    "activitynet_qa": "eval.tasks.open_qa.activitynet_qa",
+    "msvd_qa": "eval.tasks.open_qa.bench:msvd_qa",
+    "msrvtt_qa": "eval.tasks.open_qa.bench:msrvtt_qa",
+    "tgif_qa": "eval.tasks.open_qa.bench:tgif_qa",
+    "activitynet_qa": "eval.tasks.open_qa.bench:activitynet_qa",
     "vcgbench": "eval.tasks.vcgbench",
     "tempcompass": "eval.tasks.tempcompass",
     "videomme": "eval.tasks.videomme",
@@ -47,7 +47,9 @@ class Materialised:
 
 
 def load_benchmark(name: str) -> ModuleType:
-    return importlib.import_module(BENCHMARKS[name])
+    module, _, attribute = BENCHMARKS[name].partition(":")
+    loaded = importlib.import_module(module)
+    return getattr(loaded, attribute) if attribute else loaded
 
 
 def all_task_names() -> dict[str, list[str]]:

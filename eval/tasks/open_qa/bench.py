@@ -1,7 +1,7 @@
-"""The registry face (eval/tasks/README.md) shared by the four open-ended QA benchmarks.
+"""The registry face (eval/tasks/README.md) of the four open-ended QA benchmarks.
 
-Each of msvd_qa.py, msrvtt_qa.py, tgif_qa.py, activitynet_qa.py is one benchmark = one lm-eval task
-of the same name. Frames: 8, evenly spaced with first and last included (Video-LLaVA's
+Each of `msvd_qa`, `msrvtt_qa`, `tgif_qa`, `activitynet_qa` below is one benchmark = one lm-eval task
+of the same name, judged with the Video-ChatGPT prompt (accuracy = yes/(yes+no), mean score). Frames: 8, evenly spaced with first and last included (Video-LLaVA's
 `run_inference_video_qa` protocol, the layout these folders come from).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from eval.tasks.common import BenchmarkDataError
 from eval.tasks.open_qa.files import BenchmarkError
-from eval.tasks.open_qa.loader import benchmark_dir, load_open_qa
+from eval.tasks.open_qa.loader import BENCHMARKS, benchmark_dir, load_open_qa
 
 DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
 GROUP = None
@@ -39,3 +39,31 @@ def prepare(name: str, root: Path, num_frames: int, rule: str) -> list[dict[str,
     return [{**d, "task": name, "video": {"path": d["video"] or str(folder / d["video_name"]),
                                           "num_frames": num_frames, "rule": rule, "start_s": None, "end_s": None,
                                           "fps": None, "span": None}} for d in docs]
+
+
+class OpenQABenchmark:
+    """One benchmark as the registry sees it (the attributes a benchmark module has)."""
+
+    DEFAULT_FRAMES = DEFAULT_FRAMES
+    GROUP = GROUP
+    __file__ = __file__  # the registry finds the task template beside it
+
+    def __init__(self, name: str, title: str):
+        self.NAME = name
+        self.TASKS = {name: title}
+        self.DATA_DIR = "GPT_Zero_Shot_QA/" + BENCHMARKS[name].folder
+
+    def template(self, task: str) -> str:
+        return template(task)
+
+    def find_root(self, data_root: Path) -> Path:
+        return find_root(self.NAME, data_root)
+
+    def prepare(self, root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
+        return prepare(self.NAME, root, num_frames, rule)
+
+
+msvd_qa = OpenQABenchmark("msvd_qa", "MSVD-QA (judged)")
+msrvtt_qa = OpenQABenchmark("msrvtt_qa", "MSRVTT-QA (judged)")
+tgif_qa = OpenQABenchmark("tgif_qa", "TGIF-QA (FrameQA) (judged)")
+activitynet_qa = OpenQABenchmark("activitynet_qa", "ActivityNet-QA (judged)")
