@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import shutil
@@ -17,17 +18,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class Screenwriter:
-    """Schema-valid replies, with every third QA verdict 'unsupported' and level 3 broken on request."""
+    """Schema-valid replies, about a third of QA verdicts 'unsupported' and level 3 broken on request."""
 
     def __init__(self, break_level3_for: str | None = None):
-        self.verdicts = itertools.count()
         self.break_level3_for = break_level3_for
 
     def __call__(self, body: dict) -> str:
         schema = body["response_format"]["json_schema"]["schema"]
         prompt = body["messages"][-1]["content"]
         if schema.get("title") == "qa_verdict":
-            return json.dumps({"verdict": "unsupported" if next(self.verdicts) % 3 == 0 else "supported"})
+            # a function of the request, as a temperature-0 server is: identical prompts get identical verdicts,
+            # so a resume that replays the cache counts exactly what the first run counted
+            digest = hashlib.sha256(json.dumps(body["messages"], sort_keys=True).encode()).digest()
+            return json.dumps({"verdict": "unsupported" if digest[0] % 3 == 0 else "supported"})
         conversation = " ".join(m["content"] for m in body["messages"])
         if schema.get("title") == "substory_frames" and self.break_level3_for and self.break_level3_for in conversation:
             return '{"frames": [}'
