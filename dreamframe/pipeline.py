@@ -26,6 +26,7 @@ from pathlib import Path
 from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
 STAGES = ("data", "report", "base", "eval_base", "train", "eval_tuned", "leaderboard")
 
 
@@ -159,7 +160,7 @@ def run(cfg: PipelineConfig) -> dict[str, float]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--config" not in argv and not any(a in ("-h", "--help") for a in argv):
-        argv = ["--config", "configs/pipeline/demo_cpu.yaml", *argv]
+        argv = ["--config", str(DEFAULT_CONFIG), *argv]
     cfg = parse_config(PipelineConfig, argv, prog="python -m dreamframe.pipeline", description=__doc__)
     try:
         timings = run(cfg)
