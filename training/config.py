@@ -9,13 +9,16 @@ from typing import Literal
 from models.base import ModelConfig
 
 CLOSED_QA_TYPES = ["colour", "count", "location", "action", "how", "what", "where", "temporal", "identity"]
+# tiny_cpu.yaml trains on these: `identity` ("Who is the man in red?" -> a name) cannot be answered from the
+# frames (names are never drawn), so it only adds noise to a tiny model's training.
+TINY_QA_TYPES = [t for t in CLOSED_QA_TYPES if t != "identity"]
 
 
 def tiny_model() -> ModelConfig:
     """The tiny random-init LLaVA-OneVision of tiny_cpu.yaml (tokenizer trained on the data folder's text)."""
     return ModelConfig(family="llava_onevision", num_frames=4, max_length=512, freeze=[],
-                       tiny={"image_size": 64, "patch_size": 8, "hidden_size": 128, "vision_hidden_size": 64,
-                             "layers": 2, "vision_layers": 2, "vocab_size": 2048, "corpus": ["runs/data/tiny_cpu"]})
+                       tiny={"image_size": 32, "patch_size": 8, "hidden_size": 128, "vision_hidden_size": 64,
+                             "layers": 2, "vision_layers": 2, "vocab_size": 2048, "corpus": ["runs/data/demo_cpu"]})
 
 
 @dataclass
@@ -39,11 +42,11 @@ class DataConfig:
     """What the model is trained on, and how samples become batches."""
 
     sources: list[SourceConfig] = field(default_factory=lambda: [
-        SourceConfig(path="runs/data/tiny_cpu", qa_types=list(CLOSED_QA_TYPES))])
+        SourceConfig(path="runs/data/demo_cpu", qa_types=list(TINY_QA_TYPES))])
     """Training sources with mixing ratios."""
-    generate_config: str | None = "configs/data_gen/tiny.yaml"
+    generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
-    generate_num_movies: int | None = 120
+    generate_num_movies: int | None = None
     """Movies written when generating the first source folder (None: the YAML's value)."""
     epoch_samples: int | None = None
     """Samples per epoch across sources; None = the sum of the sources' sizes."""
@@ -140,7 +143,7 @@ class TrainConfig:
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     max_epochs: int = 4
-    max_steps: int = -1
+    max_steps: int = 2000
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
