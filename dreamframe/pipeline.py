@@ -8,7 +8,8 @@ Every stage is its own `python -m <room>.<verb>` process (so `dreamframe` import
 stage's memory is returned when it ends). A stage whose output exists is skipped, so a killed run
 started again with the same command resumes; the stages themselves resume inside (movies, steps,
 cached answers). Logs: <out>/logs/<stage>.log. At the end it prints where everything is and the
-held-out gain of the fine-tuned model over its base with a 95% bootstrap interval.
+held-out scores of the base and fine-tuned model with 95% bootstrap intervals
+(the leaderboard also shows the fine-tune's delta over its base).
 """
 
 from __future__ import annotations
@@ -129,10 +130,17 @@ def run_stage(name: str, cmd: list[str], done: Path, log_dir: Path, env: dict[st
     return time.perf_counter() - start
 
 
-def summarise(out: Path) -> dict:
-    """Held-out accuracy of base and fine-tuned model, and the gain with its interval, from the leaderboard."""
-    path = out / "leaderboard" / "leaderboard.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+def scores(cfg: PipelineConfig) -> list[str]:
+    """'model task metric value [ci]' lines of the base and fine-tuned model, from the leaderboard CSV."""
+    import csv
+
+    path = Path(cfg.out) / "leaderboard" / "leaderboard.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["model"] in (cfg.base_name, cfg.tuned_name)]
+    return [f"{r['model']:16s} {r['task']} {r['metric']} {float(r['value']):.1f}"
+            + (f" [{float(r['ci_low']):.1f}, {float(r['ci_high']):.1f}]" if r["ci_low"] else "") for r in rows]
 
 
 def run(cfg: PipelineConfig) -> dict[str, float]:
@@ -173,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                        ("fine-tuned model", out / "train" / "export"), ("eval results", out / "eval"),
                        ("leaderboard", out / "leaderboard" / "index.html")):
         print(f"  {what:17s} {path}")
+    for line in scores(cfg):
+        print(f"  {line}")
     return 0
 
 
