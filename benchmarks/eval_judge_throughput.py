@@ -8,37 +8,13 @@ then the same items again from the verdict cache; plus the lexical judge.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from dreamframe.llm.config import LLMConfig
+from dreamframe.llm.fake_server import FakeServer
 from eval.judges import JudgeConfig, build_judge
 from eval.tasks.open_qa.scoring import score_open_qa
-
-
-def serve(latency: float) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            time.sleep(latency)
-            reply = str({"pred": "yes", "score": 4})
-            data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}],
-                               "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "model": body["model"]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/v1"
 
 
 def main() -> None:
@@ -48,12 +24,11 @@ def main() -> None:
     ap.add_argument("--concurrency", default="1,8,32")
     args = ap.parse_args()
     items = [{"question": f"q{i}?", "answer": f"answer {i}", "pred": f"pred {i}", "type": i % 9} for i in range(args.items)]
-    httpd, url = serve(args.latency)
-    try:
+    with FakeServer(latency=args.latency, responder=lambda body: str({"pred": "yes", "score": 4})) as srv:
         for conc in (int(c) for c in args.concurrency.split(",")):
             with tempfile.TemporaryDirectory() as cache:
                 cfg = JudgeConfig(kind="llm", cache_dir=cache, llm=LLMConfig(
-                    backend="openai", base_url=url, model="bench-judge", temperature=0.0, max_tokens=32,
+                    backend="openai", base_url=srv.url, model="bench-judge", temperature=0.0, max_tokens=32,
                     response_format="none", max_concurrency=conc, max_retries=0))
                 t0 = time.perf_counter()
                 out = score_open_qa(build_judge(cfg), items, "activitynet_qa")
@@ -63,8 +38,6 @@ def main() -> None:
                 warm = time.perf_counter() - t0
             print(f"http judge  concurrency={conc:3d}: {args.items / cold:8.1f} verdicts/s cold, "
                   f"{args.items / warm:9.1f} verdicts/s from cache  (accuracy {out['accuracy']:.2f})")
-    finally:
-        httpd.shutdown()
     t0 = time.perf_counter()
     score_open_qa(build_judge(JudgeConfig()), items * 50, "activitynet_qa")
     print(f"lexical judge: {len(items) * 50 / (time.perf_counter() - t0):.0f} verdicts/s")
