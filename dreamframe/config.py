@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import sys
+import typing
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -63,18 +64,20 @@ def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
     unknown = set(data) - set(fields)
     if unknown:
         raise ValueError(f"unknown config key(s) for {config_cls.__name__}: {sorted(unknown)}")
+    hints = typing.get_type_hints(config_cls)
     kwargs = {}
     for name, value in data.items():
-        sub = _dataclass_type(config_cls, name)
-        kwargs[name] = from_dict(sub, value) if sub and isinstance(value, dict) else value
+        sub = _dataclass_type(hints[name])
+        if sub and isinstance(value, dict):
+            value = from_dict(sub, value)
+        elif sub and isinstance(value, list):  # list[SomeConfig]
+            value = [from_dict(sub, v) if isinstance(v, dict) else v for v in value]
+        kwargs[name] = value
     return config_cls(**kwargs)
 
 
-def _dataclass_type(config_cls: type, name: str) -> type | None:
-    import typing
-
-    hints = typing.get_type_hints(config_cls)
-    hint = hints[name]
+def _dataclass_type(hint: Any) -> type | None:
+    """The dataclass a field holds: `X`, `X | None` or `list[X]`."""
     candidates = [hint, *typing.get_args(hint)]
     return next((c for c in candidates if dataclasses.is_dataclass(c)), None)
 

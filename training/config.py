@@ -62,9 +62,6 @@ class DataConfig:
     """Data order seed (the order of epoch e is a pure function of (seed, e))."""
 
     def __post_init__(self) -> None:
-        from dreamframe.config import from_dict
-
-        self.sources = [from_dict(SourceConfig, s) if isinstance(s, dict) else s for s in self.sources]
         if not self.sources:
             raise ValueError("data.sources: give at least one dataset folder or LLaVA JSON file")
 
