@@ -133,12 +133,13 @@ class DatasetFolder:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         images = []
-        for i, img in enumerate(frames):
-            img.save(tmp / frame_name(i), quality=jpeg_quality)
+        count = 0
+        for count, img in enumerate(frames, start=1):
+            img.save(tmp / frame_name(count - 1), quality=jpeg_quality)
             if video_fps:
                 images.append(img)
-        if len(list(tmp.iterdir())) != movie.num_frames:
-            raise DatasetError(f"{movie.id}: renderer gave {len(list(tmp.iterdir()))} frames, movie has {movie.num_frames}")
+        if count != movie.num_frames:
+            raise DatasetError(f"{movie.id}: renderer gave {count} frames, movie has {movie.num_frames}")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
