@@ -100,7 +100,10 @@ def test_tiny_cpu_training_usr1_checkpoints_requeues_and_finishes_from_it(slurm,
     max_steps = 24
     ((job_id, script),) = submit(slurm, tmp_path, "--config", "configs/train/tiny_cpu.yaml", "--",
                                  *train_overrides(train_data, out, "--max_steps", str(max_steps),
-                                                  "--checkpoint_every_n_steps", "8"))
+                                                  "--checkpoint_every_n_steps", "8",
+                                                  # steps slow enough that the job is requeued before it
+                                                  # reaches the step-16 checkpoint (32 px steps were not)
+                                                  "--model.tiny.image_size", "64"))
     # Training is under way once its first step-8 checkpoint exists (and Lightning's handler is installed);
     # the next regular checkpoint (step 16) comes well after the hpc one, so the hpc one is the newest.
     deadline = time.monotonic() + 90
