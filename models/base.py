@@ -11,8 +11,8 @@ Build with `models.registry.build_adapter(ModelConfig)`, reload a saved folder w
   token ids (frames are not read; `frames=[None]` works as a "has video" marker) - for length
   grouping, packing and the per-sample budget check before any forward;
 - `forward(batch)`: the model's outputs; while training a batch WITHOUT video it adds
-  `dummy_visual_loss()` (0 x vision tower + projector on a blank clip) so every rank runs the same
-  vision graph and ZeRO-3 never hangs;
+  `dummy_vision_zero()` (0 x vision tower + projector on a blank clip) to the token embeddings, so
+  every rank runs the vision tower at the same point of its forward and ZeRO-3 never hangs;
 - `generate(frames, prompts, max_new_tokens, answer_prefix="", system=None)`, and
   `generate_chats(samples, max_new_tokens, answer_prefix)` for whole chats;
 - `save(path, lora="merge"|"adapter")`, `part_of(param_name) -> "vision"|"projector"|"llm"`,

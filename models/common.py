@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 IGNORE = -100
 META_FILE = "dreamframe_model.json"
 LORA_DIR = "lora_adapter"
+PACKED_LENGTHS = "sample_lengths"
+"""Key of a packed training batch (models/packing.py): the token count of every sample, row by row;
+`HFVideoAdapter.forward` does not pass it to the model."""
 LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
 
@@ -54,8 +57,8 @@ class HFVideoAdapter(VideoLVLMAdapter):
 
     - `encode(sample, train)`: token ids + labels of one sample (no pixels), budget-checked - for
       length grouping / packing in the DataModule;
-    - `forward(batch)`: model outputs; while training a batch without video it adds
-      `dummy_visual_loss()` so every rank runs the vision tower (ZeRO-3 never hangs);
+    - `forward(batch)`: model outputs; while training a batch without video it still runs the vision
+      tower + projector (`dummy_vision_zero()`) where a video would, so ZeRO-3 ranks never diverge;
     - `generate_chats(samples, max_new_tokens, answer_prefix)`: generation from whole chats (system turns,
       an answer prefix such as "Best option:(") for the eval harness;
     - `option_logprobs(frames, prompts, options)`: multiple-choice scoring by likelihood;
@@ -298,11 +301,42 @@ class HFVideoAdapter(VideoLVLMAdapter):
         batch.update(self.extra_inputs(input_ids))
         return batch
 
+    def sample_positions(self, ids: list[int], frames: list[Any]) -> Any:
+        """Position ids of one sample on its own, starting at 0, for packing (models/packing.py):
+        shape [len(ids)] for 1-D rope families."""
+        import torch
+
+        return torch.arange(len(ids))
+
     def forward(self, batch: dict[str, Any]) -> Any:
-        """Model outputs; a training batch without video adds 0 x the vision path (see class docstring)."""
-        out = self.model(**batch)
-        if self.model.training and not any(k.startswith("pixel_values") for k in batch) and out.loss is not None:
-            out.loss = out.loss + self.dummy_visual_loss()
+        """Model outputs; while training (a batch with labels) the loss is taken on logits of the
+        supervised positions only (`logits_to_keep`): the same mean token cross-entropy as the model's
+        own loss, without the [tokens x vocab] logits of every prompt and visual token.
+
+        A training batch without video still runs the vision tower + projector on a blank clip,
+        zero-weighted, at the very point where the model runs them for video: right after the token
+        embedding (every family's forward embeds, then encodes the video, then runs the LLM). Under
+        ZeRO-3 every rank then gathers the same parameters and reduces the same gradients in the same
+        order whatever its batch holds; a vision pass at any other point (e.g. after the LLM) makes
+        the ranks' collective sequences diverge and the job dies or hangs."""
+        import torch
+
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", PACKED_LENGTHS)}
+        if not self.model.training or "labels" not in batch:
+            return self.model(**inputs)
+        target = batch["labels"][:, 1:]
+        keep = (target != IGNORE).any(0).nonzero()[:, 0]
+        hook = None
+        if not any(k.startswith("pixel_values") for k in batch):
+            hook = self.model.get_input_embeddings().register_forward_hook(
+                lambda _m, _args, out: out + self.dummy_vision_zero().to(out.dtype))
+        try:
+            out = self.model(**inputs, use_cache=False, logits_to_keep=keep)
+        finally:
+            if hook is not None:
+                hook.remove()
+        out.loss = torch.nn.functional.cross_entropy(out.logits.float().flatten(0, 1), target[:, keep].flatten(),
+                                                     ignore_index=IGNORE)
         return out
 
     def to_device(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -313,8 +347,8 @@ class HFVideoAdapter(VideoLVLMAdapter):
         return {k: (v.to(p.device, p.dtype) if v.is_floating_point() and k.startswith("pixel") else v.to(p.device))
                 if torch.is_tensor(v) else v for k, v in batch.items()}
 
-    def dummy_visual_loss(self) -> Any:
-        """0 x (vision tower + projector on one blank clip): same graph on every rank, zero gradient."""
+    def dummy_vision_zero(self) -> Any:
+        """0 x (vision tower + projector on one blank clip): a scalar zero whose graph holds the vision path."""
         blank = [Image.new("RGB", (self.spec.size, self.spec.size))] * max(1, self.spec.temporal_patch_size)
         feats = self._video_features(self.to_device(self.video_inputs([blank])))
         return feats.float().sum() * 0.0

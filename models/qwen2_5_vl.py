@@ -99,6 +99,23 @@ class Qwen25VLAdapter(HFVideoAdapter):
         types[input_ids == self.video_token_id] = 2
         return {"mm_token_type_ids": types}
 
+    def sample_positions(self, ids: list[int], frames: list[Any]) -> Any:
+        """[4, len(ids)]: 1-D text positions over the 3-D rope positions of this sample on its own
+        (the model's `get_rope_index`), the layout Qwen2.5-VL's text model reads packed sequences in."""
+        import torch
+
+        text = torch.arange(len(ids))
+        if not frames:
+            return text.expand(4, -1)
+        frames = self._frames(frames)
+        size = (frames[0].height, frames[0].width) if isinstance(frames[0], Image.Image) else ()
+        input_ids = torch.tensor([ids])
+        base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
+        rope, _ = base.model.get_rope_index(input_ids, self.extra_inputs(input_ids)["mm_token_type_ids"],
+                                            video_grid_thw=torch.tensor([self._grid(len(frames), *size)]),
+                                            second_per_grid_ts=torch.ones(1))
+        return torch.cat([text[None], rope[:, 0]])
+
     def _video_features(self, inputs: dict[str, Any]) -> Any:
         import torch
 

@@ -1,7 +1,7 @@
-"""The LightningModule (loss, AdamW, warmup + cosine) and the throughput / MFU callback.
+"""The LightningModule (loss, AdamW warmup + cosine) and the throughput / MFU callback.
 
-A batch without video still runs the vision tower on a cached dummy clip, zero-weighted: under
-ZeRO-3 every rank must gather the same parameters in the same order, or the job hangs.
+The loss comes from the adapter's `forward`, which keeps the ranks' ZeRO-3 collective sequences
+identical when some batches have no video (models/common.py).
 """
 
 from __future__ import annotations
@@ -9,12 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from models.base import Sample
 from training.config import LogConfig, OptimConfig
-
-
-def has_video(batch: dict[str, Any]) -> bool:
-    return any(k.startswith("pixel_values") and v is not None for k, v in batch.items())
 
 
 def param_counts(model: Any) -> tuple[int, int]:
@@ -36,10 +31,12 @@ def flops_per_token(model: Any) -> float:
     return 6.0 * trainable + 2.0 * frozen
 
 
-def make_module(adapter: Any, optim: OptimConfig, total_steps: Any):
+def make_module(adapter: Any, optim: OptimConfig, total_steps: Any, cpu_adam: bool = False):
     """`total_steps(trainer) -> int`: optimizer steps of the whole run, for the schedule. (Lightning's
     estimated_stepping_batches would build the train loader before a checkpoint is restored, and the
-    loader's mid-epoch position would then never be loaded.)"""
+    loader's mid-epoch position would then never be loaded.) `cpu_adam`: the DeepSpeed config offloads
+    the optimizer to the CPU, which DeepSpeed only runs with its own CPU Adam (JIT-built on first use;
+    keep TORCH_EXTENSIONS_DIR on a cached disk)."""
     import lightning as L
     import torch
 
@@ -47,31 +44,12 @@ def make_module(adapter: Any, optim: OptimConfig, total_steps: Any):
         def __init__(self) -> None:
             super().__init__()
             self.model = adapter.model
-            self._dummy: dict[str, Any] | None = None
-
-        def dummy_batch(self) -> dict[str, Any]:
-            """One black clip with an empty answer, collated once, moved to this rank's device."""
-            if self._dummy is None:
-                from PIL import Image
-
-                n, size = adapter.cfg.num_frames, adapter.cfg.image_size or 64
-                sample = Sample(frames=[Image.new("RGB", (size, size))] * n, id="dummy",
-                                messages=[{"role": "user", "content": "?"}, {"role": "assistant", "content": "."}])
-                self._dummy = adapter.collate([sample], train=True)
-            dtype = next(p.dtype for p in self.model.parameters())
-            return {k: (v.to(self.device, dtype) if v.is_floating_point() else v.to(self.device))
-                    if torch.is_tensor(v) else v for k, v in self._dummy.items()}
 
         def forward(self, batch: dict[str, Any]):
-            return self.model(**batch)
+            return adapter.forward(batch)
 
         def training_step(self, batch: dict[str, Any], batch_idx: int):
-            if hasattr(adapter, "forward"):  # the adapter adds its own zero-weighted vision pass
-                loss = adapter.forward(batch).loss
-            else:
-                loss = self.model(**batch).loss
-                if not has_video(batch):
-                    loss = loss + 0.0 * self.model(**self.dummy_batch()).loss
+            loss = adapter.forward(batch).loss
             self.log("train/loss", loss, prog_bar=True, on_step=True, batch_size=batch["input_ids"].shape[0])
             return loss
 
@@ -84,8 +62,13 @@ def make_module(adapter: Any, optim: OptimConfig, total_steps: Any):
                     (no_decay if p.ndim < 2 or "norm" in name.lower() or name.endswith("bias") else decay).append(p)
             if not decay and not no_decay:
                 raise ValueError("no trainable parameters: check model.freeze / model.lora")
-            opt = torch.optim.AdamW([{"params": decay, "weight_decay": optim.weight_decay},
-                                     {"params": no_decay, "weight_decay": 0.0}], lr=optim.lr, betas=tuple(optim.betas))
+            groups = [{"params": decay, "weight_decay": optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+            if cpu_adam:
+                from deepspeed.ops.adam import DeepSpeedCPUAdam
+
+                opt = DeepSpeedCPUAdam(groups, lr=optim.lr, betas=tuple(optim.betas), adamw_mode=True)
+            else:
+                opt = torch.optim.AdamW(groups, lr=optim.lr, betas=tuple(optim.betas))
             total = max(1, int(total_steps(self.trainer)))
             warmup = int(round(optim.warmup_ratio * total))
             sched = get_cosine_with_min_lr_schedule_with_warmup(opt, warmup, total, min_lr_rate=optim.min_lr_ratio)

@@ -198,7 +198,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     from training.data import make_datamodule
     from training.evaluate import mc_accuracy
     from training.module import make_module, make_throughput_callback
-    from training.strategies import zero_stage
+    from training.strategies import deepspeed_dict, offloads_optimizer, zero_stage
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     ckpt = latest_checkpoint(out) if cfg.resume == "auto" else None
@@ -219,7 +219,8 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         per_rank = len(datamodule.sampler(trainer.world_size, trainer.global_rank))
         return -(-per_rank // cfg.optim.accumulate) * cfg.max_epochs
 
-    module = make_module(adapter, cfg.optim, total_steps)
+    cpu_adam = cfg.strategy.name == "deepspeed" and offloads_optimizer(deepspeed_dict(cfg))
+    module = make_module(adapter, cfg.optim, total_steps, cpu_adam=cpu_adam)
     throughput = make_throughput_callback(cfg.log, adapter.model, adapter.tokenizer.pad_token_id)
     trainer = build_trainer(cfg, [throughput, LossLog(out / "loss.jsonl"), *callbacks])
     if ckpt:

@@ -105,13 +105,13 @@ def test_save_reload_identical(adapter, tmp_path):
         torch.testing.assert_close(plain(**batch).logits, before)
 
 
-def test_dummy_visual_loss_reaches_vision_tower_with_zero_grad(adapter):
+def test_dummy_vision_zero_reaches_vision_tower_with_zero_grad(adapter):
     adapter.model.zero_grad(set_to_none=True)
     flags = {n: p.requires_grad for n, p in adapter.model.named_parameters()}
     for n, p in adapter.model.named_parameters():
         p.requires_grad_(not any(k in n for k in adapter.unused_keys))
     try:
-        loss = adapter.dummy_visual_loss()
+        loss = adapter.dummy_vision_zero()
         assert loss.item() == 0.0
         loss.backward()
         vis = [p.grad for n, p in adapter.model.named_parameters()

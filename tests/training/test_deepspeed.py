@@ -62,3 +62,28 @@ def test_zero_train_crash_resume_export(stage, tiny_data, tmp_path, monkeypatch)
     assert sorted(a) == sorted(b) == [1, 2, 3, 4, 5]
     assert [b[s] for s in a] == pytest.approx([a[s] for s in a], rel=1e-4, abs=1e-5)
     assert resumed["export"]["max_abs_logit_diff_after_reload"] < 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["zero2_offload", "zero3_offload"])
+def test_offload_configs_train(name, tiny_data, tmp_path, monkeypatch):
+    """The shipped offload JSONs start and train: DeepSpeed's CPU Adam (JIT-built once into
+    TORCH_EXTENSIONS_DIR) instead of torch's AdamW, which DeepSpeed refuses to offload."""
+    allow_deepspeed_on_cpu(monkeypatch)
+    from deepspeed.ops.adam import DeepSpeedCPUAdam
+
+    seen = []
+
+    import lightning as L
+
+    class OptimizerKind(L.Callback):
+        def on_train_start(self, trainer, pl_module):
+            seen.append(type(trainer.strategy.deepspeed_engine.optimizer.optimizer))
+
+    args = tiny_overrides(tiny_data, tmp_path, **{"strategy.name": "deepspeed", "max_steps": 3, "export": "false",
+                                                  "strategy.deepspeed_config": ROOT / f"configs/deepspeed/{name}.json"})
+    summary = run(parse_config(TrainConfig, args, prog="test", description=""), callbacks=[OptimizerKind()])
+    assert summary["global_step"] == 3
+    assert seen == [DeepSpeedCPUAdam]
+    steps = losses(tmp_path)
+    assert sorted(steps) == [1, 2, 3] and all(v == v and v > 0 for v in steps.values())

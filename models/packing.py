@@ -1,0 +1,71 @@
+"""Sequence packing for training: the samples of a batch concatenated into rows of at most `pack_length`
+tokens instead of one padded row each (`data.packing: true`).
+
+Every sample stays isolated: there is no attention_mask, and `position_ids` restart at 0 for every
+sample, from which transformers builds a block-diagonal causal mask (sdpa / eager,
+`masking_utils.find_packed_sequence_indices`) or runs flash-attn's varlen kernel - the convention of
+transformers' `DataCollatorWithFlattening`. Qwen2.5-VL's 3-D rope positions are each sample's own
+`get_rope_index`, with the 1-D text positions on top ([4, rows, width]), which its text model reads to
+build the same mask. Labels are the assistant tokens only, and the first label of every sample is -100,
+so no sample is trained to predict the next one's first token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.base import Sample
+from models.common import IGNORE, PACKED_LENGTHS
+
+
+def first_fit_rows(lengths: list[int], pack_length: int, ids: list[str] | None = None) -> list[list[int]]:
+    """Sample indices per row, first fit by decreasing length, data order kept inside a row; a sample
+    is never split (one longer than `pack_length` is an error naming it)."""
+    rows: list[list[int]] = []
+    room: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if lengths[i] > pack_length:
+            name = ids[i] if ids else i
+            raise ValueError(f"sample {name!r} is {lengths[i]} tokens > data.pack_length={pack_length}")
+        row = next((r for r, free in enumerate(room) if free >= lengths[i]), None)
+        if row is None:
+            rows.append([])
+            room.append(pack_length)
+            row = len(rows) - 1
+        rows[row].append(i)
+        room[row] -= lengths[i]
+    return [sorted(row) for row in rows]
+
+
+def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dict[str, Any]:
+    """A training batch of packed rows for `adapter.forward` (with flash_attention_2: one row, as its
+    varlen path needs batch size 1)."""
+    import torch
+
+    enc = [adapter.encode(s, train=True) for s in samples]
+    rows = first_fit_rows([len(e["input_ids"]) for e in enc], pack_length, [s.id for s in samples])
+    if adapter.model.config._attn_implementation == "flash_attention_2":
+        rows = [[i for row in rows for i in row]]
+    order = [i for row in rows for i in row]
+    width = max(sum(len(enc[i]["input_ids"]) for i in row) for row in rows)
+    input_ids = torch.full((len(rows), width), adapter.tokenizer.pad_token_id, dtype=torch.long)
+    labels = torch.full_like(input_ids, IGNORE)
+    positions = []
+    for r, row in enumerate(rows):
+        at, pos = 0, []
+        for i in row:
+            ids = enc[i]["input_ids"]
+            input_ids[r, at:at + len(ids)] = torch.tensor(ids)
+            labels[r, at + 1:at + len(ids)] = torch.tensor(enc[i]["labels"][1:])
+            pos.append(adapter.sample_positions(ids, samples[i].frames))
+            at += len(ids)
+        if at < width:  # the row's padding forms a block of its own
+            pos.append(adapter.sample_positions([adapter.tokenizer.pad_token_id] * (width - at), []))
+        positions.append(torch.cat(pos, dim=-1))
+    batch: dict[str, Any] = {"input_ids": input_ids, "labels": labels, "position_ids": torch.stack(positions, dim=-2),
+                             PACKED_LENGTHS: torch.tensor([len(enc[i]["input_ids"]) for i in order])}
+    videos = [adapter._frames(samples[i].frames) for i in order if samples[i].frames]
+    if videos:
+        batch.update(adapter.video_inputs(videos))
+    batch.update(adapter.extra_inputs(input_ids))
+    return batch
