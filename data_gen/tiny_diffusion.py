@@ -17,6 +17,7 @@ Any other id is returned unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,6 @@ from collections import Counter
 from pathlib import Path
 
 TINY_IDS = ("tiny-sd", "tiny-sd-colours", "tiny-sdxl", "tiny-sdxl-refiner", "tiny-clip", "tiny-lpips")
-_BUILD_VERSION = "3"  # bump when the tiny architecture changes so stale caches are rebuilt
 
 _CORPUS = (
     "generate an image in style an image in style a picture of people walking in style depicted in a "
@@ -52,8 +52,10 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, (chr(c) for c in cs)))
 
 
-def write_clip_bpe(folder: str | Path, num_merges: int = 300) -> tuple[Path, Path]:
-    """Write a CLIP-format vocab.json + merges.txt learned from a small corpus (CLIPTokenizer loads them)."""
+def write_clip_bpe(folder: str | Path, num_merges: int = 1000) -> tuple[Path, Path]:
+    """Write a CLIP-format vocab.json + merges.txt learned from a small corpus (CLIPTokenizer loads them).
+    The default merges until no pair is left, so every corpus word (e.g. each style keyword, which
+    Style Immobilization's keyword mode re-learns as one token) is a single token."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     alphabet = list(_bytes_to_unicode().values())
@@ -271,9 +273,13 @@ def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
 
 
 def cache_dir() -> Path:
-    """Where tiny pipelines are built: $DREAMFRAME_CACHE/tiny_diffusion (default ~/.cache/dreamframe)."""
+    """Where tiny pipelines are built: $DREAMFRAME_CACHE/tiny_diffusion/<recipe> (default ~/.cache/dreamframe).
+
+    <recipe> is a hash of this file, so any change to how a tiny model is built (architecture, vocabulary,
+    the colour teaching) builds fresh ones instead of silently reusing models of an older recipe."""
     root = os.environ.get("DREAMFRAME_CACHE") or Path.home() / ".cache" / "dreamframe"
-    return Path(root) / "tiny_diffusion" / f"v{_BUILD_VERSION}"
+    recipe = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    return Path(root) / "tiny_diffusion" / recipe
 
 
 def resolve_model_id(model_id: str) -> str:

@@ -18,23 +18,26 @@ from models.base import Sample
 from models.common import IGNORE, PACKED_LENGTHS
 
 
-def first_fit_rows(lengths: list[int], pack_length: int, ids: list[str] | None = None) -> list[list[int]]:
-    """Sample indices per row, first fit by decreasing length, data order kept inside a row; a sample
-    is never split (one longer than `pack_length` is an error naming it)."""
-    rows: list[list[int]] = []
-    room: list[int] = []
-    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        if lengths[i] > pack_length:
-            name = ids[i] if ids else i
-            raise ValueError(f"sample {name!r} is {lengths[i]} tokens > data.pack_length={pack_length}")
-        row = next((r for r, free in enumerate(room) if free >= lengths[i]), None)
-        if row is None:
-            rows.append([])
-            room.append(pack_length)
-            row = len(rows) - 1
-        rows[row].append(i)
-        room[row] -= lengths[i]
-    return [sorted(row) for row in rows]
+def balanced_rows(lengths: list[int], pack_length: int, ids: list[str] | None = None) -> list[list[int]]:
+    """Sample indices per row: the fewest rows of at most `pack_length` tokens that a longest-first,
+    least-loaded-row assignment fits into, so the rows come out about equally long (little padding when
+    they are stacked); data order kept inside a row. A sample is never split: one longer than
+    `pack_length` is an error naming it."""
+    for i, n in enumerate(lengths):
+        if n > pack_length:
+            raise ValueError(f"sample {ids[i] if ids else i!r} is {n} tokens > data.pack_length={pack_length}")
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    count = max(1, -(-sum(lengths) // pack_length))
+    while True:
+        rows: list[list[int]] = [[] for _ in range(count)]
+        load = [0] * count
+        for i in order:
+            r = min(range(count), key=load.__getitem__)
+            rows[r].append(i)
+            load[r] += lengths[i]
+        if max(load) <= pack_length:
+            return [sorted(row) for row in rows if row]
+        count += 1
 
 
 def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dict[str, Any]:
@@ -43,7 +46,7 @@ def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dic
     import torch
 
     enc = [adapter.encode(s, train=True) for s in samples]
-    rows = first_fit_rows([len(e["input_ids"]) for e in enc], pack_length, [s.id for s in samples])
+    rows = balanced_rows([len(e["input_ids"]) for e in enc], pack_length, [s.id for s in samples])
     if adapter.model.config._attn_implementation == "flash_attention_2":
         rows = [[i for row in rows for i in row]]
     order = [i for row in rows for i in row]

@@ -58,6 +58,11 @@ class DataConfig:
     """Batch samples of similar token length together, so padding stays small."""
     group_window: int = 64
     """Length grouping sorts within windows of this many batches (larger: less padding, less randomness)."""
+    packing: bool = False
+    """Concatenate the samples of each batch into rows of at most `pack_length` tokens instead of one
+    padded row each; attention and position ids stay inside every sample (models/packing.py)."""
+    pack_length: int | None = None
+    """Tokens per packed row; None: model.max_length."""
     seed: int = 0
     """Data order seed (the order of epoch e is a pure function of (seed, e))."""
 

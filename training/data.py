@@ -227,9 +227,20 @@ class ResumableLoaderMixin:
         self.batch_sampler.skip = state["batches_done"]
 
 
+def make_collate(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any) -> Callable[[list[Sample]], dict[str, Any]]:
+    """`adapter.collate` (one padded row per sample), or packed rows of `cfg.pack_length` tokens."""
+    if not cfg.packing:
+        return adapter.collate
+    from functools import partial
+
+    from models.packing import collate_packed
+
+    return partial(collate_packed, adapter, pack_length=cfg.pack_length or model_cfg.max_length)
+
+
 def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
     """A LightningDataModule over `cfg.sources`, collated by `adapter.collate` (chat template, label masking,
-    token budget)."""
+    token budget) or, with `cfg.packing`, into packed rows."""
     import lightning as L
     from torch.utils.data import DataLoader
 
@@ -254,6 +265,11 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
                 self.items += got
                 self.sizes.append(len(got))
             self.lengths = item_lengths(self.items, adapter, model_cfg)
+            pack_length = cfg.pack_length or model_cfg.max_length
+            if cfg.packing and max(self.lengths) > pack_length:
+                longest = int(np.argmax(self.lengths))
+                raise ValueError(f"data.pack_length={pack_length} is shorter than sample {self.items[longest].id!r} "
+                                 f"({self.lengths[longest]} tokens); raise data.pack_length")
 
         def sampler(self, world_size: int = 1, rank: int = 0) -> LengthGroupedBatchSampler:
             total = cfg.epoch_samples or sum(self.sizes)
@@ -265,7 +281,7 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
             trainer = self.trainer
             world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
             loader = ResumableLoader(ItemDataset(self.items, model_cfg), batch_sampler=self.sampler(world, rank),
-                                     collate_fn=adapter.collate, num_workers=cfg.num_workers,
+                                     collate_fn=make_collate(cfg, model_cfg, adapter), num_workers=cfg.num_workers,
                                      persistent_workers=cfg.num_workers > 0)
             if trainer is not None:
                 loader.progress = lambda: trainer.fit_loop.epoch_loop.batch_progress.current.processed

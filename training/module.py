@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from models.common import PACKED_LENGTHS
 from training.config import LogConfig, OptimConfig
 
 
@@ -99,8 +100,10 @@ def make_throughput_callback(log: LogConfig, model: Any, pad_token_id: int | Non
             self.reset()  # setup (strategy init, checkpoint restore) is not training time
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-            mask, ids = batch.get("attention_mask"), batch["input_ids"]
-            got = [float(mask.sum()) if mask is not None else float(ids.numel()), float(ids.shape[0]), float(ids.numel())]
+            ids, mask, lengths = batch["input_ids"], batch.get("attention_mask"), batch.get(PACKED_LENGTHS)
+            tokens = lengths.sum() if lengths is not None else mask.sum() if mask is not None else ids.numel()
+            samples = len(lengths) if lengths is not None else ids.shape[0]
+            got = [float(tokens), float(samples), float(ids.numel())]
             self.counts = [a + b for a, b in zip(self.counts, got)]
             self.total = [a + b for a, b in zip(self.total, got)]
             self.start = self.start or self.t0

@@ -1,10 +1,10 @@
 """Diffusers keyframe renderer (DREAMFRAME.md Stage 3), with Style Immobilization (Stage 2) in front.
 
 Per movie: (optionally) generate K style references and learn the style token
-(data_gen/style/textual_inversion.py), save it to OUT/style/<movie_id>.safetensors, load that file back
-with `load_textual_inversion`, then draw every frame from its description with the keyword replaced by
-the learned token. Paper preset (the dataclass defaults): SDXL base + refiner, 40 steps, base hands over
-at 0.75, 1024 px (render.size), seed = 20 + frame index, the authors' shared negative prompt.
+(data_gen/style/textual_inversion.py), save it to OUT/style/<movie_id>.safetensors, load that file back,
+then draw every frame from its description, the keyword carrying the learned style (paper mode) or
+replaced by the learned new token. Paper preset (the dataclass defaults): SDXL base + refiner, 40 steps,
+base hands over at 0.75, 1024 px (render.size), seed = 20 + frame index, the authors' shared negative prompt.
 Frames of a movie go through the pipeline in batches, each with its own seeded generator, so a frame
 does not depend on the batch size. Pipelines are loaded once per process and reused for every movie.
 """
@@ -255,8 +255,7 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
         if dcfg.cpu_offload != "none":
             raise ValueError("style.backend textual_inversion trains on the loaded pipeline: set render.diffusion.cpu_offload none")
         token = style_token(ti, movie.style_keyword, movie.id)
-        if token in base.tokenizer.get_vocab():  # left over from a failed attempt at this movie in this process
-            unload_style_embedding(base, token)
+        unload_style_embedding(base, token)  # left over from a failed attempt at this movie in this process
         if ti.reference_dir:
             refs = load_reference_images(ti.reference_dir, movie.id)
         else:
@@ -275,7 +274,7 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
         finally:
             if dcfg.lora:
                 base.enable_lora()
-        data = embedding_file_bytes(learned, token, {"keyword": movie.style_keyword, "movie_id": movie.id,
+        data = embedding_file_bytes(learned, token, {"keyword": movie.style_keyword, "movie_id": movie.id, "mode": ti.mode,
                                                      "base_model": dcfg.model, "steps": stats["steps"]})
         files[f"{movie.id}.safetensors"] = data
         info.update(token=token, file=f"style/{movie.id}.safetensors", references=len(refs),
@@ -304,17 +303,14 @@ def _learn_identities(base, refiner, cfg, movie, style_tok: str, seed: int, file
     from dataclasses import replace
 
     from data_gen.style.textual_inversion import (embedding_file_bytes, identity_token, load_style_embedding,
-                                                  train_style_embedding)
+                                                  train_style_embedding, unload_style_embedding)
 
     dcfg, ti, size = cfg.render.diffusion, cfg.style.textual_inversion, cfg.render.size
-    id_cfg = replace(ti, templates=list(ti.identity_templates), variations=[])
+    id_cfg = replace(ti, templates=list(ti.identity_templates), variations=[], mode="new_token")
     identities, info = {}, {}
     for n, char in enumerate(movie.characters):
         tok = identity_token(ti, char.name, movie.id)
-        if tok in base.tokenizer.get_vocab():  # left over from a failed attempt at this movie in this process
-            from data_gen.style.textual_inversion import unload_style_embedding
-
-            unload_style_embedding(base, tok)
+        unload_style_embedding(base, tok)  # left over from a failed attempt at this movie in this process
         prompts = [f"in {style_tok} style, portrait of {char.phrase}"] * ti.identity_references
         refs = []
         for i in range(0, len(prompts), dcfg.batch_size):

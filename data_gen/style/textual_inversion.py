@@ -1,23 +1,30 @@
 """Style Immobilization (DREAMFRAME.md Stage 2): learn the style keyword's embedding by textual inversion.
 
-A new token (e.g. `<gothic-m00003>`) is added to every tokenizer / text encoder of the pipeline (SDXL:
-CLIP-L and OpenCLIP-bigG; SD 1.x/2.x: one), initialised with randn * 0.01 or the keyword's own embedding,
-and trained with the latent-diffusion noise-prediction MSE on K style reference images while UNet, VAE
-and text encoders stay frozen. After every optimizer step all other embedding rows are copied back
-from a saved original, so only the new row can move. The `paper` preset (the dataclass defaults)
-follows the authors' code (Deaddawn/DreamFrame-code, StyleImmobilization/style_embedding.py): AdamW
-(0.9, 0.999, wd 1e-2), grad-norm clip 1.0 per text encoder, batch 1 x accumulation 2, 400 optimizer
-steps in stages of (steps, lr) 4x1e-3, 8x9e-4, 13x8e-4, 20x7e-4, 35x6e-4, 60x5e-4, 100x4e-4, 160x3e-4,
-prompts = 5 templates x 4 variations, images autocontrasted, resized to 768 (Lanczos) plus mirrored.
+One token's row of the embedding table of every text encoder of the pipeline (SDXL: CLIP-L and
+OpenCLIP-bigG; SD 1.x/2.x: one) is trained with the latent-diffusion noise-prediction MSE on K style
+reference images while UNet, VAE and text encoders stay frozen; after every optimizer step all other
+rows are copied back from a saved original, so only that row can move. Which token (`mode`):
+- `keyword` (the paper, the default): the style keyword's OWN token (e.g. "gothic"), re-initialised
+  with randn * 0.01 and re-learned, as the authors' code does (Deaddawn/DreamFrame-code,
+  StyleImmobilization/style_embedding.py, commit ad6c126: `learn_token = opt.style_keyword`, one token
+  in each tokenizer); frame prompts keep the keyword, which now carries the learned style;
+- `new_token`: a new token (e.g. `<gothic-m00003>`) added to every tokenizer and put in place of the
+  keyword in frame prompts, so the keyword's own meaning stays available.
+The paper preset (the dataclass defaults) follows the authors' code: AdamW (0.9, 0.999, wd 1e-2),
+grad-norm clip 1.0 per text encoder, batch 1 x accumulation 2, 400 optimizer steps in stages of
+(steps, lr) 4x1e-3, 8x9e-4, 13x8e-4, 20x7e-4, 35x6e-4, 60x5e-4, 100x4e-4, 160x3e-4, prompts =
+5 templates x 4 variations, images autocontrasted, resized to 768 (Lanczos) plus mirrored.
 
 The result is one small safetensors file in OUT/style/ in diffusers' format ({"clip_l", "clip_g"} for
-SDXL, {token: vector} for SD), loadable with `pipe.load_textual_inversion`; `load_style_embedding`
-does that for either layout.
+SDXL, {token: vector} for SD; the metadata records the token and the mode). `load_style_embedding`
+loads it for either mode (new_token through diffusers' `load_textual_inversion`, keyword by writing
+the keyword's rows, as the authors' `set_XLembedding`) and `unload_style_embedding` undoes it.
 """
 
 from __future__ import annotations
 
 import random
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +39,9 @@ PAPER_LR_STAGES = "4:1e-3,8:9e-4,13:8e-4,20:7e-4,35:6e-4,60:5e-4,100:4e-4,160:3e
 class TextualInversionConfig:
     """Stage 2 with diffusers (style.backend = textual_inversion). Defaults are the paper's preset."""
 
+    mode: Literal["keyword", "new_token"] = "keyword"
+    """`keyword` (paper): re-learn the style keyword's own token in every text encoder (the keyword must
+    be one token in each tokenizer); `new_token`: learn the new token `token` instead."""
     references: int = 10
     """K style reference images generated per movie from its style description (paper: 10)."""
     reference_dir: str | None = None
@@ -41,9 +51,9 @@ class TextualInversionConfig:
     save_references: bool = True
     """Keep the generated reference images as OUT/style/<movie_id>/ref_<k>.jpg."""
     token: str = "<{keyword}-{movie_id}>"
-    """The learned token's text; {keyword} (lower-cased style keyword) and {movie_id} are filled in."""
+    """mode new_token: the new token's text; {keyword} (lower-cased style keyword) and {movie_id} are filled in."""
     init: Literal["randn", "keyword"] = "randn"
-    """Initial vector: randn * init_std (paper), or the mean embedding of the keyword's own tokens."""
+    """Initial vector: randn * init_std (paper), or the keyword's own embedding (mean of its tokens)."""
     init_std: float = 0.01
     """Standard deviation of the random initial vector."""
     lr_stages: str = PAPER_LR_STAGES
@@ -108,6 +118,9 @@ def lr_at(stages: list[tuple[int, float]], step: int) -> float:
 
 
 def style_token(cfg: TextualInversionConfig, keyword: str, movie_id: str) -> str:
+    """The token frame prompts carry the style with: the keyword itself (mode keyword) or a new token."""
+    if cfg.mode == "keyword":
+        return keyword.lower()
     return cfg.token.format(keyword=keyword.lower(), movie_id=movie_id.lower())
 
 
@@ -155,26 +168,55 @@ def load_reference_images(reference_dir: str, movie_id: str) -> list:
     return [Image.open(p).convert("RGB") for p in files]
 
 
-def _add_token(tokenizer, encoder, token: str, init: str, init_std: float, keyword: str, gen) -> int:
+def keyword_token_id(tokenizer, keyword: str) -> int:
+    """The id of `keyword`'s single token (CLIP lower-cases); an error naming it when it is several."""
+    ids = tokenizer(keyword, add_special_tokens=False)["input_ids"]
+    if len(ids) != 1:
+        pieces = tokenizer.convert_ids_to_tokens(ids)
+        raise ValueError(f"style keyword {keyword!r} is {len(ids)} tokens {pieces} in {type(tokenizer).__name__}, not one: "
+                         "style.textual_inversion.mode=keyword re-learns a single token (as the paper does); "
+                         "use mode=new_token for this keyword")
+    return ids[0]
+
+
+def _prepare_row(tokenizer, encoder, token: str, cfg: TextualInversionConfig, keyword: str, gen) -> int:
+    """The row to learn: the keyword's own (mode keyword) or a newly added token's, initialised per cfg.init."""
     import torch
 
-    if tokenizer.add_tokens(token) != 1:
-        raise ValueError(f"style token {token!r} is already in the tokenizer vocabulary; pick another style.textual_inversion.token")
-    token_id = tokenizer.convert_tokens_to_ids(token)
-    encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
+    if cfg.mode == "keyword":
+        token_id = keyword_token_id(tokenizer, token)
+    else:
+        if tokenizer.add_tokens(token) != 1:
+            raise ValueError(f"style token {token!r} is already in the tokenizer vocabulary; pick another style.textual_inversion.token")
+        token_id = tokenizer.convert_tokens_to_ids(token)
+        encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     table = encoder.get_input_embeddings().weight
     with torch.no_grad():
-        if init == "keyword":
+        if cfg.init == "keyword":
             ids = tokenizer(keyword, add_special_tokens=False)["input_ids"]
             table[token_id] = table[ids].float().mean(0).to(table.dtype)
         else:
-            table[token_id] = (torch.randn(table.shape[1], generator=gen) * init_std).to(device=table.device, dtype=table.dtype)
+            table[token_id] = (torch.randn(table.shape[1], generator=gen) * cfg.init_std).to(device=table.device, dtype=table.dtype)
     return token_id
 
 
+_REPLACED: "weakref.WeakKeyDictionary[Any, dict[str, list]]" = weakref.WeakKeyDictionary()
+"""pipeline -> {keyword: [(encoder, row id, original row)]}: what `load_style_embedding` overwrote in
+mode keyword, for `unload_style_embedding` to put back."""
+
+
 def _remove_token(pipe, token: str) -> None:
+    replaced = _REPLACED.get(pipe, {}).pop(token, None)
+    if replaced is not None:
+        import torch
+
+        with torch.no_grad():
+            for encoder, row, original in replaced:
+                encoder.get_input_embeddings().weight[row] = original
+        return
     for _key, tokenizer, encoder in text_encoders(pipe):
-        pipe.unload_textual_inversion(token, tokenizer=tokenizer, text_encoder=encoder)
+        if token in tokenizer.get_added_vocab():  # a word of the base vocabulary is never removed
+            pipe.unload_textual_inversion(token, tokenizer=tokenizer, text_encoder=encoder)
 
 
 def _encode(pipe, prompts: list[str], device):
@@ -189,7 +231,8 @@ def _encode(pipe, prompts: list[str], device):
 def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: TextualInversionConfig,
                           seed: int = 0, target_size: int = 1024, progress: bool = True,
                           keep_token: bool = False) -> tuple[dict, dict]:
-    """Learn `token` on `images` in every text encoder of `pipe`; the token is removed again afterwards.
+    """Learn `token`'s row on `images` in every text encoder of `pipe`: the style keyword's own token
+    (cfg.mode keyword; `token` is then the keyword) or a new token, removed again afterwards.
 
     Returns ({file key: [1, dim] float32 tensor}, stats). The pipeline is left exactly as it came in,
     unless `keep_token` (tests: inspect the tables after training).
@@ -210,15 +253,20 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
     if noise_sched.config.prediction_type not in ("epsilon", "v_prediction", "sample"):
         raise ValueError(f"textual inversion: unsupported prediction_type {noise_sched.config.prediction_type!r}")
 
+    if cfg.mode == "keyword":
+        for _key, tok, _enc in encoders:  # every tokenizer checked before any table changes
+            keyword_token_id(tok, token)
     dtypes = {key: enc.dtype for key, _, enc in encoders}
-    ids, originals, tables = {}, {}, []
+    ids, originals, tables, init, keyword_rows = {}, {}, [], {}, {}
     for key, tok, enc in encoders:
         enc.to(torch.float32)  # the learned row is optimized in fp32 even when the pipeline is half precision
-        ids[key] = _add_token(tok, enc, token, cfg.init, cfg.init_std, keyword, gen)
+        if cfg.mode == "keyword":  # put back afterwards: the pipeline leaves as it came in
+            keyword_rows[key] = enc.get_input_embeddings().weight[keyword_token_id(tok, token)].detach().clone()
+        ids[key] = _prepare_row(tok, enc, token, cfg, keyword, gen)
         table = enc.get_input_embeddings().weight
         originals[key] = table.detach().clone()
+        init[key] = originals[key][ids[key]].clone()
         tables.append(table)
-    init = {key: originals[key][ids[key]].clone() for key in ids}
     was_training = pipe.unet.training
     for module in (pipe.unet, pipe.vae, *(e for _, _, e in encoders)):
         module.requires_grad_(False)
@@ -291,7 +339,11 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
         if cfg.gradient_checkpointing and hasattr(pipe.unet, "disable_gradient_checkpointing"):
             pipe.unet.disable_gradient_checkpointing()
         pipe.unet.train(was_training)
-        if not keep_token:
+        if not keep_token and cfg.mode == "keyword":
+            with torch.no_grad():
+                for (key, _, _), table in zip(encoders, tables):
+                    table[ids[key]] = keyword_rows[key]
+        elif not keep_token:
             _remove_token(pipe, token)
         for key, _, enc in encoders:
             enc.to(dtypes[key])
@@ -318,7 +370,9 @@ def read_embedding_file(path: str | Path) -> tuple[dict, dict[str, str]]:
 
 
 def load_style_embedding(pipe, path: str | Path, token: str | None = None) -> str:
-    """Load a saved style embedding into `pipe` with diffusers' load_textual_inversion; returns the token."""
+    """Load a saved style embedding into `pipe`; returns the token prompts carry the style with. A file
+    of mode keyword overwrites the keyword's own rows (kept for `unload_style_embedding`); any other goes
+    through diffusers' load_textual_inversion as a new token."""
     tensors, meta = read_embedding_file(path)
     token = token or meta.get("token")
     if not token:
@@ -328,14 +382,31 @@ def load_style_embedding(pipe, path: str | Path, token: str | None = None) -> st
         by_key = {"clip_l": tensors["clip_l"], "clip_g": tensors["clip_g"]}
         if len(encoders) != 2 and not (len(encoders) == 1 and encoders[0][0] == "clip_g"):
             raise ValueError(f"{path}: an SDXL (two text encoder) embedding cannot load into {type(pipe).__name__}")
-        for key, tok, enc in encoders:
-            pipe.load_textual_inversion(by_key[key], token=token, tokenizer=tok, text_encoder=enc)
     else:
         if len(encoders) != 1:
             raise ValueError(f"{path}: a one-encoder embedding cannot load into {type(pipe).__name__}, which has two")
+        by_key = {encoders[0][0]: next(iter(tensors.values()))}
+    if meta.get("mode") == "keyword":
+        import torch
+
+        rows = [(enc, keyword_token_id(tok, token)) for _key, tok, enc in encoders]  # all checked before writing
+        replaced = _REPLACED.setdefault(pipe, {})
+        if token in replaced:
+            raise ValueError(f"style keyword {token!r} already carries a loaded embedding; unload it first")
+        replaced[token] = []
+        with torch.no_grad():
+            for (key, _tok, enc), (_enc, row) in zip(encoders, rows):
+                table = enc.get_input_embeddings().weight
+                replaced[token].append((enc, row, table[row].detach().clone()))
+                table[row] = by_key[key][0].to(table.dtype)
+    elif len(by_key) == 2:
+        for key, tok, enc in encoders:
+            pipe.load_textual_inversion(by_key[key], token=token, tokenizer=tok, text_encoder=enc)
+    else:
         pipe.load_textual_inversion(str(path), token=token)
     return token
 
 
 def unload_style_embedding(pipe, token: str) -> None:
+    """Undo `load_style_embedding` (or a `keep_token` training); a no-op when `token` is not loaded."""
     _remove_token(pipe, token)

@@ -30,10 +30,10 @@ def test_cli_writes_diffusion_dataset_and_resumes(tmp_path, capsys):
         assert not np.array_equal(frames[0], frames[1])  # seed = 20 + frame index: frames differ
         assert movie.source["render"] == "diffusion:tiny-sdxl+tiny-sdxl-refiner"
         info = json.loads((out / "style" / f"{movie.id}.json").read_text())
-        token = info["token"]
-        assert token == f"<{movie.style_keyword.lower()}-{movie.id}>" and info["training"]["steps"] == 4
+        token = info["token"]  # paper mode: the keyword's own token carries the style
+        assert token == movie.style_keyword.lower() and info["training"]["steps"] == 4
         tensors, meta = read_embedding_file(out / "style" / f"{movie.id}.safetensors")
-        assert set(tensors) == {"clip_l", "clip_g"} and meta["token"] == token
+        assert set(tensors) == {"clip_l", "clip_g"} and meta["token"] == token and meta["mode"] == "keyword"
         assert tensors["clip_l"].shape == (1, 32) and torch.isfinite(tensors["clip_g"]).all()
         assert sorted(p.name for p in (out / "style" / movie.id).iterdir()) == ["ref_00.jpg", "ref_01.jpg"]
     cons = manifest["consistency"]

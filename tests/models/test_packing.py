@@ -10,7 +10,7 @@ from PIL import Image
 
 from models.base import ModelConfig, Sample
 from models.common import IGNORE, PACKED_LENGTHS
-from models.packing import collate_packed, first_fit_rows
+from models.packing import collate_packed, balanced_rows
 from models.registry import build_adapter
 from tests.models.test_adapters import _loud
 
@@ -59,12 +59,12 @@ def test_packed_losses_equal_each_sample_alone(adapter):
     picked, keep = token_losses(packed_logits, batch["labels"])
     lengths = [len(adapter.encode(s)["input_ids"]) for s in SAMPLES]
     starts = {}  # sample -> (row, offset): the layout collate_packed uses
-    for r, row in enumerate(first_fit_rows(lengths, 300)):
+    for r, row in enumerate(balanced_rows(lengths, 300)):
         at = 0
         for i in row:
             starts[i] = (r, at)
             at += lengths[i]
-    assert batch[PACKED_LENGTHS].tolist() == [lengths[i] for row in first_fit_rows(lengths, 300) for i in row]
+    assert batch[PACKED_LENGTHS].tolist() == [lengths[i] for row in balanced_rows(lengths, 300) for i in row]
     for i, s in enumerate(SAMPLES):
         alone = adapter.collate([s])
         with torch.no_grad():
@@ -104,7 +104,10 @@ def test_training_loss_on_kept_logits_equals_the_models_loss(adapter):
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
 
 
-def test_first_fit_rows_never_splits_and_names_an_oversized_sample():
-    assert first_fit_rows([5, 3, 4, 2], 7) == [[0, 3], [1, 2]]
+def test_balanced_rows_never_splits_and_names_an_oversized_sample():
+    assert balanced_rows([5, 3, 4, 2], 7) == [[0, 3], [1, 2]]
+    rows = balanced_rows([82] * 16, 256)  # 16 samples of 82 tokens: 6 rows of 2-3, not 5 full rows + 1 short
+    assert len(rows) == 6 and sorted(len(r) for r in rows) == [2, 2, 3, 3, 3, 3]
+    assert balanced_rows([9, 1, 1], 10) == [[0], [1, 2]]
     with pytest.raises(ValueError, match="'big'.*data.pack_length=4"):
-        first_fit_rows([3, 9], 4, ["small", "big"])
+        balanced_rows([3, 9], 4, ["small", "big"])
