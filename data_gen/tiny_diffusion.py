@@ -8,8 +8,8 @@ vocab.json + merges.txt are written here from a small corpus with a few hundred 
     from data_gen.tiny_diffusion import resolve_model_id
     path = resolve_model_id("tiny-sdxl")      # builds once into the cache, returns the folder
 
-Model ids: `tiny-sd` (SD 1.x layout), `tiny-sd-colours` (tiny-sd taught colour words in a few
-seconds, for the textual-inversion learning check), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
+Model ids: `tiny-sd` (SD 1.x layout), `tiny-sd-colours` (tiny-sd taught colour words in about a
+minute, checked to draw each colour, for the textual-inversion learning check), `tiny-sdxl` (both text encoders), `tiny-sdxl-refiner`
 (img2img refiner sharing tiny-sdxl's second text encoder and VAE), and for the consistency metrics
 `tiny-clip` (CLIPModel + tokenizer + image processor) and `tiny-lpips` (random LPIPS-AlexNet).
 Any other id is returned unchanged.
@@ -183,12 +183,15 @@ COLOURS = {"red": (220, 30, 30), "green": (30, 170, 60), "blue": (40, 60, 220), 
            "black": (20, 20, 20), "white": (235, 235, 235), "purple": (140, 50, 170), "orange": (240, 140, 30)}
 
 
-def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 150, seed: int = 0) -> dict:
-    """Train a tiny SD pipeline for a few seconds so that colour words draw solid images of that colour.
+def teach_colours(pipe, size: int = 16, vae_steps: int = 400, unet_steps: int = 600, seed: int = 0) -> dict:
+    """Train a tiny SD pipeline (about a minute of CPU) so that colour words draw solid images of that colour.
 
     A random-init UNet ignores its text and a random VAE does not reconstruct, so on such a pipeline no
     learned embedding can change what is drawn. This gives the tiny model a vocabulary (colour words)
-    that a new token can be learned into, as textual inversion assumes of a real model.
+    that a new token can be learned into, as textual inversion assumes of a real model. Both phases
+    decay their learning rate on a cosine: with 150 + 150 constant-rate steps (the first recipe) the VAE
+    merged green with black and every colour word drew the same dark green, so the textual-inversion
+    learning check had nothing to learn into; `colour_errors` checks the result.
     """
     import torch
     import torch.nn.functional as F
@@ -203,12 +206,14 @@ def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 
     vae, unet = pipe.vae, pipe.unet
     vae.train()
     opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, vae_steps)
     for _ in range(vae_steps):
         post = vae.encode(x).latent_dist  # deterministic autoencoder: decode the mean, shrink the variance
         loss = F.mse_loss(vae.decode(post.mean).sample, x) + 0.01 * post.var.mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
+        decay.step()
     vae_loss = float(loss.detach())
     vae.eval().requires_grad_(False)
     with torch.no_grad():
@@ -222,6 +227,7 @@ def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 
     sched = DDPMScheduler.from_config(pipe.scheduler.config)
     unet.train()
     opt = torch.optim.Adam(unet.parameters(), lr=3e-3)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, unet_steps)
     idx = torch.arange(len(names)).repeat(2)  # every colour twice per step
     for _ in range(unet_steps):
         noise = torch.randn(lat[idx].shape, generator=g)
@@ -231,8 +237,24 @@ def teach_colours(pipe, size: int = 16, vae_steps: int = 150, unet_steps: int = 
         opt.zero_grad()
         loss.backward()
         opt.step()
+        decay.step()
     unet.eval().requires_grad_(False)
     return {"vae_loss": vae_loss, "unet_loss": float(loss.detach())}
+
+
+def colour_errors(pipe, size: int = 16, steps: int = 8) -> dict[str, float]:
+    """Mean |RGB - colour| (0-255) of 4 images drawn from "a <colour> picture", per colour word, with the
+    sampler settings of the textual-inversion learning check."""
+    import numpy as np
+    import torch
+
+    pipe.set_progress_bar_config(disable=True)
+    out = {}
+    for name, rgb in COLOURS.items():
+        images = pipe([f"a {name} picture"] * 4, num_inference_steps=steps, height=size, width=size,
+                      guidance_scale=1.0, output_type="np", generator=torch.Generator().manual_seed(20)).images
+        out[name] = float(np.abs(images * 255 - np.array(rgb)).mean())
+    return out
 
 
 def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
@@ -267,6 +289,10 @@ def build_tiny_pipeline(kind: str, out: str | Path, seed: int = 0) -> Path:
         raise ValueError(f"unknown tiny pipeline {kind!r}; choose one of {TINY_IDS}")
     if kind == "tiny-sd-colours":
         teach_colours(pipe, seed=seed)
+        errors = colour_errors(pipe)
+        if max(errors.values()) > 40:  # a model that does not know its colours makes the learning check meaningless
+            raise RuntimeError(f"tiny-sd-colours did not learn its colour words (mean |RGB error| per colour "
+                               f"{ {k: round(v) for k, v in errors.items()} }); data_gen/tiny_diffusion.teach_colours")
     pipe.save_pretrained(out, safe_serialization=True)
     shutil.rmtree(tok_dir, ignore_errors=True)
     return out

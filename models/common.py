@@ -133,6 +133,12 @@ class HFVideoAdapter(VideoLVLMAdapter):
             config = cls.tiny_config(tokenizer, tiny, spec)
             torch.manual_seed(int(tiny.get("seed", 0)))
             model = model_cls._from_config(config, attn_implementation=attn, dtype=torch_dtype(cfg.dtype))
+        return cls.assemble(cfg, model, tokenizer, spec)
+
+    @classmethod
+    def assemble(cls, cfg: ModelConfig, model: Any, tokenizer: Any, spec: FrameSpec) -> "HFVideoAdapter":
+        """The adapter around an already built model + tokenizer (e.g. random weights of a real config in
+        benchmarks/gpu_proof.py): padding side, pad token, frame size, freeze / LoRA / checkpointing."""
         if cfg.image_size:
             spec.size = cfg.image_size
         tokenizer.padding_side = "right"

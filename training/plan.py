@@ -9,7 +9,8 @@ folder's config.json, a bundled copy of the config for the known 7B hub ids (mod
 or the tiny random-init config. Model-state bytes follow DeepSpeed's own accounting (its
 `estimate_zero2/3_model_states_mem_needs`, printed beside ours), refined for frozen parts and LoRA:
 frozen weights cost only their 16-bit copy. Activations are an estimate for the LLM (bf16, flash /
-memory-efficient attention, i.e. no seq^2 term) plus the logits and their fp32 loss copies.
+memory-efficient attention, i.e. no seq^2 term) plus the logits of the answer tokens and their fp32
+loss copies.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class PlanConfig(TrainConfig):
     """Tokens per sample for the activation estimate; None = model.max_length."""
     gpu_memory_gb: float = 80.0
     """Memory of one GPU (GiB) for the `fits` column (H100/A100-80GB: 80)."""
+    answer_tokens: int = 64
+    """Supervised (assistant) tokens per sample: the training loss computes logits for these only."""
     format: Literal["table", "json"] = "table"
     """Print a table or one JSON document."""
 
@@ -76,15 +79,16 @@ def model_config(model: Any) -> Any:
     return cls.tiny_config(tok, tiny, cls.tiny_spec(tiny))
 
 
-def count(model: Any) -> Counts:
-    """Total / trainable / largest-layer parameter counts from a meta-device model (no memory used)."""
+def count(model: Any, config: Any = None) -> Counts:
+    """Total / trainable / largest-layer parameter counts from a meta-device model (no memory used);
+    `config`: a transformers config to count instead of `model`'s (e.g. fewer layers)."""
     import torch
     import transformers
 
     from models.registry import adapter_class
 
     cls = adapter_class(model.family)
-    config = model_config(model)
+    config = config or model_config(model)
     with torch.device("meta"):
         net = getattr(transformers, cls.model_class)._from_config(config)
     probe = cls.__new__(cls)  # only for part_of / unused_keys, which read class data and the config
@@ -152,11 +156,13 @@ def model_states(c: Counts, stage: int, gpus: int, offload_optimizer: bool, offl
     return layer + (2 * (n - t) + 18 * t) / gpus
 
 
-def activations(c: Counts, batch: int, seq: int, checkpointing: bool) -> float:
-    """Bytes of LLM activations kept for backward (bf16) plus logits with their fp32 loss copies."""
+def activations(c: Counts, batch: int, seq: int, checkpointing: bool, answer_tokens: int | None = None) -> float:
+    """Bytes of LLM activations kept for backward (bf16) plus logits with their fp32 loss copies - of the
+    `answer_tokens` supervised positions per sample only (the training loss computes no other logits;
+    None: every position)."""
     per_layer = seq * batch * (14 * c.hidden + 4 * c.kv_hidden + 8 * c.intermediate)
     kept = (2 * seq * batch * c.hidden * c.layers + per_layer) if checkpointing else per_layer * c.layers
-    return kept + 10 * seq * batch * c.vocab
+    return kept + 10 * min(seq, answer_tokens or seq) * batch * c.vocab
 
 
 def deepspeed_estimate(c: Counts, stage: int, gpus_per_node: int, nodes: int, offload_optimizer: bool,
@@ -196,7 +202,7 @@ def plan(cfg: PlanConfig) -> dict[str, Any]:
             states = model_states(c, stage, gpus, off_opt, off_par, weight_bytes if stage == 0 else 2)
             ds = deepspeed_estimate(c, stage, gpus_per_node, nodes, off_opt, off_par)
             for ckpt in (False, True):
-                act = activations(c, batch, seq, ckpt)
+                act = activations(c, batch, seq, ckpt, cfg.answer_tokens)
                 total = states + act
                 rows.append({"zero_stage": stage, "offload_optimizer": off_opt, "offload_params": off_par,
                              "activation_checkpointing": ckpt, "model_states_gib": states / GIB,
