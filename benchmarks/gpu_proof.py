@@ -356,7 +356,7 @@ def table(res: dict[str, Any]) -> str:
     add = lambda name, value, note="": lines.append(f"{name:44s} {value:>14s}  {note}")
     for layers, r in res["lvlm"].items():
         peak = "no GPU memory" if r["peak_gib"] is None else f"peak {r['peak_gib']:.1f} GiB"
-        peak += f" vs plan {r['plan_gib']:.2f} GiB"
+        peak += f" vs plan {r['plan_gib']:.3g} GiB"
         add(f"LVLM train, {layers} LLM layers", f"{r['tokens_per_s']:.0f} tok/s",
             f"MFU {100 * r['mfu']:.1f}%, {r['seconds_per_step']:.3f} s/step, {r['tokens_per_step']} tokens/step; {peak}")
     if "lvlm_full_depth" in res:

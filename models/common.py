@@ -327,9 +327,9 @@ class HFVideoAdapter(VideoLVLMAdapter):
         the ranks' collective sequences diverge and the job dies or hangs."""
         import torch
 
-        inputs = {k: v for k, v in batch.items() if k not in ("labels", PACKED_LENGTHS)}
         if not self.model.training or "labels" not in batch:
-            return self.model(**inputs)
+            return self.model(**{k: v for k, v in batch.items() if k != PACKED_LENGTHS})
+        inputs = {k: v for k, v in batch.items() if k not in ("labels", PACKED_LENGTHS)}
         target = batch["labels"][:, 1:]
         keep = (target != IGNORE).any(0).nonzero()[:, 0]
         hook = None

@@ -1,4 +1,4 @@
-"""Data order, mixing, length grouping, mid-epoch skipping and the sources (no model forward here)."""
+"""Data order, mixing, length grouping, mid-epoch skipping and the sources; one short packed training run."""
 
 from __future__ import annotations
 
@@ -76,3 +76,26 @@ def test_dataset_folder_and_llava_json_sources(tiny_data, tmp_path):
     bad.write_text(json.dumps([{"id": "x1", "conversations": [{"value": "hi"}]}]))
     with pytest.raises(Exception, match="x1"):
         json_items(str(bad), None, model)
+
+
+def test_packed_training_counts_real_tokens_and_refuses_short_rows(tiny_data, tmp_path):
+    """data.packing through training.train: 3 steps on packed rows; throughput counts samples and real
+    tokens, not rows and slots; a pack_length shorter than a sample is an error naming the option."""
+    from dreamframe.config import parse_config
+    from tests.training.conftest import tiny_overrides
+    from training.config import TrainConfig
+    from training.train import run
+
+    def cfg(out, pack_length):
+        return parse_config(TrainConfig, tiny_overrides(tiny_data, out, **{
+            "max_steps": 3, "export": "false", "data.packing": "true", "data.pack_length": pack_length,
+            "data.group_by_length": "false"}), prog="test", description="")
+
+    summary = run(cfg(tmp_path / "packed", 512))
+    assert summary["global_step"] == 3
+    tp = summary["throughput"]
+    assert tp["samples_per_s"] > 0 and 0 <= tp["padding_fraction"] < 0.2
+    losses = [json.loads(line)["loss"] for line in (tmp_path / "packed" / "loss.jsonl").read_text().splitlines()]
+    assert len(losses) == 3 and all(v == v and v > 0 for v in losses)
+    with pytest.raises(ValueError, match="data.pack_length=20 is shorter than sample"):
+        run(cfg(tmp_path / "short", 20))

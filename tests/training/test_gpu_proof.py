@@ -7,11 +7,14 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.training.conftest import ROOT
 
 ABSENT_ON_GPU = ("jsonargparse", "pydantic", "deepspeed", "datasets", "lm_eval", "av", "wandb", "lightning")
 
 
+@pytest.mark.slow
 def test_gpu_proof_tiny_runs_every_measurement(tmp_path):
     code = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import gpu_proof; "
             f"gpu_proof.main(['--tiny', '--out', {str(tmp_path)!r}]); "
