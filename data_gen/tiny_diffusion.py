@@ -184,14 +184,16 @@ COLOURS = {"red": (220, 30, 30), "green": (30, 170, 60), "blue": (40, 60, 220), 
 
 
 def teach_colours(pipe, size: int = 16, vae_steps: int = 400, unet_steps: int = 600, seed: int = 0) -> dict:
-    """Train a tiny SD pipeline (about a minute of CPU) so that colour words draw solid images of that colour.
+    """Train a tiny SD pipeline (80 CPU-seconds) so that colour words draw solid images of that colour.
 
     A random-init UNet ignores its text and a random VAE does not reconstruct, so on such a pipeline no
     learned embedding can change what is drawn. This gives the tiny model a vocabulary (colour words)
     that a new token can be learned into, as textual inversion assumes of a real model. Both phases
     decay their learning rate on a cosine: with 150 + 150 constant-rate steps (the first recipe) the VAE
     merged green with black and every colour word drew the same dark green, so the textual-inversion
-    learning check had nothing to learn into; `colour_errors` checks the result.
+    learning check had nothing to learn into; `colour_errors` checks the result. (Shorter recipes that
+    pass that check can still be poor hosts: with 400 UNet steps at noise levels biased towards pure noise
+    a token learned into the model drew red at 72.6 vs 139.2 untrained, against 8.1 vs 130.7 here.)
     """
     import torch
     import torch.nn.functional as F

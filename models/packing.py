@@ -19,25 +19,28 @@ from models.common import IGNORE, PACKED_LENGTHS
 
 
 def balanced_rows(lengths: list[int], pack_length: int, ids: list[str] | None = None) -> list[list[int]]:
-    """Sample indices per row: the fewest rows of at most `pack_length` tokens that a longest-first,
-    least-loaded-row assignment fits into, so the rows come out about equally long (little padding when
-    they are stacked); data order kept inside a row. A sample is never split: one longer than
-    `pack_length` is an error naming it."""
+    """Sample indices per row, rows of at most `pack_length` tokens: a longest-first, least-loaded-row
+    assignment for a few row counts from the fewest that fit, keeping the one with the fewest padded slots
+    (rows x longest row) when the rows are stacked; data order kept inside a row. A sample is never
+    split: one longer than `pack_length` is an error naming it."""
     for i, n in enumerate(lengths):
         if n > pack_length:
             raise ValueError(f"sample {ids[i] if ids else i!r} is {n} tokens > data.pack_length={pack_length}")
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    count = max(1, -(-sum(lengths) // pack_length))
-    while True:
+    fewest = max(1, -(-sum(lengths) // pack_length))
+    best: tuple[int, list[list[int]]] | None = None
+    for count in range(fewest, min(len(lengths), fewest + 3) + 1):
         rows: list[list[int]] = [[] for _ in range(count)]
         load = [0] * count
         for i in order:
             r = min(range(count), key=load.__getitem__)
             rows[r].append(i)
             load[r] += lengths[i]
-        if max(load) <= pack_length:
-            return [sorted(row) for row in rows if row]
-        count += 1
+        if max(load) <= pack_length and (best is None or count * max(load) < best[0]):
+            best = (count * max(load), [sorted(row) for row in rows if row])
+    if best is None:  # the fewest rows did not fit by this greedy assignment: one sample per row always does
+        return [[i] for i in range(len(lengths))]
+    return best[1]
 
 
 def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dict[str, Any]:

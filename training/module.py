@@ -91,10 +91,11 @@ def make_throughput_callback(log: LogConfig, model: Any, pad_token_id: int | Non
             self.last_step = -1
             self.total = [0.0, 0.0, 0.0]  # tokens, samples, padded slots over the whole run (this rank)
             self.start: float | None = None
+            self.cpu_start = 0.0
             self.reset()
 
         def reset(self) -> None:
-            self.t0, self.counts = time.perf_counter(), [0.0, 0.0, 0.0]
+            self.t0, self.cpu_t0, self.counts = time.perf_counter(), time.process_time(), [0.0, 0.0, 0.0]
 
         def on_train_start(self, trainer, pl_module) -> None:
             self.reset()  # setup (strategy init, checkpoint restore) is not training time
@@ -106,7 +107,8 @@ def make_throughput_callback(log: LogConfig, model: Any, pad_token_id: int | Non
             got = [float(tokens), float(samples), float(ids.numel())]
             self.counts = [a + b for a, b in zip(self.counts, got)]
             self.total = [a + b for a, b in zip(self.total, got)]
-            self.start = self.start or self.t0
+            if self.start is None:
+                self.start, self.cpu_start = self.t0, self.cpu_t0
             step = trainer.global_step
             if step > 0 and step % log.every_n_steps == 0 and step != self.last_step:
                 self.last_step = step
@@ -128,5 +130,7 @@ def make_throughput_callback(log: LogConfig, model: Any, pad_token_id: int | Non
             if self.start is not None:
                 rates = self.rates(trainer, pl_module, self.total, time.perf_counter() - self.start)
                 self.summary = {k.split("/")[1]: v for k, v in rates.items()} | {"flops_per_token": self.fpt}
+                # this process's tokens per CPU-second: comparable across runs on a shared, busy machine
+                self.summary["tokens_per_cpu_s"] = self.total[0] / max(time.process_time() - self.cpu_start, 1e-9)
 
     return Throughput()

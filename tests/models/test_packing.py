@@ -106,8 +106,9 @@ def test_training_loss_on_kept_logits_equals_the_models_loss(adapter):
 
 def test_balanced_rows_never_splits_and_names_an_oversized_sample():
     assert balanced_rows([5, 3, 4, 2], 7) == [[0, 3], [1, 2]]
-    rows = balanced_rows([82] * 16, 256)  # 16 samples of 82 tokens: 6 rows of 2-3, not 5 full rows + 1 short
-    assert len(rows) == 6 and sorted(len(r) for r in rows) == [2, 2, 3, 3, 3, 3]
+    # 16 samples of 82 tokens in rows of 256: not 5 full rows + 1 short one (17% padding), nor 6 rows of 2-3
+    # (11%), but 8 rows of 2 (none)
+    assert balanced_rows([82] * 16, 256) == [[i, i + 8] for i in range(8)]
     assert balanced_rows([9, 1, 1], 10) == [[0], [1, 2]]
     with pytest.raises(ValueError, match="'big'.*data.pack_length=4"):
         balanced_rows([3, 9], 4, ["small", "big"])

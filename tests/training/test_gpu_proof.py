@@ -35,3 +35,23 @@ def test_gpu_proof_tiny_runs_every_measurement(tmp_path):
     for name in ("LVLM train", "eval generation, batch 8 vs 1", "SDXL keyframe, paper preset",
                  "Style Immobilization optimizer step"):
         assert name in got.stdout
+
+
+def test_real_shape_lvlm_builds_consistently_on_the_meta_device():
+    """The GPU-only half of gpu_proof (the 7B config with fewer layers, its special ids moved to the offline
+    tokenizer's) on the meta device: the batch's video placeholders match the grid, vision is frozen,
+    and the FLOPs and plan figures come out."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_proof
+
+    adapter, model_cfg = gpu_proof.lvlm(ROOT / "configs/train/dreamframe_7b_qwen25vl.yaml", 2, "meta", tiny=False)
+    config = adapter.model.config
+    assert config.get_text_config().num_hidden_layers == 2 and config.get_text_config().vocab_size == 152064
+    assert config.video_token_id == adapter.video_token_id and adapter.spec.size == 448
+    batch = adapter.collate(gpu_proof.lvlm_samples(adapter, 2, model_cfg.num_frames))
+    t, h, w = batch["video_grid_thw"][0].tolist()
+    assert int((batch["input_ids"] == config.video_token_id).sum()) == 2 * t * h * w // 4 == 2 * 2048
+    assert all(not p.requires_grad for n, p in adapter.model.named_parameters() if adapter.part_of(n) == "vision")
+    answer = int((batch["labels"][:, 1:] != -100).sum()) // 2
+    assert gpu_proof.plan_gib(model_cfg, config, 2, batch["input_ids"].shape[1], answer) > 5
+    assert gpu_proof.step_flops(adapter, batch) > 6 * 2 * 233e6 * 4000
