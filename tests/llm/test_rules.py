@@ -1,0 +1,160 @@
+"""The paper's Stage-1 rules, each fired by a scripted bad reply through the real HTTP client and a
+loopback server (`python -m data_gen.generate`), quiet on good replies, repaired through the client's
+repair turn, counted in the manifest; and the real SmolLM2 writer, whose accepted movies pass them all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from data_gen.generate import main
+from data_gen.story.rules import RULE_NAMES, audit_movie
+from dreamframe.dataset import DatasetFolder
+from dreamframe.llm.fake_server import FakeServer
+from tests.llm.screenwriter import Screenwriter, is_repair
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = ["--story.chapters", "1", "--story.substories", "1", "--story.frames", "3", "--story.character_weights",
+         "[0, 1]", "--plot.dedup_threshold", "1", "--llm.max_repairs", "1", "--num-movies", "1"]
+
+
+def run(out: Path, srv: FakeServer) -> int:
+    return main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(out), "--story.backend", "llm",
+                 "--llm.backend", "openai", "--llm.base_url", srv.url, "--llm.model", "fake", *SMALL])
+
+
+def qa0(reply: dict) -> dict:
+    return reply["chapters"][0]["qa"][0] if "chapters" in reply else reply["qa"][0]
+
+
+# rule -> (the level whose reply is spoiled, how): each spoils one thing, so only that rule may fire
+BAD = {
+    "title_not_style": ("movie_outline", lambda r: r.update(title=r["style_description"])),
+    "style_keyword": ("movie_outline", lambda r: r.update(style_keyword="Zebra")),
+    "location_words": ("movie_outline", lambda r: r["locations"].__setitem__(1, "Mary's house")),
+    "location_not_name": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["characters"][1]["name"])),
+    "distinct_names": ("movie_outline", lambda r: r["characters"][1].update(name=r["characters"][0]["name"])),
+    "distinct_lookalikes": ("movie_outline",
+                            lambda r: r["characters"][1].update(lookalike=r["characters"][0]["lookalike"])),
+    "lookalike_is_actor": ("movie_outline", lambda r: r["characters"][0].update(lookalike=r["characters"][0]["name"])),
+    "goal_is_action": ("chapter_expansion", lambda r: r["substories"][0].update(goal=r["substories"][0]["lead"])),
+    "frame_template": ("substory_frames",
+                       lambda r: r["frames"][0].update(verb="hold", object=r["frames"][1]["characters"][0])),
+    "dialogue_speaker": ("substory_frames", lambda r: r["dialogue"][0].update(text="Zed: Run, now!")),
+    "qa_question": ("movie_outline", lambda r: qa0(r).update(qa_type="what", question="What?")),
+    "qa_answer": ("chapter_expansion", lambda r: qa0(r).update(answer=qa0(r)["question"])),
+    "qa_type": ("substory_frames", lambda r: qa0(r).update(qa_type="how")),
+    "no_placeholder": ("movie_outline",
+                       lambda r: r.update(overview="A man/woman who looks like a well-known actor finds a letter.")),
+    "verify_evidence": ("qa_verdict", lambda r: r.update(evidence="none", verdict="supported")),
+}
+
+
+def spoiler(rule: str):
+    level, spoil = BAD[rule]
+    return lambda title, reply, body: spoil(reply) if title == level else None
+
+
+def test_every_rule_has_a_bad_reply():
+    assert set(BAD) == set(RULE_NAMES)
+
+
+def test_good_replies_pass_every_rule_and_the_movie_is_accepted(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter()) as srv:
+        assert run(out, srv) == 0
+    folder = DatasetFolder(out)
+    plot = folder.manifest()["plot"]
+    assert all(counts["fired"] == 0 for counts in plot["rules"].values()), plot["rules"]
+    assert set(plot["rules"]) == set(RULE_NAMES)
+    assert plot["acceptance"] == {"fake": {"attempted": 1, "accepted": 1, "acceptance_rate": 1.0}}
+    assert plot["levels"]["outline"]["accepted_first_turn"] == 1 and plot["levels"]["verify"]["requests"] > 0
+    (movie,) = folder.movies()
+    assert audit_movie(movie) == []  # the finished movie, grounded QA included, passes the same rules
+
+
+@pytest.mark.parametrize("rule", [r for r in RULE_NAMES if r != "verify_evidence"])
+def test_a_rule_that_still_fails_after_repair_rejects_the_movie_with_its_name(tmp_path, rule):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(spoiler(rule))) as srv:
+        assert run(out, srv) == 1
+        repairs = [b for b in srv.requests if is_repair(b)]
+    manifest = DatasetFolder(out).manifest()
+    (mid, reason), = manifest["failures"].items()
+    assert f"[{rule}]" in reason and "semantic rules failed" in reason
+    plot = manifest["plot"]
+    assert plot["rules"][rule] == {"fired": 2, "repaired": 0, "rejected_level": 1, "rejected_movie": 1}
+    assert [r for r, c in plot["rules"].items() if c["fired"]] == [rule]  # the rest stay quiet on the good parts
+    assert plot["rejected"] == {mid: [rule]}
+    assert plot["acceptance"]["fake"] == {"attempted": 1, "accepted": 0, "acceptance_rate": 0.0}
+    assert manifest["counts"]["movies"] == 0 and not (out / "frames" / mid).exists()  # never rendered
+    (repair,) = repairs  # the reason went back to the model once (max_repairs 1), naming the rule
+    assert f"[{rule}]" in repair["messages"][-1]["content"]
+
+
+def test_a_failed_verdict_drops_its_qa_pair_not_the_movie(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(spoiler("verify_evidence"))) as srv:
+        assert run(out, srv) == 0
+    plot = DatasetFolder(out).manifest()["plot"]
+    n = plot["levels"]["verify"]["requests"]
+    assert n > 0 and plot["rules"]["verify_evidence"] == {"fired": 2 * n, "repaired": 0, "rejected_level": n,
+                                                          "rejected_movie": 0}
+    assert plot["dropped"]["verifier_error"] == n and plot["llm_qa_kept"] == 0
+
+
+@pytest.mark.parametrize("rule", ["lookalike_is_actor", "qa_answer", "frame_template", "verify_evidence"])
+def test_a_repaired_reply_is_accepted_and_counted(tmp_path, rule):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(spoiler(rule), first_turn_only=True)) as srv:
+        assert run(out, srv) == 0
+    plot = DatasetFolder(out).manifest()["plot"]
+    counts = plot["rules"][rule]
+    assert counts["fired"] == counts["repaired"] >= 1 and counts["rejected_level"] == counts["rejected_movie"] == 0
+    assert sum(lv["accepted_after_repair"] for lv in plot["levels"].values()) == counts["repaired"]
+    (movie,) = DatasetFolder(out).movies()
+    assert audit_movie(movie) == []
+
+
+def test_rejection_is_kept_across_runs_and_cleared_when_accepted(tmp_path):
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(spoiler("title_not_style"))) as srv:
+        assert run(out, srv) == 1
+    record = json.loads(next((out / "stories").glob("*.rejected.json")).read_text())
+    assert record["model"] == "fake" and record["rejected_by"] == ["title_not_style"]
+    with FakeServer(responder=Screenwriter()) as srv:  # a rerun retries the movie (new replies: no cache hit)
+        main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(out), "--story.backend", "llm",
+              "--llm.backend", "openai", "--llm.base_url", srv.url, "--llm.model", "fake", *SMALL,
+              "--llm.cache", str(tmp_path / "other_cache.sqlite")])
+    manifest = DatasetFolder(out).manifest()
+    assert not list((out / "stories").glob("*.rejected.json")) and manifest["counts"]["movies"] == 1
+    assert manifest["plot"]["rejected"] == {} and manifest["plot"]["acceptance"]["fake"]["accepted"] == 1
+
+
+@pytest.mark.slow
+def test_smollm2_writer_accepts_only_movies_that_pass_every_rule(tmp_path):
+    """The real offline writer on a one-chapter, one-sub-story movie: what it accepts passes every rule
+    (audited again on the finished movie); what it does not is rejected with rule names, never rendered."""
+    out = tmp_path / "ds"
+    rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out), "--story.chapters", "1",
+               "--story.substories", "1", "--story.frames", "2", "--story.locations", "2", "--story.dialogue_lines", "1",
+               "--story.character_weights", "[1]", "--plot.dedup_threshold", "1", "--llm.max_tokens", "400"])
+    folder = DatasetFolder(out)
+    manifest = folder.manifest()
+    plot = manifest["plot"]
+    (model,) = plot["acceptance"]
+    assert model.endswith(".gguf") and plot["acceptance"][model]["attempted"] == 1
+    if rc == 0:
+        (movie,) = folder.movies()
+        assert movie.source["story"] == "llm" and len(folder.frame_paths(movie.id)) == movie.num_frames == 2
+        assert audit_movie(movie) == []
+        assert plot["acceptance"][model]["accepted"] == 1
+    else:
+        (mid, reason), = manifest["failures"].items()
+        assert manifest["counts"]["movies"] == 0 and not (out / "frames" / mid).exists()
+        assert plot["rejected"][mid] == sorted(plot["rejected"][mid])
+        assert all(f"[{r}]" in reason for r in plot["rejected"][mid])
+        assert sum(c["rejected_movie"] for c in plot["rules"].values()) == len(plot["rejected"][mid])
+    assert manifest["llm_usage_last_run"]["requests"] > 0
