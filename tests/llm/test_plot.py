@@ -95,7 +95,7 @@ def test_prompt_template_errors_name_the_file(tmp_path):
 
 
 def test_near_duplicate_qa_removal():
-    from data_gen.story.llm import near_duplicates_kept
+    from data_gen.story.qa_dedup import near_duplicates_kept
 
     texts = ["Why does Anna go to the harbor? To meet her brother.",
              "Why did Anna go to the harbor? To meet her brother.",
