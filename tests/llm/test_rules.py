@@ -5,6 +5,7 @@ repair turn, counted in the manifest; and the real SmolLM2 writer, whose accepte
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,29 @@ def test_smollm2_writer_accepts_only_movies_that_pass_every_rule(tmp_path):
         assert all(f"[{r}]" in reason for r in plot["rejected"][mid])
         assert sum(c["rejected_movie"] for c in plot["rules"].values()) == len(plot["rejected"][mid])
     assert manifest["llm_usage_last_run"]["requests"] > 0
+
+
+def test_dataset_report_shows_rule_counts_and_acceptance(tmp_path):
+    from data_gen.report import ReportConfig, build
+
+    first: list[str] = []
+
+    def spoil_one_movie(title, reply, body):  # every turn of the first movie's outline breaks title_not_style
+        prompt = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        if title == "movie_outline" and (first or first.append(prompt) or True) and prompt == first[0]:
+            reply.update(title=reply["style_description"])
+
+    out = tmp_path / "ds"
+    with FakeServer(responder=Screenwriter(spoil_one_movie)) as srv:
+        main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(out), "--story.backend", "llm",
+              "--llm.backend", "openai", "--llm.base_url", srv.url, "--llm.model", "fake", *SMALL, "--num-movies", "2"])
+    summary = build(ReportConfig(dataset=str(out), out=str(tmp_path / "report")), progress=False)
+    assert summary["movies"] == 1
+    rules = summary["writer_rules"]
+    assert rules["acceptance"] == {"fake": {"attempted": 2, "accepted": 1, "acceptance_rate": 0.5}}
+    assert rules["rules"]["title_not_style"]["rejected_movie"] == 1 and len(rules["rejected"]) == 1
+    html = (tmp_path / "report" / "index.html").read_text()
+    for table_id in ("writer-acceptance", "writer-rules", "writer-levels"):
+        assert f'id="{table_id}"' in html
+    assert re.search(r"<td>fake</td><td[^>]*>2</td><td[^>]*>1</td><td>50.0</td>", html)
+    assert "title_not_style" in html.split('id="writer-rules"', 1)[1]
