@@ -124,9 +124,10 @@ def _short(text: str, n: int = 60) -> str:
 def _title_not_style(d: Draft) -> list[str]:
     if d.title is None:
         return []
-    title = set(_content(d.title))
-    style = _content(d.style_description or "") | ({d.style_keyword.lower()} if d.style_keyword else set())
-    if d.title.count(",") >= 2 or (title and len(title & style) / len(title) >= 0.6):
+    title = _content(d.title)
+    style = _content(d.style_description or "")
+    same = " ".join(_words(d.title)) in (" ".join(_words(d.style_description or "")), (d.style_keyword or "").lower())
+    if same or d.title.count(",") >= 2 or (len(title) >= 3 and len(title & style) / len(title) >= 0.75):
         return [f"title {_short(d.title)}"]
     return []
 
@@ -221,10 +222,11 @@ def _frame_template(d: Draft) -> list[str]:
 def _dialogue_speaker(d: Draft) -> list[str]:
     bad = []
     for path, line in d.dialogue:
-        label = re.match(r"\s*([A-Z][\w' -]{0,30}):", line.text)
+        label = re.match(r"\s*([A-Z][\w'-]{0,20}):", line.text)
+        others = (set(d.names) - {line.speaker}) | {w.title() for w in GENERIC_PEOPLE | {"narrator", "speaker"}}
         if line.speaker not in d.names:
             bad.append(f"{path} speaker {line.speaker!r} is not a character")
-        elif label and label[1] != line.speaker:
+        elif label and label[1] in others:
             bad.append(f"{path} {line.speaker} speaks a line labelled {label[1]!r}")
         elif not set(_words(line.text)) - _lower_names(d):
             bad.append(f"{path} {_short(line.text)} says nothing")
@@ -267,7 +269,7 @@ def _verify_evidence(d: Draft) -> list[str]:
         return []
     _, evidence, answer, story = d.verdict
     quote = " ".join(_words(evidence))
-    if len(quote.split()) < 3 or quote not in " ".join(_words(story)):
+    if len(quote.split()) < 3 or f" {quote} " not in f" {' '.join(_words(story))} ":
         return [f"evidence {_short(evidence)} is not copied from the story text"]
     if not _content(evidence) & _content(answer):
         return [f"evidence {_short(evidence)} does not mention the answer"]

@@ -43,7 +43,8 @@ BAD = {
     "goal_is_action": ("chapter_expansion", lambda r: r["substories"][0].update(goal=r["substories"][0]["lead"])),
     "frame_template": ("substory_frames",
                        lambda r: r["frames"][0].update(verb="hold", object=r["frames"][1]["characters"][0])),
-    "dialogue_speaker": ("substory_frames", lambda r: r["dialogue"][0].update(text="Zed: Run, now!")),
+    "dialogue_speaker": ("substory_frames",  # the line of one character, labelled with the other's name
+                         lambda r: r["dialogue"][0].update(text=f"{r['frames'][1]['characters'][0]}: Run, now!")),
     "qa_question": ("movie_outline", lambda r: qa0(r).update(qa_type="what", question="What?")),
     "qa_answer": ("chapter_expansion", lambda r: qa0(r).update(answer=qa0(r)["question"])),
     "qa_type": ("substory_frames", lambda r: qa0(r).update(qa_type="how")),
@@ -185,3 +186,26 @@ def test_dataset_report_shows_rule_counts_and_acceptance(tmp_path):
         assert f'id="{table_id}"' in html
     assert re.search(r"<td>fake</td><td[^>]*>2</td><td[^>]*>1</td><td>50.0</td>", html)
     assert "title_not_style" in html.split('id="writer-rules"', 1)[1]
+
+
+def test_rules_stay_quiet_on_plausible_writing_that_looks_close_to_a_broken_rule():
+    """What a strong writer may legitimately write: a title sharing a word with the style, a name with a
+    particle, a colon inside a line, a question offering a choice."""
+    from data_gen.story.rules import check, outline_draft, verdict_draft
+
+    outline = {"title": "Noir City", "overview": "Clara and Leo chase a thief through the rain.", "tone": "tense, dark",
+               "style_description": "noir, rain-soaked city streets, hard shadows", "style_keyword": "Noir",
+               "locations": ["train station", "Harbor", "jazz club"],
+               "characters": [{"name": "Clara", "gender": "woman", "lookalike": "Lupita Nyong'o", "colour": "red"},
+                              {"name": "Leo", "gender": "man", "lookalike": "Leonardo DiCaprio", "colour": "blue"}],
+               "chapters": [{"scene": ["jazz club"], "content": "Clara sees the thief: a man in a grey coat.",
+                             "qa": [{"qa_type": "what", "question": "What does Clara see first: the thief or Leo?",
+                                     "answer": "The thief."},
+                                    {"qa_type": "where", "question": "Where does Clara first see the thief?",
+                                     "answer": "In the jazz club."}]}]}
+    assert check(outline_draft(outline)) == []
+    story = "Clara sees the thief: a man in a grey coat.\nLeo waits at the train station."
+    assert check(verdict_draft({"verdict": "supported", "evidence": "Clara sees the thief"},
+                               "In the jazz club, where Clara sees the thief.", story)) == []
+    assert [v.rule for v in check(verdict_draft({"verdict": "supported", "evidence": "ara sees the"}, "thief", story))] \
+        == ["verify_evidence"]  # a quote must be whole words of the story
