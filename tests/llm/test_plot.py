@@ -118,18 +118,6 @@ def test_configs_load_through_the_dataclass():
     assert (paper.plot.qa_level1, paper.plot.qa_level2, paper.plot.qa_level3) == (1, 1, 2)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(__import__("os").environ.get("DREAMFRAME_SLOW") != "1",
-                    reason="SmolLM2 writes one movie in minutes on CPU; set DREAMFRAME_SLOW=1")
-def test_smollm2_offline_default_writes_a_schema_valid_movie(tmp_path):
-    out = tmp_path / "ds"
-    assert main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out)]) == 0
-    folder = DatasetFolder(out)
-    (movie,) = folder.movies()
-    assert movie.source["story"] == "llm" and len(folder.frame_paths(movie.id)) == movie.num_frames == 12
-    assert folder.manifest()["llm_usage_last_run"]["requests"] > 0
-
-
 def test_bad_llm_section_stops_the_run_with_the_option_named(tmp_path, capsys):
     rc = main(["--config", str(REPO / "configs/data_gen/tiny.yaml"), "--out", str(tmp_path / "ds"),
                "--story.backend", "llm", "--llm.backend", "openai", "--llm.model", ""])
