@@ -17,7 +17,7 @@ from typing import Any
 
 from data_gen.story.procedural import STYLES
 from dreamframe.schema import DialogueLine, Frame, Movie
-from dreamframe.vocab import EXPRESSIONS, VERB_ING, VERBS
+from dreamframe.vocab import COLOURS, EXPRESSIONS, VERB_ING, VERBS
 
 RULES_FAILED = "semantic rules failed"
 STYLE_WORDS = frozenset(s.lower() for s in STYLES) | {
@@ -152,10 +152,10 @@ def _location_words(d: Draft) -> list[str]:
             if len(loc.split()) > 2 or re.search(r"\w's\b|\ws'(\s|$)", loc) or loc.lower().split()[0] in STOP]
 
 
-def _location_not_name(d: Draft) -> list[str]:
+def _location_is_place(d: Draft) -> list[str]:
     people = _lower_names(d) | {c["lookalike"].lower() for c in d.characters}
     return [_short(loc) for loc in d.locations
-            if loc.lower() in people or set(_words(loc)) & _lower_names(d)]
+            if loc.lower() in people | set(COLOURS) or set(_words(loc)) & _lower_names(d)]
 
 
 def _distinct_names(d: Draft) -> list[str]:
@@ -282,7 +282,8 @@ RULES: tuple[Rule, ...] = (
          "taken from the style description", _style_keyword),
     Rule("location_words", "a location is a common place of one or two words, without possessives or articles",
          _location_words),
-    Rule("location_not_name", "a location is a place, never a character's name", _location_not_name),
+    Rule("location_is_place", "a location is a place, never a character's name, an actor or a colour",
+         _location_is_place),
     Rule("distinct_names", "every character has a different first name", _distinct_names),
     Rule("distinct_lookalikes", "every character looks like a different well-known actor", _distinct_lookalikes),
     Rule("lookalike_is_actor", "a look-alike is the full name of a real, well-known actor or actress - never a "

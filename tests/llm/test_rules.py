@@ -35,7 +35,7 @@ BAD = {
     "title_not_style": ("movie_outline", lambda r: r.update(title=r["style_description"])),
     "style_keyword": ("movie_outline", lambda r: r.update(style_keyword="Zebra")),
     "location_words": ("movie_outline", lambda r: r["locations"].__setitem__(1, "Mary's house")),
-    "location_not_name": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["characters"][1]["name"])),
+    "location_is_place": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["characters"][1]["name"])),
     "distinct_names": ("movie_outline", lambda r: r["characters"][1].update(name=r["characters"][0]["name"])),
     "distinct_lookalikes": ("movie_outline",
                             lambda r: r["characters"][1].update(lookalike=r["characters"][0]["lookalike"])),
