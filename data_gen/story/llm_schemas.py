@@ -13,8 +13,15 @@ from data_gen.config import GenerateConfig
 from dreamframe.vocab import COLOURS, EXPRESSIONS, QA_TYPES_PAPER, VERBS
 
 QA_KINDS = [t for t in QA_TYPES_PAPER if t != "describe"]
-WORD = r"[A-Za-z][A-Za-z'-]{0,15}"  # bounded in the regex: grammars ignore maxLength next to a pattern
+# Shapes a grammar can enforce, so a small model cannot write what the rules would reject anyway. Lengths
+# are bounded inside the regex: grammars ignore maxLength next to a pattern.
+WORD = r"[A-Za-z][A-Za-z'-]{0,15}"
 LOCATION = f"^{WORD}( {WORD})?$"
+TITLE = r"^[^,\n]{1,80}$"  # a film's name, not a comma list of style words
+ACTOR = r"^[A-Z][A-Za-z'.-]{1,15}(( (de|da|di|du|van|von|der|la|le))? [A-Z][A-Za-z'.-]{1,15}){1,3}$"  # a full name
+QUESTION = r"^(What|Why|How|Where|Which) [^?\n]{3,150}\?$"
+GOAL = r"^[a-z][A-Za-z' -]{2,79}$"  # what to do, starting with a (lower-case) verb
+THING = r"^[a-z][a-z -]{1,29}$"
 
 
 def _text(max_len: int) -> dict[str, Any]:
@@ -30,18 +37,23 @@ def _object(props: dict[str, Any], title: str | None = None) -> dict[str, Any]:
     return {"title": title, **out} if title else out
 
 
+def _pattern(regex: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": regex}
+
+
 def qa_schema(n: int) -> dict[str, Any]:
-    return _array(_object({"qa_type": {"enum": QA_KINDS}, "question": _text(200), "answer": _text(300)}), n)
+    """The question comes first, so its type is chosen after it is written."""
+    return _array(_object({"question": _pattern(QUESTION), "qa_type": {"enum": QA_KINDS}, "answer": _text(300)}), n)
 
 
 def level1_schema(cfg: GenerateConfig, num_characters: int) -> dict[str, Any]:
     character = _object({"name": {"type": "string", "pattern": "^[A-Z][a-z]{1,15}$"},
-                         "gender": {"enum": ["man", "woman"]}, "lookalike": _text(40),
+                         "gender": {"enum": ["man", "woman"]}, "lookalike": _pattern(ACTOR),
                          "colour": {"enum": list(COLOURS)}})
     chapter = _object({"scene": _array({"type": "string", "pattern": LOCATION}, 1, 3),
                        "content": _text(400), "qa": qa_schema(cfg.plot.qa_level1)})
     return _object({
-        "title": _text(80), "overview": _text(800), "tone": _text(80), "style_description": _text(300),
+        "title": _pattern(TITLE), "overview": _text(800), "tone": _text(80), "style_description": _text(300),
         "style_keyword": {"type": "string", "pattern": "^[A-Za-z]{2,20}$"},
         "locations": _array({"type": "string", "pattern": LOCATION}, cfg.story.locations),
         "characters": _array(character, num_characters),
@@ -50,14 +62,14 @@ def level1_schema(cfg: GenerateConfig, num_characters: int) -> dict[str, Any]:
 
 
 def level2_schema(cfg: GenerateConfig, scene: list[str], names: list[str]) -> dict[str, Any]:
-    sub = _object({"place": {"enum": scene}, "lead": {"enum": names}, "goal": _text(80), "content": _text(400)})
+    sub = _object({"place": {"enum": scene}, "lead": {"enum": names}, "goal": _pattern(GOAL), "content": _text(400)})
     return _object({"substories": _array(sub, cfg.story.substories), "qa": qa_schema(cfg.plot.qa_level2)},
                    "chapter_expansion")
 
 
 def level3_schema(cfg: GenerateConfig, names: list[str]) -> dict[str, Any]:
     frame = _object({"characters": _array({"enum": names}, 1, len(names)), "verb": {"enum": list(VERBS)},
-                     "expression": {"enum": list(EXPRESSIONS)}, "object": _text(30)})
+                     "expression": {"enum": list(EXPRESSIONS)}, "object": _pattern(THING)})
     line = _object({"after_frame": {"type": "integer", "minimum": 0, "maximum": cfg.story.frames - 1},
                     "speaker": {"enum": names}, "text": _text(200)})
     return _object({"frames": _array(frame, cfg.story.frames), "dialogue": _array(line, cfg.story.dialogue_lines),

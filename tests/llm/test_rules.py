@@ -32,20 +32,20 @@ def qa0(reply: dict) -> dict:
 
 # rule -> (the level whose reply is spoiled, how): each spoils one thing, so only that rule may fire
 BAD = {
-    "title_not_style": ("movie_outline", lambda r: r.update(title=r["style_description"])),
+    "title_not_style": ("movie_outline", lambda r: r.update(title="Deep Shadows and Candle Light")),
     "style_keyword": ("movie_outline", lambda r: r.update(style_keyword="Zebra")),
     "location_words": ("movie_outline", lambda r: r["locations"].__setitem__(1, "Mary's house")),
     "location_is_place": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["characters"][1]["name"])),
     "distinct_names": ("movie_outline", lambda r: r["characters"][1].update(name=r["characters"][0]["name"])),
     "distinct_lookalikes": ("movie_outline",
                             lambda r: r["characters"][1].update(lookalike=r["characters"][0]["lookalike"])),
-    "lookalike_is_actor": ("movie_outline", lambda r: r["characters"][0].update(lookalike=r["characters"][0]["name"])),
-    "goal_is_action": ("chapter_expansion", lambda r: r["substories"][0].update(goal=r["substories"][0]["lead"])),
+    "lookalike_is_actor": ("movie_outline", lambda r: r["characters"][0].update(lookalike="Famous Actor")),
+    "goal_is_action": ("chapter_expansion", lambda r: r["substories"][0].update(goal=r["substories"][0]["lead"].lower())),
     "frame_template": ("substory_frames",
-                       lambda r: r["frames"][0].update(verb="hold", object=r["frames"][1]["characters"][0])),
+                       lambda r: r["frames"][0].update(verb="hold", object=r["frames"][1]["characters"][0].lower())),
     "dialogue_speaker": ("substory_frames",  # the line of one character, labelled with the other's name
                          lambda r: r["dialogue"][0].update(text=f"{r['frames'][1]['characters'][0]}: Run, now!")),
-    "qa_question": ("movie_outline", lambda r: qa0(r).update(qa_type="what", question="What?")),
+    "qa_question": ("movie_outline", lambda r: qa0(r).update(qa_type="what", question="What is Anna?")),
     "qa_answer": ("chapter_expansion", lambda r: qa0(r).update(answer=qa0(r)["question"])),
     "qa_type": ("substory_frames", lambda r: qa0(r).update(qa_type="how")),
     "no_placeholder": ("movie_outline",
@@ -170,7 +170,7 @@ def test_dataset_report_shows_rule_counts_and_acceptance(tmp_path):
     def spoil_one_movie(title, reply, body):  # every turn of the first movie's outline breaks title_not_style
         prompt = next(m["content"] for m in body["messages"] if m["role"] == "user")
         if title == "movie_outline" and (first or first.append(prompt) or True) and prompt == first[0]:
-            reply.update(title=reply["style_description"])
+            reply.update(title="Deep Shadows and Candle Light")
 
     out = tmp_path / "ds"
     with FakeServer(responder=Screenwriter(spoil_one_movie)) as srv:
