@@ -27,6 +27,7 @@ STYLE_WORDS = frozenset(s.lower() for s in STYLES) | {
 }
 QUESTION_WORDS = {"what", "which", "why", "how", "where", "who", "whom", "whose", "when", "do", "does", "did",
                   "is", "are", "was", "were", "can", "could", "will", "would", "should", "has", "have", "describe"}
+WH_WORDS = {"what", "which", "why", "how", "where", "who", "whom", "whose", "when"}
 TYPE_WORDS = {"what": {"what", "which"}, "why": {"why"}, "how": {"how"}, "where": {"where"}}
 STOP = {"a", "an", "the", "of", "and", "or", "in", "on", "at", "to", "with", "for", "from", "by", "is", "are",
         "was", "were", "be", "it", "its", "his", "her", "their", "he", "she", "they", "this", "that", "because"}
@@ -158,17 +159,20 @@ def _location_is_place(d: Draft) -> list[str]:
             if loc.lower() in people | set(COLOURS) or set(_words(loc)) & _lower_names(d)]
 
 
+def _repeated(values: list[str]) -> list[str]:
+    """Values given more than once (compared by their words, case-insensitively), each listed once."""
+    count: dict[str, list[str]] = {}
+    for v in values:
+        count.setdefault(" ".join(_words(v)), []).append(v)
+    return [same[0] for same in count.values() if len(same) > 1]
+
+
 def _distinct_names(d: Draft) -> list[str]:
-    seen: set[str] = set()
-    twice = [c["name"] for c in d.characters if c["name"].lower() in seen or seen.add(c["name"].lower())]
-    return [f"{n!r} twice" for n in dict.fromkeys(twice)]
+    return [f"{n!r} twice" for n in _repeated([c["name"] for c in d.characters])]
 
 
 def _distinct_lookalikes(d: Draft) -> list[str]:
-    seen: set[str] = set()
-    key = lambda c: " ".join(_words(c["lookalike"]))  # noqa: E731
-    twice = [c["lookalike"] for c in d.characters if key(c) in seen or seen.add(key(c))]
-    return [f"{n!r} for more than one character" for n in dict.fromkeys(twice)]
+    return [f"{n!r} for more than one character" for n in _repeated([c["lookalike"] for c in d.characters])]
 
 
 def _lookalike_is_actor(d: Draft) -> list[str]:
@@ -238,7 +242,7 @@ def _qa_question(d: Draft) -> list[str]:
     for path, q in d.qa:
         words = _words(q["question"])
         asks = bool(set(words) & QUESTION_WORDS) or q["question"].strip().endswith("?")
-        topic = set(words) - QUESTION_WORDS - _lower_names(d) - STOP
+        topic = set(words) - WH_WORDS - _lower_names(d) - STOP  # "What is Thelma?" asks about nothing
         if len(words) < 3 or not asks or not topic:
             bad.append(f"{path} {_short(q['question'])}")
     return bad
