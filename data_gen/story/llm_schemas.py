@@ -14,12 +14,13 @@ from dreamframe.vocab import COLOURS, EXPRESSIONS, QA_TYPES_PAPER, VERBS
 
 QA_KINDS = [t for t in QA_TYPES_PAPER if t != "describe"]
 # Shapes a grammar can enforce, so a small model cannot write what the rules would reject anyway. Lengths
-# are bounded inside the regex: grammars ignore maxLength next to a pattern.
+# are bounded inside the regex (grammars ignore maxLength next to a pattern), at most {n,128}: xgrammar
+# 0.2.8 fails to compile a repetition bound above 128 against a tokenizer.
 WORD = r"[A-Za-z][A-Za-z'-]{0,15}"
 LOCATION = f"^{WORD}( {WORD})?$"
 TITLE = r"^[^,\n]{1,80}$"  # a film's name, not a comma list of style words
 ACTOR = r"^[A-Z][A-Za-z'.-]{1,15}(( (de|da|di|du|van|von|der|la|le))? [A-Z][A-Za-z'.-]{1,15}){1,3}$"  # a full name
-QUESTION = r"^(What|Why|How|Where|Which) [^?\n]{3,150}\?$"
+QUESTION = r"^(What|Why|How|Where|Which) [^?\n]{3,128}\?$"
 GOAL = r"^[a-z][A-Za-z' -]{2,79}$"  # what to do, starting with a (lower-case) verb
 THING = r"^[a-z][a-z -]{1,29}$"
 

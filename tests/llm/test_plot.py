@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,19 @@ def test_shards_write_into_one_folder_with_a_cache_each(tmp_path):
     assert manifest["counts"]["movies"] == 2 and manifest["last_run"]["shard"] == "1/2"
     assert sorted(p.name for p in (out / "llm_cache").glob("*.sqlite")) == ["shard-0-of-2.sqlite", "shard-1-of-2.sqlite"]
     assert manifest["plot"]["dropped"]["dedup"] == 0 and manifest["plot"]["llm_qa_kept"] > 0
+
+
+def test_every_writer_schema_compiles_to_a_grammar():
+    """The local backend constrains replies with xgrammar; a pattern it cannot compile fails every movie."""
+    import xgrammar as xgr
+
+    from data_gen.config import GenerateConfig
+    from data_gen.story.llm_schemas import VERIFY_SCHEMA, level1_schema, level2_schema, level3_schema
+    from dreamframe.config import from_dict, load_yaml
+
+    cfg = from_dict(GenerateConfig, load_yaml(REPO / "configs/data_gen/smollm2.yaml"))
+    vocab = [chr(i) for i in range(32, 127)] + ["\n", "<eos>"]  # a byte-ish vocabulary is enough to compile
+    compiler = xgr.GrammarCompiler(xgr.TokenizerInfo(vocab, stop_token_ids=[len(vocab) - 1]))
+    for schema in (level1_schema(cfg, 3), level2_schema(cfg, ["harbor"], ["Anna"]), level3_schema(cfg, ["Anna"]),
+                   VERIFY_SCHEMA):
+        compiler.compile_json_schema(json.dumps(schema), any_whitespace=False)
