@@ -74,12 +74,9 @@ def _unique_colours(raw: list[dict[str, Any]], fixes: list[str]) -> list[Charact
 
 
 def _locations(raw: list[str], chapters: list[dict[str, Any]], fixes: list[str]) -> tuple[list[str], list[list[str]]]:
-    """Unique locations (case-insensitive); chapter scenes mapped onto them, unknown ones added."""
-    canon: dict[str, str] = {}
-    for loc in raw:
-        canon.setdefault(loc.strip().lower(), loc.strip())
-    if len(canon) < len(raw):
-        fixes.append(f"dropped {len(raw) - len(canon)} duplicate location(s)")
+    """Chapter scenes mapped onto the locations (case-insensitive; the rules keep locations distinct),
+    unknown ones added."""
+    canon = {loc.strip().lower(): loc.strip() for loc in raw}
     scenes = []
     for ch in chapters:
         scene = []

@@ -1,5 +1,8 @@
 """The JSON schemas of the LLM plot writer's replies, built per movie.
 
+Text lengths follow the prompts (1-2 sentences for a content or an answer, 3-5 for the overview); a grammar
+enforces them, so a small model caught in a loop still closes its strings and the rules see the loop.
+
 Locations, names, verbs, expressions, colours and QA types are enums, so a server with structured
 output or the local grammar cannot leave the closed vocabularies; what a schema cannot say (meaning)
 is checked by data_gen.story.rules.
@@ -44,7 +47,7 @@ def _pattern(regex: str) -> dict[str, Any]:
 
 def qa_schema(n: int) -> dict[str, Any]:
     """The question comes first, so its type is chosen after it is written."""
-    return _array(_object({"question": _pattern(QUESTION), "qa_type": {"enum": QA_KINDS}, "answer": _text(300)}), n)
+    return _array(_object({"question": _pattern(QUESTION), "qa_type": {"enum": QA_KINDS}, "answer": _text(250)}), n)
 
 
 def level1_schema(cfg: GenerateConfig, num_characters: int) -> dict[str, Any]:
@@ -52,9 +55,9 @@ def level1_schema(cfg: GenerateConfig, num_characters: int) -> dict[str, Any]:
                          "gender": {"enum": ["man", "woman"]}, "lookalike": _pattern(ACTOR),
                          "colour": {"enum": list(COLOURS)}})
     chapter = _object({"scene": _array({"type": "string", "pattern": LOCATION}, 1, 3),
-                       "content": _text(400), "qa": qa_schema(cfg.plot.qa_level1)})
+                       "content": _text(300), "qa": qa_schema(cfg.plot.qa_level1)})
     return _object({
-        "title": _pattern(TITLE), "overview": _text(800), "tone": _text(80), "style_description": _text(300),
+        "title": _pattern(TITLE), "overview": _text(700), "tone": _text(60), "style_description": _text(200),
         "style_keyword": {"type": "string", "pattern": "^[A-Za-z]{2,20}$"},
         "locations": _array({"type": "string", "pattern": LOCATION}, cfg.story.locations),
         "characters": _array(character, num_characters),
@@ -63,7 +66,7 @@ def level1_schema(cfg: GenerateConfig, num_characters: int) -> dict[str, Any]:
 
 
 def level2_schema(cfg: GenerateConfig, scene: list[str], names: list[str]) -> dict[str, Any]:
-    sub = _object({"place": {"enum": scene}, "lead": {"enum": names}, "goal": _pattern(GOAL), "content": _text(400)})
+    sub = _object({"place": {"enum": scene}, "lead": {"enum": names}, "goal": _pattern(GOAL), "content": _text(300)})
     return _object({"substories": _array(sub, cfg.story.substories), "qa": qa_schema(cfg.plot.qa_level2)},
                    "chapter_expansion")
 
@@ -72,7 +75,7 @@ def level3_schema(cfg: GenerateConfig, names: list[str]) -> dict[str, Any]:
     frame = _object({"characters": _array({"enum": names}, 1, len(names)), "verb": {"enum": list(VERBS)},
                      "expression": {"enum": list(EXPRESSIONS)}, "object": _pattern(THING)})
     line = _object({"after_frame": {"type": "integer", "minimum": 0, "maximum": cfg.story.frames - 1},
-                    "speaker": {"enum": names}, "text": _text(200)})
+                    "speaker": {"enum": names}, "text": _text(160)})
     return _object({"frames": _array(frame, cfg.story.frames), "dialogue": _array(line, cfg.story.dialogue_lines),
                     "qa": qa_schema(cfg.plot.qa_level3)}, "substory_frames")
 

@@ -167,6 +167,10 @@ def _repeated(values: list[str]) -> list[str]:
     return [same[0] for same in count.values() if len(same) > 1]
 
 
+def _distinct_locations(d: Draft) -> list[str]:
+    return [f"{loc!r} more than once" for loc in _repeated(d.locations)]
+
+
 def _distinct_names(d: Draft) -> list[str]:
     return [f"{n!r} twice" for n in _repeated([c["name"] for c in d.characters])]
 
@@ -180,7 +184,8 @@ def _lookalike_is_actor(d: Draft) -> list[str]:
     for c in d.characters:
         look = c["lookalike"].strip()
         words = look.split()
-        if (look.lower() in _lower_names(d) or set(_words(look)) & GENERIC_PEOPLE or not 1 <= len(words) <= 4
+        if (look.lower() in _lower_names(d) or set(_words(look)) & (GENERIC_PEOPLE | {c["name"].lower()})
+                or re.search(r"\w's\b", look) or not 1 <= len(words) <= 4
                 or not all(w[:1].isupper() or w.lower() in NAME_PARTICLES for w in words)
                 or not re.fullmatch(r"[^\W\d_][\w.'-]*( [\w.'-]+)*", look)):
             bad.append(f"{c['name']} looks like {_short(look)}")
@@ -268,6 +273,17 @@ def _no_placeholder(d: Draft) -> list[str]:
     return [f"{path} {m[0]!r}" for path, text in d.texts if (m := PLACEHOLDER.search(text))]
 
 
+def _no_loop(d: Draft) -> list[str]:
+    bad = []
+    for path, text in d.texts:
+        words = _words(text)
+        grams = [" ".join(words[i:i + 4]) for i in range(len(words) - 3)]
+        looped = next((g for g in dict.fromkeys(grams) if grams.count(g) >= 3), None)
+        if looped:
+            bad.append(f"{path} repeats {looped!r}")
+    return bad
+
+
 def _verify_evidence(d: Draft) -> list[str]:
     if d.verdict is None or d.verdict[0] != "supported":
         return []
@@ -288,10 +304,11 @@ RULES: tuple[Rule, ...] = (
          _location_words),
     Rule("location_is_place", "a location is a place, never a character's name, an actor or a colour",
          _location_is_place),
+    Rule("distinct_locations", "every location is a different place", _distinct_locations),
     Rule("distinct_names", "every character has a different first name", _distinct_names),
     Rule("distinct_lookalikes", "every character looks like a different well-known actor", _distinct_lookalikes),
     Rule("lookalike_is_actor", "a look-alike is the full name of a real, well-known actor or actress - never a "
-         "character's name or a placeholder like 'a well-known actor'", _lookalike_is_actor),
+         "character's name (its own included) or a placeholder like 'a well-known actor'", _lookalike_is_actor),
     Rule("goal_is_action", "a goal is what the lead wants to do, starting with a verb (like 'find the lost letter')",
          _goal_is_action),
     Rule("frame_template", "a frame follows 'generate an image in <Style> style: At <place>, <somebody> is <doing>, "
@@ -305,6 +322,7 @@ RULES: tuple[Rule, ...] = (
     Rule("qa_type", "qa_type is the question's question word (what, why, how or where)", _qa_type),
     Rule("no_placeholder", "no placeholder text ('man/woman', 'a well-known actor', <...>, [name], TODO)",
          _no_placeholder),
+    Rule("no_loop", "no text repeats itself (the same four words three times)", _no_loop),
     Rule("verify_evidence", "a 'supported' verdict quotes, word for word, the part of the story text that supports "
          "the answer", _verify_evidence),
 )
@@ -332,9 +350,10 @@ def _qa_items(raw: list[dict[str, Any]], path: str) -> list[tuple[str, dict[str,
 
 
 def outline_draft(reply: dict[str, Any]) -> Draft:
-    scenes = [loc for ch in reply["chapters"] for loc in ch["scene"]]
-    return Draft(names=[c["name"] for c in reply["characters"]],
-                 locations=list(dict.fromkeys(loc.strip() for loc in reply["locations"] + scenes)),
+    listed = [loc.strip() for loc in reply["locations"]]
+    known = {loc.lower() for loc in listed}
+    scenes = [loc.strip() for ch in reply["chapters"] for loc in ch["scene"] if loc.strip().lower() not in known]
+    return Draft(names=[c["name"] for c in reply["characters"]], locations=listed + list(dict.fromkeys(scenes)),
                  style_keyword=reply["style_keyword"], title=reply["title"],
                  style_description=reply["style_description"], characters=reply["characters"],
                  qa=[item for k, ch in enumerate(reply["chapters"]) for item in _qa_items(ch["qa"], f"chapters.{k}.qa")],

@@ -36,6 +36,7 @@ BAD = {
     "style_keyword": ("movie_outline", lambda r: r.update(style_keyword="Zebra")),
     "location_words": ("movie_outline", lambda r: r["locations"].__setitem__(1, "Mary's house")),
     "location_is_place": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["characters"][1]["name"])),
+    "distinct_locations": ("movie_outline", lambda r: r["locations"].__setitem__(1, r["locations"][0])),
     "distinct_names": ("movie_outline", lambda r: r["characters"][1].update(name=r["characters"][0]["name"])),
     "distinct_lookalikes": ("movie_outline",
                             lambda r: r["characters"][1].update(lookalike=r["characters"][0]["lookalike"])),
@@ -50,6 +51,7 @@ BAD = {
     "qa_type": ("substory_frames", lambda r: qa0(r).update(qa_type="how")),
     "no_placeholder": ("movie_outline",
                        lambda r: r.update(overview="A man/woman who looks like a well-known actor finds a letter.")),
+    "no_loop": ("movie_outline", lambda r: r.update(overview="Anna sails on " + "in the dark and stormy night, " * 3)),
     "verify_evidence": ("qa_verdict", lambda r: r.update(evidence="none", verdict="supported")),
 }
 
@@ -142,7 +144,8 @@ def test_smollm2_writer_accepts_only_movies_that_pass_every_rule(tmp_path):
     out = tmp_path / "ds"
     rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out), "--story.chapters", "1",
                "--story.substories", "1", "--story.frames", "2", "--story.locations", "2", "--story.dialogue_lines", "1",
-               "--story.character_weights", "[1]", "--plot.dedup_threshold", "1", "--llm.max_tokens", "400"])
+               "--story.character_weights", "[1]", "--plot.dedup_threshold", "1", "--llm.max_tokens", "400",
+               "--llm.max_repairs", "0"])  # repairs are tested against the loopback server; this bounds the time
     folder = DatasetFolder(out)
     manifest = folder.manifest()
     plot = manifest["plot"]
