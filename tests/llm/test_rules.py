@@ -138,6 +138,7 @@ def test_rejection_is_kept_across_runs_and_cleared_when_accepted(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # ~2 min on an idle 2-core box; a loaded one is many times slower
 def test_smollm2_writer_accepts_only_movies_that_pass_every_rule(tmp_path):
     """The real offline writer on a one-chapter, one-sub-story movie: what it accepts passes every rule
     (audited again on the finished movie); what it does not is rejected with rule names, never rendered."""
