@@ -98,6 +98,15 @@ def write_claimed(folder: DatasetFolder, todo: list[tuple[int, str]], task: Task
     bar = tqdm(total=len(todo), desc="movies", unit="movie", disable=not progress)
     pool, rebuild, last_look = _executor(workers), False, 0.0
 
+    def collect(fut: Future) -> None:
+        nonlocal rebuild
+        index, mid = running.pop(fut)
+        try:
+            _, _, err = fut.result()
+        except BrokenProcessPool as exc:  # a worker was killed (the OOM killer, a signal)
+            err, rebuild = f"worker process died while writing it ({exc})", True
+        settle(mid, err)
+
     def settle(mid: str, err: str | None) -> None:
         if err:
             folder.record_failure(mid, err)
@@ -112,7 +121,7 @@ def write_claimed(folder: DatasetFolder, todo: list[tuple[int, str]], task: Task
     with heartbeat(claims, lambda: list(held)):
         try:
             while pending or running or waiting:
-                if rebuild and not running:  # a worker was killed (the OOM killer, a signal): new pool
+                if rebuild and not running:  # a worker was killed: a new pool
                     pool.shutdown(wait=True, cancel_futures=True)
                     pool, rebuild = _executor(workers), False
                 batch = []
@@ -133,21 +142,18 @@ def write_claimed(folder: DatasetFolder, todo: list[tuple[int, str]], task: Task
                         settle(mid, staged_failures[mid])
                         continue
                     try:
-                        running[pool.submit(task, index)] = (index, mid)
+                        fut = pool.submit(task, index)
+                        running[fut] = (index, mid)
+                        if fut.done():  # inline: release the claim before the next movie starts
+                            collect(fut)
                     except BrokenProcessPool:
                         pending.append((index, mid))
                         claims.release(mid)
                         held.discard(mid)
                         rebuild = True
                 if running:
-                    finished, _ = wait(list(running), timeout=POLL_S, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        index, mid = running.pop(fut)
-                        try:
-                            _, _, err = fut.result()
-                        except BrokenProcessPool as exc:
-                            err, rebuild = f"worker process died while writing it ({exc})", True
-                        settle(mid, err)
+                    for fut in wait(list(running), timeout=POLL_S, return_when=FIRST_COMPLETED)[0]:
+                        collect(fut)
                 elif waiting:
                     time.sleep(POLL_S)
                 if waiting and time.monotonic() - last_look >= POLL_S:

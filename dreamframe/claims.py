@@ -151,10 +151,17 @@ class Claims:
             if self.holder(movie_id) == Owner.current():
                 self.path(movie_id).unlink(missing_ok=True)
 
-    def live(self) -> dict[str, str]:
-        """Movies other writers hold now: {movie id: writer}."""
-        ids = sorted(p.stem for p in self.dir.glob("*.json")) if self.dir.is_dir() else []
-        return {m: str(w) for m in ids if (w := self.live_holder(m)) is not None}
+    def sweep(self) -> dict[str, str]:
+        """Remove the claims of writers that are gone; returns the movies other writers hold now.
+        Call under `folder_lock`."""
+        live = {}
+        for path in sorted(self.dir.glob("*.json")) if self.dir.is_dir() else []:
+            holder = self.live_holder(path.stem)
+            if holder is not None:
+                live[path.stem] = str(holder)
+            elif self.holder(path.stem) != Owner.current():
+                path.unlink(missing_ok=True)
+        return live
 
     def touch(self, movie_ids: Iterable[str]) -> None:
         for movie_id in movie_ids:

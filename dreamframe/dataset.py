@@ -130,6 +130,7 @@ class DatasetFolder:
                         "Use a new --out, or the same config to resume."
                     )
             else:
+                _remove_files(self.root, f".{self.config_path.name}.*.tmp")
                 made = self.movie_json_ids()
                 if made:
                     raise DatasetError(
@@ -206,6 +207,8 @@ class DatasetFolder:
         The caller holds the movie's claim (dreamframe.claims), so no other writer touches these files;
         a kill at any point leaves no movie JSON, and the movie is written again on the next run."""
         self.movie_path(movie.id).unlink(missing_ok=True)  # an incomplete movie being redone
+        for sub in ("movies", "style", "videos"):  # temp files a killed writer of this movie left
+            _remove_files(self.root / sub, f".{movie.id}.*.tmp*")
         final = self.frames_dir(movie.id)
         remove_dead_temps(final.parent, movie.id, claimed=True)
         tmp = final.parent / temp_name(movie.id)
@@ -262,6 +265,8 @@ class DatasetFolder:
         import pyarrow.parquet as pq
 
         with folder_lock(self.root):
+            _remove_files(self.root / "qa", ".*.tmp")  # left by a writer killed here; the lock is ours now
+            _remove_files(self.root, f".{self.manifest_path.name}.*.tmp")
             movies = self.scan()[0]
             ids = [m.id for m in movies]
             rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
@@ -289,7 +294,7 @@ class DatasetFolder:
                 "packages": package_versions(),
                 "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                 "failures": self.failures(ids),
-                "in_progress": Claims(self.root).live(),
+                "in_progress": Claims(self.root).sweep(),
                 **extra(ids),
             }
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
@@ -326,6 +331,11 @@ class DatasetFolder:
         import datasets
 
         return datasets.load_dataset("parquet", data_files=self.qa_files(split), split="train")
+
+
+def _remove_files(folder: Path, pattern: str) -> None:
+    for path in folder.glob(pattern):
+        path.unlink(missing_ok=True)
 
 
 def qa_row(movie: Movie, qa) -> dict[str, Any]:

@@ -91,10 +91,12 @@ def _qa_problems(folder: DatasetFolder, movies: dict[str, Movie]) -> tuple[list[
             problems.append(f"{path}: cannot read QA table ({err})")
             continue
         per_split[split] = len(table)
+        strangers = Counter(row["movie_id"] for row in table if row["movie_id"] not in movies)
+        problems += [f"{path}: {n} row(s) are about movie {m}, which has no readable movie JSON"
+                     for m, n in sorted(strangers.items())]
         for row in table:
             movie = movies.get(row["movie_id"])
             if movie is None:
-                problems.append(f"{path}: row {row['id']} is about movie {row['movie_id']}, which is not finished")
                 continue
             if row["id"] in seen[movie.id]:
                 problems.append(f"{path}: QA row {row['id']} appears twice")
@@ -137,19 +139,20 @@ def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None) -
     if not folder.root.is_dir():
         return [f"{folder.root}: no such dataset folder"]
     problems = [] if folder.config_path.exists() else [f"{folder.config_path}: missing"]
-    movies: dict[str, Movie] = {}
+    movies: dict[str, Movie] = {}  # every readable movie JSON: what the manifest and QA tables describe
+    whole = set()
     for movie_id in folder.movie_json_ids():
         try:
-            movie = folder.load_movie(movie_id)
+            movies[movie_id] = folder.load_movie(movie_id)
         except SchemaError as err:
             problems.append(str(err))
             continue
-        if movie_problems := _movie_problems(folder, movie):
+        if movie_problems := _movie_problems(folder, movies[movie_id]):
             problems += movie_problems
         else:
-            movies[movie_id] = movie
+            whole.add(movie_id)
     qa_problems, per_split = _qa_problems(folder, movies)
     problems += qa_problems + _count_problems(folder, movies, per_split)
-    for movie_id in sorted(set(expected_ids or ()) - set(movies)):
+    for movie_id in sorted(set(expected_ids or ()) - whole):
         problems.append(f"{folder.movie_path(movie_id)}: movie {movie_id} is not finished")
     return problems
