@@ -114,7 +114,8 @@ def _story_stage(cfg: GenerateConfig, progress: bool):
     def stage(batch: list[tuple[int, str]]) -> dict[str, str]:
         failures, usage_now = write_stories(cfg, batch, progress, client=client)
         usage.update(usage_now)  # the client's running totals
-        return failures
+        secret = read_api_key(cfg.llm.api_key_env)
+        return {mid: redact(err, secret) for mid, err in failures.items()}
 
     return stage, usage
 

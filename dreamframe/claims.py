@@ -118,12 +118,11 @@ class Claims:
         return self.dir / f"{movie_id}.json"
 
     def holder(self, movie_id: str) -> Owner | None:
+        """Who holds the claim; None when there is none (or it is unreadable: damaged, so free to take)."""
         try:
             return Owner(**json.loads(self.path(movie_id).read_text(encoding="utf-8")))
-        except FileNotFoundError:
+        except (OSError, ValueError, TypeError):
             return None
-        except (OSError, ValueError, TypeError):  # unreadable: its writer died mid-write; reclaimable
-            return Owner(host="?", boot="", pid=0, start="")
 
     def live_holder(self, movie_id: str) -> Owner | None:
         """The other writer holding `movie_id` now, or None when it is free, stale or ours."""
