@@ -33,7 +33,7 @@ STALE_AFTER_S = 600.0
 STATE_DIR = ".writers"
 
 
-def _host() -> str:
+def host_name() -> str:
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
 
 
@@ -80,7 +80,7 @@ class Owner:
     @classmethod
     def current(cls) -> "Owner":
         stat = _process_stat(os.getpid())
-        return cls(_host(), _read("/proc/sys/kernel/random/boot_id"), os.getpid(), stat[1] if stat else "")
+        return cls(host_name(), _read("/proc/sys/kernel/random/boot_id"), os.getpid(), stat[1] if stat else "")
 
     def on_this_machine(self) -> bool:
         me = Owner.current()
@@ -191,7 +191,7 @@ def heartbeat(claims: Claims, held: Callable[[], Iterable[str]], every: float = 
 # -- temp folders -----------------------------------------------------------------------------------
 def temp_name(movie_id: str) -> str:
     """The temp folder name of `movie_id` for this process."""
-    return f".{movie_id}.tmp-{_host()}-{os.getpid()}"
+    return f".{movie_id}.tmp-{host_name()}-{os.getpid()}"
 
 
 def temp_owner_gone(name: str, claimed: bool = False) -> bool:
@@ -200,7 +200,7 @@ def temp_owner_gone(name: str, claimed: bool = False) -> bool:
     match = re.fullmatch(r"\..+\.tmp-(?:(?P<host>.+)-)?(?P<pid>\d+)", name)
     if match is None:
         return False
-    if match["host"] not in (None, _host()):
+    if match["host"] not in (None, host_name()):
         return claimed
     return not pid_alive(int(match["pid"]))
 

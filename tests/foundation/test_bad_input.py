@@ -105,12 +105,10 @@ def test_truncated_video_is_named(tmp_path):
     assert problem.startswith(f"{video}: truncated video")
 
 
-def test_check_cli_passes_a_whole_dataset_and_has_help(dataset):
-    done = subprocess.run([sys.executable, "-m", "data_gen.check", "--dataset", str(dataset), "--num_movies", "12"],
-                          cwd=REPO, capture_output=True, text=True)
-    assert done.returncode == 0 and "ok - 12 movies" in done.stdout
-    missing = subprocess.run([sys.executable, "-m", "data_gen.check", "--dataset", str(dataset), "--num_movies", "13"],
-                             cwd=REPO, capture_output=True, text=True)
-    assert missing.returncode == 1 and "m00012.json: movie m00012 is not finished" in missing.stdout
+def test_check_cli_passes_a_whole_dataset_and_has_help(dataset, capsys):
+    assert check_main(["--dataset", str(dataset), "--num_movies", "12"]) == 0
+    assert "ok - 12 movies" in capsys.readouterr().out
+    assert check_main(["--dataset", str(dataset), "--num_movies", "13"]) == 1
+    assert "m00012.json: movie m00012 is not finished" in capsys.readouterr().out
     assert "--num_movies" in subprocess.run([sys.executable, "-m", "data_gen.check", "--help"], cwd=REPO,
                                             capture_output=True, text=True, check=True).stdout

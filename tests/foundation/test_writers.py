@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from data_gen.generate import main
-from dreamframe.claims import STALE_AFTER_S, Claims, Owner, _host
+from dreamframe.claims import STALE_AFTER_S, Claims, Owner, host_name, pid_alive
 from dreamframe.dataset import DatasetFolder
 from dreamframe.dataset_check import check_dataset
 from tests.conftest import REPO
@@ -38,8 +38,8 @@ def _leftovers(out: Path) -> list[str]:
 def test_prepare_step_keeps_a_live_writers_temp_folder_and_removes_dead_ones(tmp_path):
     out = tmp_path / "d"
     assert main([*TINY, "--out", str(out), "--num-movies", "2"]) == 0
-    live = out / "frames" / f".m00005.tmp-{_host()}-{os.getpid()}"  # this test process is alive
-    dead = out / "frames" / f".m00006.tmp-{_host()}-{_dead_pid()}"
+    live = out / "frames" / f".m00005.tmp-{host_name()}-{os.getpid()}"  # this test process is alive
+    dead = out / "frames" / f".m00006.tmp-{host_name()}-{_dead_pid()}"
     old_style = out / "frames" / f".m00007.tmp-{_dead_pid()}"
     for tmp in (live, dead, old_style):
         tmp.mkdir()
@@ -159,9 +159,9 @@ def test_workers_die_with_the_run_when_only_it_is_killed(tmp_path):
         proc.kill()  # the main process only, as the OOM killer does
         proc.wait()
         deadline = time.time() + 20
-        while time.time() < deadline and any(Path(f"/proc/{w}").exists() for w in workers):
+        while time.time() < deadline and any(pid_alive(w) for w in workers):  # a zombie counts as dead
             time.sleep(0.1)
-        assert not [w for w in workers if Path(f"/proc/{w}").exists()], "workers outlived their run"
+        assert not [w for w in workers if pid_alive(w)], "workers outlived their run"
     finally:
         proc.kill()
         for w in workers:
