@@ -131,14 +131,16 @@ def _start(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
 
 
-def _children(pid: int) -> list[int]:
+def _workers(pid: int) -> list[int]:
+    """The multiprocessing workers `pid` spawned (not its resource tracker)."""
     kids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if ppid == pid and b"spawn_main" in cmdline:
             kids.append(int(stat.parent.name))
     return kids
 
@@ -154,7 +156,7 @@ def test_workers_die_with_the_run_when_only_it_is_killed(tmp_path):
         deadline = time.time() + 120
         while time.time() < deadline and not list(out.glob("movies/*.json")):  # workers are rendering
             time.sleep(0.05)
-        workers = _children(proc.pid)
+        workers = _workers(proc.pid)
         assert len(workers) >= 2, "the run should have spawned its workers"
         proc.kill()  # the main process only, as the OOM killer does
         proc.wait()
@@ -169,6 +171,27 @@ def test_workers_die_with_the_run_when_only_it_is_killed(tmp_path):
                 os.kill(w, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc to find the workers")
+def test_a_killed_worker_fails_its_movies_and_the_run_goes_on(tmp_path):
+    out, n = tmp_path / "d", 12
+    cmd = [sys.executable, "-m", "data_gen.generate", *TINY, "--out", str(out), "--num-movies", str(n),
+           "--workers", "2", "--render.size", "192"]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(out.glob("movies/*.json")):
+        time.sleep(0.05)
+    victims = _workers(proc.pid)
+    assert victims, "the run should have spawned its workers"
+    os.kill(victims[0], signal.SIGKILL)  # as the OOM killer picks one worker
+    assert proc.wait(timeout=300) == 1
+    manifest = DatasetFolder(out).manifest()
+    assert manifest["failures"] and all("worker process died" in e for e in manifest["failures"].values())
+    assert manifest["counts"]["movies"] + len(manifest["failures"]) == n  # the others were written after
+    assert main([*cmd[3:]]) == 0
+    assert check_dataset(out, [f"m{i:05d}" for i in range(n)]) == []
 
 
 @pytest.mark.slow
