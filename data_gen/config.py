@@ -134,7 +134,7 @@ def check_generate_config(cfg: GenerateConfig) -> None:
         raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "
                          f"got {weights}")
     if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
-        raise ValueError("--style.backend textual_inversion needs --render.backend diffusion "
+        raise ValueError("style.backend textual_inversion needs render.backend diffusion "
                          "(the token is learned in its pipeline)")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", cfg.llm.api_key_env):  # never echo it: it may be the key
         raise ValueError("--llm.api_key_env must be the NAME of the environment variable holding the API key "
