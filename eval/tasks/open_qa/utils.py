@@ -35,7 +35,7 @@ def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
 def agg_accuracy(items: list[dict[str, Any]]) -> float:
     """Judge accuracy in percent (yes / (yes + no)); NaN when nothing could be judged."""
     acc = _summary(items)["accuracy"]
-    return float("nan") if acc is None else 100.0 * acc
+    return float("nan") if acc is None else float(acc)
 
 
 def agg_score(items: list[dict[str, Any]]) -> float:
