@@ -56,10 +56,10 @@ def lexical_reply(prompt: str, fields: dict, threshold: float = 0.5) -> str:
         return f"Reasoning: highest token overlap with the description.\nAnswer: {letter}. {text}"
     if prompt.startswith("tempcompass_"):
         return "Correct" if f1(fields["pred"], fields["answer"]) >= threshold else "Incorrect"
-    if prompt == "videobench":  # the option whose text overlaps the answer most (Video-Bench's T5 judge, by tokens)
+    if prompt == "videobench":  # the option overlapping the answer most (Video-Bench's T5 judge, by tokens); none: null
         choices = dict(fields["choices"])
         best = max(choices, key=lambda letter: f1(fields["pred"], choices[letter]))
-        return json.dumps({"maximum probability": best})
+        return json.dumps({"maximum probability": best if f1(fields["pred"], choices[best]) > 0 else None})
     raise KeyError(f"lexical judge has no rule for prompt {prompt!r}")
 
 

@@ -67,14 +67,14 @@ def test_http_judge_parses_verdicts_counts_non_dict_and_caches(server, tmp_path,
     judge = build_judge(_cfg(server, tmp_path))
     out = score_open_qa(judge, items, "activitynet_qa")
     assert (out["yes"], out["no"], out["judge_unparsable"]) == (1, 1, 1)  # the run went on past the bad reply
-    assert out["accuracy"] == 0.5 and out["score"] == 3.0
+    assert out["accuracy"] == 50.0 and out["score"] == 3.0
     assert out["per_type"]["number"]["accuracy"] is None
     sent = _Handler.requests
     assert len(sent) == 3 and sent[0]["path"] == "/v1/chat/completions"
     assert sent[0]["body"]["model"] == "judge-test-2026-01-01" and sent[0]["body"]["temperature"] == 0.0
     assert sent[0]["auth"] == "Bearer sk-test-not-logged"
     assert sent[0]["body"]["messages"][1]["content"].startswith("Please evaluate the following video-based")
-    rec = judge.record()
+    rec = judge.record(("activitynet_qa",))
     assert rec["model"] == "judge-test-2026-01-01" and rec["comparable_to_published"] is False
     assert "sk-test" not in json.dumps(rec)
 
@@ -83,7 +83,9 @@ def test_http_judge_parses_verdicts_counts_non_dict_and_caches(server, tmp_path,
     out2 = score_open_qa(again, items, "activitynet_qa")
     assert len(_Handler.requests) == 3 and (tmp_path / "verdicts" / "judge_verdicts.sqlite").is_file()
     assert (out2["no"], out2["judge_unparsable"]) == (2, 1)  # lmms-eval rule: unparsable counts as no/0
-    assert build_judge(_cfg(server, tmp_path, model="gpt-3.5-turbo-0125")).comparable_to_published is True
+    # a local server whose model calls itself the pinned snapshot is still not the published protocol
+    local = build_judge(_cfg(server, tmp_path, model="gpt-3.5-turbo-0125")).record(("activitynet_qa",))
+    assert local["comparable_to_published"] is False
 
 
 def test_http_judge_as_tempcompass_fallback(server, tmp_path):

@@ -2,12 +2,13 @@
 
 - LLM judge (the official protocol, Step2_chatgpt_judge.py): every reply goes to the judge with the
   official three-turn prompt; its reply must be the JSON {"maximum probability": "<A-F>"}. A reply that
-  is not (under `literal_eval_whole`) is left out of the accuracy - the original keeps no file for it
-  and asks again on its next run - and is counted as unparsable; under `first_braces` the first {...}
-  is read and an unreadable one counts as wrong.
+  is not (under `literal_eval_whole`) is left out of the accuracy - the original keeps no verdict file
+  for it and re-asks on its next run; a reply cached here is not re-asked - and is counted as
+  unparsable; under `first_braces` the first {...} is read and an unreadable one counts as wrong.
 - Offline (`lexical`): the reply's own option letter or option text first (`rule_choice`), else the
   option with the most token overlap - a stand-in for the authors' sentence-T5 similarity judge
-  (Step2_T5_judge.py), whose weights are not available offline. NOT comparable with published numbers.
+  (Step2_T5_judge.py), whose weights are not available offline; no overlap at all is wrong.
+  NOT comparable with published numbers.
 - `--judge exact_match`: `rule_choice` only; a reply it cannot map is wrong.
 `rule_choice` is this project's rule (Video-Bench has no rule stage); it is recorded as such.
 """
@@ -67,8 +68,9 @@ def score_videobench(judge: Judge, items: Sequence[dict[str, Any]]) -> dict[str,
     replies = judge.replies("videobench", [judge_input(items[n]) for n in todo]) if todo else []
     for n, reply in zip(todo, replies):
         choices[n] = parse_choice(reply, judge.cfg.parse_rule)
-        unparsable += choices[n] is None
-    left_out = {n for n in todo if choices[n] is None and judge.cfg.parse_rule == "literal_eval_whole"}
+        unparsable += choices[n] is None and kind == "llm"
+    # an LLM judge's unusable reply is left out, as the original keeps no verdict for it (it re-asks on its next run)
+    left_out = {n for n in todo if choices[n] is None and kind == "llm" and judge.cfg.parse_rule == "literal_eval_whole"}
     per_item = {}
     for n, (item, choice) in enumerate(zip(items, choices)):
         per_item[item["qid"]] = {"choice": choice, "answer": item["answer"], "by": "rule" if by_rule[n] else "judge",
