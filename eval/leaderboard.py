@@ -251,6 +251,8 @@ def judge_report_samples(folder: Path, task: str, metric: str) -> dict[Any, floa
         per_item = json.loads(path.read_text(encoding="utf-8")).get("per_item") or {}
     except (json.JSONDecodeError, AttributeError):
         return None
+    if not isinstance(per_item, dict):
+        return None
     out: dict[Any, float] = {}
     for key, v in per_item.items():
         if not isinstance(v, dict) or not v.get("counted", True):

@@ -93,7 +93,7 @@ def test_http_judge_as_tempcompass_fallback(server, tmp_path):
              "answer": "B. running", "pred": p} for p in ("B", "running", "cooking")]
     out = score_tempcompass(build_judge(_cfg(server, tmp_path)), docs)
     assert len(_Handler.requests) == 2  # the rule matched the first; the judge saw only the other two
-    assert out["per_item"] == [1, 1, 0] and out["match_rate"] == pytest.approx(100 / 3)
+    assert [v["rating"] for v in out["per_item"].values()] == [1, 1, 0] and out["match_rate"] == pytest.approx(100 / 3)
 
 
 def test_judge_server_down_is_counted_not_fatal(tmp_path):

@@ -106,7 +106,15 @@ def score_tempcompass(judge: Judge | None, items: Sequence[dict[str, Any]]) -> d
     def acc(xs: list[int]) -> float | None:
         return None if not xs else 100.0 * sum(xs) / len(xs)
 
+    per_item = {_item_key(item, n): {"rating": r, "pred": "yes" if r else "no", "counted": True,
+                                     "by": "rule" if m else "judge"}
+                for n, (item, r, m) in enumerate(zip(items, final, matched))}
     return {"accuracy": acc(final), "per_dimension": {k: acc(v) for k, v in by_dim.items()},
             "per_fine_dimension": {k: acc(v) for k, v in by_fine.items()},
             "match_rate": acc([int(m) for m in matched]), "judge_unparsable": unparsable, "n": len(items),
-            "per_item": final}
+            "per_item": per_item}
+
+
+def _item_key(item: dict[str, Any], n: int) -> str:
+    """`<video_id>/<dimension>/<index>` as in the authors' result files, or the position."""
+    return f"{item['video_id']}/{item['dim']}/{item['index']}" if {"video_id", "index"} <= set(item) else str(n)

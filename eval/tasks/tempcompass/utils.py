@@ -8,7 +8,7 @@ from eval.judges.runs import judged_summary
 from eval.tasks.tempcompass.scoring import score_tempcompass
 from eval.video import VideoRef
 
-_KEEP = ("task", "format", "video_id", "dim", "fine_dim", "question", "answer", "mc_question", "mc_answer")
+_KEEP = ("task", "format", "video_id", "dim", "index", "fine_dim", "question", "answer", "mc_question", "mc_answer")
 
 
 def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
