@@ -177,3 +177,12 @@ def test_comparable_only_for_the_pinned_endpoint_model_and_prompt(monkeypatch, t
     # an edited prompt file no longer has the pinned text
     monkeypatch.setitem(PINS, "activitynet_qa", PINS["activitynet_qa"].__class__("gpt-3.5-turbo-0125", "0" * 64))
     assert record(official, "gpt-3.5-turbo-0125")["comparable_to_published"] is False
+
+
+def test_judge_presets_name_the_pinned_snapshots():
+    from eval.judges.select import judge_config
+
+    for preset, prompt in (("gpt35", "activitynet_qa"), ("gpt35", "vcg_consistency"),
+                           ("gpt35_tempcompass", "tempcompass_captioning"), ("gpt35_videobench", "videobench")):
+        cfg = judge_config(preset)
+        assert cfg.llm.model == PINS[prompt].model and cfg.llm.base_url == "https://api.openai.com/v1", preset
