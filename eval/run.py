@@ -64,8 +64,9 @@ class EvalConfig:
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
     judge: str = "auto"
-    """Judge for open-ended answers: auto (the offline lexical judge), exact_match, lexical, a preset under
-    configs/judges/ (gpt35, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
+    """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
+    rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
+    gpt35_videobench, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
     judge_options: dict[str, Any] = field(default_factory=dict)
     """Dotted overrides of the judge config, e.g. {"llm.base_url": "http://localhost:8000/v1"}."""
     bootstrap_iters: int = 1000
@@ -222,8 +223,8 @@ def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[s
                        "partial": mat.partial(t), "missing": mat.missing.get(t)}
     group_info = {g: {"partial": mat.partial(g), "missing": mat.missing.get(g),
                       "weights": mat.group_weights.get(g)} for g in groups}
-    return {"units": "percent", "partial": any(mat.partial(n) for n in [*tasks, *groups]),
-            "per_task": per_task, "groups": group_info}
+    return {"units": "percent", "partial": bool(mat.missing), "per_task": per_task, "groups": group_info,
+            "missing": mat.missing}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

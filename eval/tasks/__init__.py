@@ -126,8 +126,11 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
+        videos = sum(result.missing.get(t, {}).get("videos", 0) for t in [*made, *missing_tasks])
+        if (missing_tasks or videos) and bench_name not in made:  # (a one-task benchmark has its task's record)
+            result.missing[bench_name] = {"videos": videos, "tasks": dict(missing_tasks)}
         if wanted is None and getattr(bench, "GROUP", None) is not None:
-            _write_group(bench, bench_name, made, missing_tasks, result)
+            _write_group(bench, bench_name, made, len(missing_tasks), result)
         else:
             result.task_names.extend(made)
     return result
@@ -166,14 +169,12 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
     return True
 
 
-def _write_group(bench: Any, name: str, made: list[str], missing_tasks: dict[str, str], result: Materialised) -> None:
+def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result: Materialised) -> None:
     """The benchmark's group over the tasks that are there; labelled partial when anything was missing."""
-    videos = sum(result.missing.get(t, {}).get("videos", 0) for t in [*made, *missing_tasks])
     group: dict[str, Any] = {"group": name, "task": made, **bench.GROUP}
-    if missing_tasks or videos:
-        result.missing[name] = {"videos": videos, "tasks": dict(missing_tasks)}
-        group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + len(missing_tasks)} tasks, "
-                                f"{videos} video(s) missing)")
+    if name in result.missing:
+        group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + n_missing} tasks, "
+                                f"{result.missing[name]['videos']} video(s) missing)")
     atomic_write_text(result.include_path / f"_{name}_group.yaml", yaml.safe_dump(group, sort_keys=False))
     result.task_names.append(name)
     if hasattr(bench, "group_weights"):

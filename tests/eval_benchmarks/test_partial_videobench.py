@@ -201,3 +201,11 @@ def test_a_named_missing_sub_task_is_an_error(tmp_path, capsys):
             "--out", str(tmp_path / "out")]
     assert main(argv) == 2
     assert "action_sequence.json: annotation file not found" in capsys.readouterr().err
+
+
+def test_ungrouped_benchmark_with_a_missing_file_runs_the_rest(tmp_path):
+    base = fixtures.vcgbench(tmp_path)
+    (base / "Benchmarking_QA" / "consistency_qa.json").unlink()
+    mat = materialise(["vcgbench"], tmp_path, tmp_path / "t")
+    assert mat.task_names == ["vcgbench_generic", "vcgbench_temporal"]
+    assert mat.missing["vcgbench"]["tasks"]["vcgbench_consistency"].endswith("consistency_qa.json: annotation file not found")
