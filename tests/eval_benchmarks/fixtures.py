@@ -6,8 +6,30 @@ import json
 from pathlib import Path
 
 import numpy as np
+from lm_eval.api.model import LM
 
 from dreamframe.video import encode_video
+
+
+class ScriptedLM(LM):
+    """An lm-eval model that answers each request with `answer(doc)` and keeps the prompts it was given."""
+
+    MULTIMODAL = True
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+        self.contexts: list[str] = []
+
+    def loglikelihood(self, requests):
+        raise NotImplementedError
+
+    def loglikelihood_rolling(self, requests):
+        raise NotImplementedError
+
+    def generate_until(self, requests, disable_tqdm: bool = False):
+        self.contexts += [req.args[0] for req in requests]
+        return [self.answer(req.doc) for req in requests]
 
 
 def tiny_video(path: Path, n: int = 4, seed: int = 0) -> Path:

@@ -7,7 +7,6 @@ import json
 import math
 
 import pytest
-from lm_eval.api.model import LM
 
 from eval import runtime
 from eval.run import evaluate
@@ -18,38 +17,15 @@ BENCHES = ["msvd_qa", "msrvtt_qa", "tgif_qa", "activitynet_qa", "vcgbench", "tem
            "videomme_w_subs", "videobench"]
 
 
-class ReferenceLM(LM):
-    """Answers with the reference, as a model would write it (or with something wrong)."""
-
-    MULTIMODAL = True
-
-    def __init__(self, wrong: bool = False):
-        super().__init__()
-        self.wrong = wrong
-        self.contexts: list[str] = []
-
-    def loglikelihood(self, requests):
-        raise NotImplementedError
-
-    def loglikelihood_rolling(self, requests):
-        raise NotImplementedError
-
-    def generate_until(self, requests, disable_tqdm: bool = False):
-        out = []
-        for req in requests:
-            doc = req.doc
-            self.contexts.append(req.args[0])
-            if self.wrong:
-                out.append("zzz")
-            elif doc.get("benchmark") == "videomme":
-                out.append(f"The best answer is {doc['answer']}.")
-            elif doc.get("benchmark") == "videobench":
-                out.append(f"{doc['answer']}. {doc['choices'][doc['answer']]}")
-            elif doc.get("format") == "captioning":
-                out.append("A person is " + doc["mc_answer"].split(". ", 1)[1] + ".")
-            else:
-                out.append(doc["answer"])
-        return out
+def reference_answer(doc: dict) -> str:
+    """The reference, as a model would write it."""
+    if doc.get("benchmark") == "videomme":
+        return f"The best answer is {doc['answer']}."
+    if doc.get("benchmark") == "videobench":
+        return f"{doc['answer']}. {doc['choices'][doc['answer']]}"
+    if doc.get("format") == "captioning":
+        return "A person is " + doc["mc_answer"].split(". ", 1)[1] + "."
+    return doc["answer"]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +40,7 @@ def mat(tmp_path_factory):
 @pytest.mark.parametrize("wrong", [False, True])
 def test_reference_answers_through_lm_eval(mat, tmp_path, wrong):
     runtime.set_context(runtime.RunContext(out_dir=tmp_path, judge="auto"))
-    lm = ReferenceLM(wrong)
+    lm = fixtures.ScriptedLM(lambda doc: "zzz" if wrong else reference_answer(doc))
     res = evaluate(lm, mat, "reference", bootstrap_iters=0)
     r = res["results"]
     for bench in ("msvd_qa", "msrvtt_qa", "tgif_qa", "activitynet_qa"):

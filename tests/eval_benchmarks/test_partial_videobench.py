@@ -7,7 +7,6 @@ import ast
 import json
 
 import pytest
-from lm_eval.api.model import LM
 
 from dreamframe.llm.config import LLMConfig
 from dreamframe.llm.fake_server import FakeServer
@@ -23,25 +22,6 @@ from eval.tasks.videobench.scoring import score_videobench
 from tests.eval_benchmarks import fixtures
 
 
-class ScriptedLM(LM):
-    """Answers each request with `answer(doc)` (no model)."""
-
-    MULTIMODAL = True
-
-    def __init__(self, answer):
-        super().__init__()
-        self.answer = answer
-
-    def loglikelihood(self, requests):
-        raise NotImplementedError
-
-    def loglikelihood_rolling(self, requests):
-        raise NotImplementedError
-
-    def generate_until(self, requests, disable_tqdm: bool = False):
-        return [self.answer(req.doc) for req in requests]
-
-
 @pytest.fixture(autouse=True)
 def _fresh_context():
     yield
@@ -51,7 +31,7 @@ def _fresh_context():
 def test_answer_prefixed_replies_score_100_on_videomme(tmp_path):
     fixtures.videomme(tmp_path, missing_one=False)
     runtime.set_context(runtime.RunContext(out_dir=tmp_path))
-    res = evaluate(ScriptedLM(lambda doc: f"Answer: {doc['answer']}"), materialise(["videomme"], tmp_path, tmp_path / "t"),
+    res = evaluate(fixtures.ScriptedLM(lambda doc: f"Answer: {doc['answer']}"), materialise(["videomme"], tmp_path, tmp_path / "t"),
                    "answer-colon", bootstrap_iters=0)
     assert res["groups"]["videomme"]["acc,none"] == 100.0  # 33.3 with the old prefix list ("A" of "Answer")
 
@@ -67,7 +47,7 @@ def test_exact_match_judge_is_exact_match(tmp_path):
     scores = {}
     for judge in ("exact_match", "auto"):
         runtime.set_context(runtime.RunContext(out_dir=tmp_path / judge, judge=judge))
-        res = evaluate(ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0)
+        res = evaluate(fixtures.ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0)
         scores[judge] = res["results"]["msvd_qa"]["accuracy,none"]
         assert runtime.current().judges_used["msvd_qa"]["name"] == {"exact_match": "exact_match", "auto": "lexical-f1"}[judge]
     assert scores == {"exact_match": 20.0, "auto": 80.0}  # the old exact_match silently ran the lexical judge: 80%
@@ -81,7 +61,7 @@ def test_videobench_official_weighting(tmp_path):
     assert len(mat.num_docs) == 13 and not mat.missing
     runtime.set_context(runtime.RunContext(out_dir=tmp_path))
     right = {"MOT", "Driving-exam"}
-    res = evaluate(ScriptedLM(lambda doc: doc["answer"] if doc["dataset"] in right else "zzz"), mat, "two",
+    res = evaluate(fixtures.ScriptedLM(lambda doc: doc["answer"] if doc["dataset"] in right else "zzz"), mat, "two",
                    bootstrap_iters=0)
     g = res["groups"]
     assert g["videobench_video_exclusive"]["acc,none"] == pytest.approx(0.5 * 100 / 6.5)
