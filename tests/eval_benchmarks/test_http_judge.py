@@ -16,6 +16,8 @@ from eval.tasks.tempcompass.scoring import score_tempcompass
 
 class _Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
+    garbage_for: tuple[str, ...] = ()
+    """Questions this judge answers with a non-dict reply."""
 
     def do_POST(self):  # noqa: N802 - http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -24,7 +26,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "Correct Answer:" in user:
             ref = re.search(r"Correct Answer: (.*)\n", user).group(1)
             pred = re.search(r"Predicted Answer: (.*)\n", user).group(1)
-            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred or not pred.strip()
+            question = re.search(r"Question: (.*)\n", user).group(1)
+            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred or not pred.strip() or question in self.garbage_for
                      else str({"pred": "yes" if pred == ref else "no", "score": 5 if pred == ref else 1}))
         else:  # a TempCompass fallback prompt
             reply = "Correct" if "Model Prediction: running" in user else "Incorrect"
@@ -44,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    _Handler.requests = []
+    _Handler.requests, _Handler.garbage_for = [], ()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
