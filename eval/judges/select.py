@@ -55,6 +55,11 @@ def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: st
     return cfg
 
 
+def rules_only(name: str, options: dict[str, Any] | None = None) -> bool:
+    """Whether `--judge NAME` scores by rules alone (exact match), so tasks that need a judge are not scored."""
+    return judge_config(name, options).kind == "exact_match"
+
+
 def run_judge() -> Judge:
     """The judge the current run asked for, built once per process."""
     from eval import runtime

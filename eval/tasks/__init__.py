@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from dreamframe.atomic import atomic_write_text
+from eval.judges.select import rules_only
 from eval.tasks.common import AnnotationMissing
 
 # benchmark name (as given to --tasks) -> module, or "module:attribute" for an object with a module's face.
@@ -139,8 +140,8 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
-    if judge in ("exact_match", "none") and task in getattr(bench, "NEEDS_LLM_JUDGE", ()):
-        why = "needs an LLM judge (the authors' eval has no rule for it); not scored with --judge exact_match"
+    if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
+        why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
         missing_tasks[task] = result.skipped[task] = why
         return False
     try:

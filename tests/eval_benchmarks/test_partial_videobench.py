@@ -189,3 +189,10 @@ def test_ungrouped_benchmark_with_a_missing_file_runs_the_rest(tmp_path):
     mat = materialise(["vcgbench"], tmp_path, tmp_path / "t")
     assert mat.task_names == ["vcgbench_generic", "vcgbench_temporal"]
     assert mat.missing["vcgbench"]["tasks"]["vcgbench_consistency"].endswith("consistency_qa.json: annotation file not found")
+
+
+def test_exact_match_leaves_captioning_unscored_and_says_so(tmp_path):
+    fixtures.tempcompass(tmp_path)
+    mat = materialise(["tempcompass"], tmp_path, tmp_path / "t", judge="exact_match")
+    assert "tempcompass_captioning" not in mat.num_docs and len(mat.num_docs) == 3
+    assert "not scored with --judge exact_match" in mat.missing["tempcompass"]["tasks"]["tempcompass_captioning"]
