@@ -171,6 +171,12 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
     assert ours["board"] == "mvbench (partial)" and ours["rank"] == "1"  # alone on its board
     published = [r for r in rows if r["published"] == "True" and r["board"] == "mvbench"]
     assert published and all(r["rank"] for r in published)
+    from eval.leaderboard import Entry, RankingError, rank
+
+    full = Entry(model="a", benchmark="mvbench", task="mvbench", metric="accuracy", value=50.0)
+    part = Entry(model="b", benchmark="mvbench", task="mvbench", metric="accuracy", value=60.0, partial=True)
+    with pytest.raises(RankingError, match="partial download"):
+        rank([full, part])
     vb_row = [r for r in rows if r["model"] == "tiny-llava_onevision" and r["task"] == "videobench"][0]
     assert vb_row["ci_low"] != "" and vb_row["board"] == "video_bench (partial)"  # weighted bootstrap reproduces it
 
