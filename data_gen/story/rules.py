@@ -203,7 +203,6 @@ def _goal_is_action(d: Draft) -> list[str]:
 
 def _frame_template(d: Draft) -> list[str]:
     bad = []
-    people = _lower_names(d)
     for path, f in d.frames:
         m = TEMPLATE.match(f.description)
         problems = []
@@ -221,7 +220,7 @@ def _frame_template(d: Draft) -> list[str]:
         problems += [f"{n!r} is not a character" for n in f.characters if n not in d.names]
         if f.verb == "hold" and f.target is not None:
             obj = _words(f.target)
-            if not 1 <= len(obj) <= 3 or set(obj) & (people | GENERIC_PEOPLE) or PLACEHOLDER.search(f.target):
+            if not 1 <= len(obj) <= 3 or set(obj) & (_lower_names(d) | GENERIC_PEOPLE) or PLACEHOLDER.search(f.target):
                 problems.append(f"holds {_short(f.target, 30)}")
         if problems:
             bad.append(f"{path} ({'; '.join(problems)})")
@@ -330,13 +329,9 @@ RULE_NAMES: tuple[str, ...] = tuple(r.name for r in RULES)
 
 
 def check(draft: Draft, rules: tuple[Rule, ...] = RULES) -> list[Violation]:
-    """Every rule the draft breaks, with the offending values (empty: the draft passes)."""
-    out = []
-    for rule in rules:
-        items = rule.find(draft)
-        if items:
-            out.append(Violation(rule.name, rule.reason, tuple(items[:6])))
-    return out
+    """Every rule the draft breaks, with (up to six of) the offending values (empty: the draft passes)."""
+    found = ((rule, rule.find(draft)) for rule in rules)
+    return [Violation(rule.name, rule.reason, tuple(items[:6])) for rule, items in found if items]
 
 
 def feedback(violations: list[Violation]) -> str:
