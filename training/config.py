@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dreamframe.config import check_option
 from models.base import ModelConfig
 
 CLOSED_QA_TYPES = ["colour", "count", "location", "action", "how", "what", "where", "temporal", "identity"]
@@ -64,6 +65,16 @@ class DataConfig:
     def __post_init__(self) -> None:
         if not self.sources:
             raise ValueError("data.sources: give at least one dataset folder or LLaVA JSON file")
+        weights = [s.weight for s in self.sources]
+        check_option(all(w >= 0 for w in weights) and sum(weights) > 0, "data.sources", weights,
+                     "source weights must be >= 0 with a positive sum")
+        check_option(self.batch_size >= 1, "data.batch_size", self.batch_size, "must be >= 1")
+        check_option(self.num_workers >= 0, "data.num_workers", self.num_workers, "must be >= 0")
+        check_option(self.group_window >= 1, "data.group_window", self.group_window, "must be >= 1")
+        check_option(self.epoch_samples is None or self.epoch_samples >= 1, "data.epoch_samples",
+                     self.epoch_samples, "must be >= 1 (or null: the sum of the sources' sizes)")
+        check_option(self.generate_num_movies is None or self.generate_num_movies >= 1, "data.generate_num_movies",
+                     self.generate_num_movies, "must be >= 1 (or null: the YAML's value)")
 
 
 @dataclass
@@ -81,6 +92,15 @@ class OptimConfig:
     """Gradient-norm clip; 0 disables."""
     accumulate: int = 1
     """Micro-batches per optimizer step."""
+
+    def __post_init__(self) -> None:
+        check_option(self.lr > 0, "optim.lr", self.lr, "must be > 0")
+        check_option(self.weight_decay >= 0, "optim.weight_decay", self.weight_decay, "must be >= 0")
+        check_option(all(0 <= b < 1 for b in self.betas), "optim.betas", self.betas, "each must be in [0, 1)")
+        check_option(0 <= self.warmup_ratio < 1, "optim.warmup_ratio", self.warmup_ratio, "must be in [0, 1)")
+        check_option(0 <= self.min_lr_ratio <= 1, "optim.min_lr_ratio", self.min_lr_ratio, "must be in [0, 1]")
+        check_option(self.grad_clip >= 0, "optim.grad_clip", self.grad_clip, "must be >= 0 (0 disables)")
+        check_option(self.accumulate >= 1, "optim.accumulate", self.accumulate, "must be >= 1")
 
 
 @dataclass
@@ -110,6 +130,11 @@ class LogConfig:
     peak_tflops: float | None = None
     """Peak dense TFLOP/s per device for the MFU estimate (H100 bf16: 989, A100: 312); None: no MFU."""
 
+    def __post_init__(self) -> None:
+        check_option(self.every_n_steps >= 1, "log.every_n_steps", self.every_n_steps, "must be >= 1")
+        check_option(self.peak_tflops is None or self.peak_tflops > 0, "log.peak_tflops", self.peak_tflops,
+                     "must be > 0 (or null: no MFU)")
+
 
 @dataclass
 class EvalConfig:
@@ -125,6 +150,12 @@ class EvalConfig:
     max_new_tokens: int = 6
     before: bool = True
     """Also score the model before training, so the gain is visible."""
+
+    def __post_init__(self) -> None:
+        check_option(self.max_samples is None or self.max_samples >= 1, "eval.max_samples", self.max_samples,
+                     "must be >= 1 (or null: all)")
+        check_option(self.batch_size >= 1, "eval.batch_size", self.batch_size, "must be >= 1")
+        check_option(self.max_new_tokens >= 1, "eval.max_new_tokens", self.max_new_tokens, "must be >= 1")
 
 
 @dataclass
@@ -150,9 +181,18 @@ class TrainConfig:
     seed: int = 0
     """Model init / dropout seed."""
     checkpoint_every_n_steps: int = 50
-    """Save a resumable checkpoint every N optimizer steps (kept: the last one)."""
+    """Save a resumable checkpoint every N optimizer steps (kept: the last two, written atomically)."""
     export: bool = True
     """Write a HF folder of the final model to <out>/export (LoRA merged, or lora_export=adapter)."""
     lora_export: Literal["merge", "adapter"] = "merge"
     resume: Literal["auto", "never"] = "auto"
-    """`auto`: continue from the newest checkpoint in <out>/checkpoints (same command = resume)."""
+    """`auto`: continue from the newest readable checkpoint in <out>/checkpoints (same command = resume)."""
+
+    def __post_init__(self) -> None:
+        check_option(self.max_epochs >= 1, "max_epochs", self.max_epochs, "must be >= 1")
+        check_option(self.max_steps >= -1, "max_steps", self.max_steps, "must be >= 0 (or -1: max_epochs decides)")
+        check_option(self.devices == "auto" or (isinstance(self.devices, int) and self.devices >= 1), "devices",
+                     self.devices, "must be >= 1 or `auto`")
+        check_option(self.num_nodes >= 1, "num_nodes", self.num_nodes, "must be >= 1")
+        check_option(self.checkpoint_every_n_steps >= 1, "checkpoint_every_n_steps", self.checkpoint_every_n_steps,
+                     "must be >= 1")
