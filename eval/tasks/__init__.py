@@ -89,6 +89,8 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         made = []
         for task in wanted or list(bench.TASKS):
             rows = bench.prepare(root, task, **frames)
+            for row in rows:  # every video path of an annotation file is confined to the benchmark folder
+                row["video"]["root"] = str(root)
             if not rows:
                 result.skipped[task] = f"no items in {root}"
                 continue
