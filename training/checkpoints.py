@@ -81,22 +81,36 @@ def _model_states_file(folder: Path) -> Path:
 def read_step(path: Path) -> int:
     """The global step a checkpoint (file or DeepSpeed folder) resumes at; raises when it cannot be read.
 
-    The load is memory-mapped (tensor data is not read) and weights_only, so a 100 GB checkpoint is
-    checked in a moment, and a truncated file - whose zip directory at the end is gone - fails here."""
+    Every file must be a whole torch zip (a truncated one lost the directory at its end); the one holding
+    Lightning's state is then loaded memory-mapped (no tensor data read) and weights_only, so a 100 GB
+    checkpoint is checked in a moment. DeepSpeed's optimizer shards pickle DeepSpeed classes, so they are
+    only checked as zips, never unpickled here."""
     import torch
 
-    files = [path] if path.is_file() else [_model_states_file(path), *sorted(path.rglob("*optim_states.pt"))]
-    step = None
-    for file in files:
-        if file.stat().st_size == 0:
-            raise ValueError(f"{file.name} is empty")
-        state = torch.load(file, map_location="cpu", mmap=True, weights_only=True)
-        if step is None:
-            if not isinstance(state, dict) or "global_step" not in state:
-                raise ValueError(f"{file.name} has no global_step")
-            step = int(state["global_step"])
-    assert step is not None
-    return step
+    state_file = path if path.is_file() else _model_states_file(path)
+    for file in [path] if path.is_file() else sorted(path.rglob("*.pt")):
+        check_zip(file)
+    state = torch.load(state_file, map_location="cpu", mmap=True, weights_only=True)
+    if not isinstance(state, dict) or "global_step" not in state:
+        raise ValueError(f"{state_file.name} has no global_step")
+    return int(state["global_step"])
+
+
+def check_zip(file: Path) -> None:
+    """Raise unless `file` is a complete zip archive (torch.save's format): its central directory is
+    there and every member lies inside the file."""
+    import zipfile
+
+    size = file.stat().st_size
+    if size == 0:
+        raise ValueError(f"{file.name} is empty")
+    try:
+        with zipfile.ZipFile(file) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{file.name}: {err} (cut short?)") from None
+    if not infos or any(i.header_offset + i.compress_size > size for i in infos):
+        raise ValueError(f"{file.name}: a member lies past the end of the file (cut short?)")
 
 
 def candidates(out: Path) -> list[Path]:
