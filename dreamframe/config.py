@@ -2,10 +2,10 @@
 
 Every entry point parses `--config FILE.yaml` then `--section.key value` overrides with jsonargparse,
 so an unknown key is an error that names it, and so is an abbreviated one (`--max_step` is not taken
-for `--max_steps`: one typo must not start a long default job). A dataclass `__post_init__` that
-raises ValueError (a count or range out of bounds) becomes the same kind of usage error. The resolved
-config is saved beside every output, and `config_diff` against it tells whether an existing output
-folder was made with the same settings.
+for `--max_steps`: one typo must not start a long default job). Counts and ranges are restricted types
+(jsonargparse.typing); a check across fields raises ValueError in the dataclass's `__post_init__`, which
+becomes the same kind of usage error. The resolved config is saved beside every output, and
+`config_diff` against it tells whether an existing output folder was made with the same settings.
 """
 
 from __future__ import annotations
@@ -59,12 +59,13 @@ def parse_config(config_cls: type[T], argv: Sequence[str] | None, prog: str, des
     ns.pop("config", None)
     try:
         return from_dict(config_cls, ns.as_dict())
-    except ValueError as err:  # a range check in a config's __post_init__: exit 2 naming the option
+    except ValueError as err:  # a check in a config's __post_init__: exit 2 naming the option
         parser.error(str(err))
 
 
-def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
-    """Build a (nested) config dataclass from plain data, rejecting unknown keys by name."""
+def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T:
+    """Build a (nested) config dataclass from plain data, rejecting unknown keys and values outside a
+    field's restricted type (jsonargparse.typing, e.g. PositiveInt) by their dotted name."""
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     unknown = set(data) - set(fields)
     if unknown:
@@ -74,18 +75,28 @@ def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
     for name, value in data.items():
         sub = _dataclass_type(hints[name])
         if sub and isinstance(value, dict):
-            value = from_dict(sub, value)
+            value = from_dict(sub, value, f"{_prefix}{name}.")
         elif sub and isinstance(value, list):  # list[SomeConfig]
-            value = [from_dict(sub, v) if isinstance(v, dict) else v for v in value]
+            value = [from_dict(sub, v, f"{_prefix}{name}.") if isinstance(v, dict) else v for v in value]
+        else:
+            _check_restricted(hints[name], value, f"{_prefix}{name}")
         kwargs[name] = value
     return config_cls(**kwargs)
 
 
-def check_option(ok: bool, option: str, value: Any, rule: str) -> None:
-    """Raise ValueError("--option value: rule") unless `ok`; configs call it from `__post_init__`, so a bad
-    count or range fails at parse time naming the option (parse_config turns it into a usage error)."""
-    if not ok:
-        raise ValueError(f"--{option} {value!r}: {rule}")
+def _check_restricted(hint: Any, value: Any, key: str) -> None:
+    """Apply a jsonargparse restricted type (also inside `X | None`, `list[X]` and `tuple[X, Y]`) to a value."""
+    if typing.get_origin(hint) in (list, tuple) and isinstance(value, (list, tuple)):
+        args = typing.get_args(hint)
+        for i, item in enumerate(value):
+            _check_restricted(args[0] if typing.get_origin(hint) is list or args[-1] is Ellipsis else args[i], item, key)
+        return
+    for candidate in (hint, *typing.get_args(hint)):
+        if isinstance(candidate, type) and candidate.__module__ == "jsonargparse.typing" and value is not None:
+            try:
+                candidate(value)
+            except ValueError as err:
+                raise ValueError(f"--{key}: {err}") from None
 
 
 def _dataclass_type(hint: Any) -> type | None:
@@ -129,4 +140,3 @@ def config_diff(old: dict[str, Any], new: dict[str, Any], ignore: Iterable[str] 
     ignore = tuple(ignore)
     keys = sorted(k for k in set(a) | set(b) if not _ignored(k, ignore) and a.get(k) != b.get(k))
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys]
-

@@ -14,6 +14,7 @@ from tests.conftest import REPO
 ROOMS = ("dreamframe", "data_gen", "models", "training", "eval")
 # entry point -> argv whose first option is abbreviated (the full option exists: see --help)
 ABBREVIATED = {
+    "data_gen.check": ["--datas", "x"],
     "data_gen.export": ["--form", "llava"],
     "data_gen.generate": ["--num-movie", "1"],
     "data_gen.metrics": ["--hel", "--alexnet", "a", "--lpips", "b", "--out", "c"],  # all its options are required
@@ -21,6 +22,7 @@ ABBREVIATED = {
     "dreamframe.pipeline": ["--stage", "data"],
     "eval.leaderboard": ["--publish", "none"],
     "eval.run": ["--task", "dreamframe_heldout"],
+    "eval.tasks.tempcompass.agreement": ["--video", "x"],
     "eval.tasks.videomme.report": ["--subtitle", "true"],
     "models.export": ["--overwr", "true"],
     "training.plan": ["--max-step", "3"],

@@ -93,7 +93,7 @@ def test_bad_counts_fail_at_parse_time_naming_the_option(option, value, capsys):
         parse_config(TrainConfig, ["--config", str(ROOT / "configs/train/tiny_cpu.yaml"), f"--{option}={value}"],
                      prog="python -m training.train", description="")
     assert exc.value.code == 2
-    assert f"--{option} {value}" in capsys.readouterr().err
+    assert option in capsys.readouterr().err
 
 
 def weights(export: Path) -> dict:
