@@ -6,9 +6,10 @@
 
 Running the same command again resumes from the newest readable checkpoint in <out> (also the SLURM
 hpc checkpoint that a SIGUSR1 before the time limit writes before the job is requeued), at the same
-global step and data order; a moved or copied <out> resumes too. Checkpoints and the export are written
-atomically (training/checkpoints.py), and summary.json is written last: it exists only for a finished run. At the end: <out>/export (a HF folder), <out>/summary.json with the
-throughput and the held-out multiple-choice accuracy before and after training.
+global step and data order; a moved or copied <out> resumes too. At the end: <out>/export (a HF folder),
+<out>/summary.json with the throughput and the held-out multiple-choice accuracy before and after
+training. Checkpoints and the export are written atomically (training/checkpoints.py, dreamframe/atomic.py)
+and summary.json last, so it exists only for a finished run (the pipeline's done marker).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def export_model(trainer: Any, adapter: Any, cfg: TrainConfig) -> Path:
     def save() -> None:
         with atomic_folder(path) as partial:
             adapter.save(partial, lora=cfg.lora_export) if cfg.model.lora else adapter.save(partial)
+
     if zero_stage(cfg) == 3:
         import deepspeed
 
@@ -194,9 +196,9 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     import lightning as L
 
     from models.registry import build_adapter
+    from training.checkpoints import newest_readable
     from training.data import make_datamodule
     from training.evaluate import mc_accuracy
-    from training.checkpoints import newest_readable
     from training.module import make_module, make_throughput_callback
     from training.strategies import zero_stage
     L.seed_everything(cfg.seed, workers=True)

@@ -5,7 +5,9 @@ shard), export a HF folder that reloads identically."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import pytest
 
@@ -63,6 +65,7 @@ def test_zero_train_crash_resume_export(stage, tiny_data, tmp_path, monkeypatch)
     shutil.copytree(ckpt, damaged)
     shard = next(damaged.rglob("*optim_states.pt"))
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    os.utime(damaged, (time.time() + 60, time.time() + 60))  # written after step 3, as it would have been
     resumed = run(cfg(tmp_path / "crash"))
     assert resumed["resumed_from"] == str(ckpt)
     assert resumed["global_step"] == 5
