@@ -80,8 +80,21 @@ def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T
             value = [from_dict(sub, v, f"{_prefix}{name}.") if isinstance(v, dict) else v for v in value]
         else:
             _check_restricted(hints[name], value, f"{_prefix}{name}")
+            value = _plain(value)
         kwargs[name] = value
     return config_cls(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    """A restricted-type value (jsonargparse returns e.g. a `PositiveFloat` for `--optim.lr 0.01`) as its
+    builtin type, so it pickles as one: torch.load(weights_only=True) refuses other classes in a checkpoint
+    (an optimizer's lr), and a YAML dump writes a plain number."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    for base in (bool, int, float, str):
+        if isinstance(value, base) and type(value) is not base:
+            return base(value)
+    return value
 
 
 def _check_restricted(hint: Any, value: Any, key: str) -> None:
