@@ -6,8 +6,8 @@
 Reads lm-eval result folders (`<out>/<model>/results_<ts>.json` with a top-level "dreamframe" block,
 plus `samples_<task>_<ts>.jsonl`), and writes leaderboard.md, leaderboard.csv and a self-contained
 index.html. Every number carries the judge and the frame setting it was measured with; numbers
-measured under different judges are never ranked together; accuracies get bootstrap 95% intervals
-from the per-sample logs.
+measured under different judges, or on a partial download, are never ranked with the others;
+accuracies (percent, as eval.run writes them) get bootstrap 95% intervals from the per-sample logs.
 """
 
 from __future__ import annotations
@@ -84,9 +84,12 @@ class Entry:
     fingerprint: str = ""
     raw_metric: str = ""
     samples: dict[str, dict[Any, float]] | None = field(default=None, repr=False)
-    aggregate: str = "pooled"
+    aggregate: str | list[float] = "pooled"
+    """pooled / macro mean over the strata, or one weight per stratum (Video-Bench's official score)."""
     errors: dict[str, int] = field(default_factory=dict)
     board: str = ""
+    partial: bool = False
+    """Measured on a partial download (sub-tasks or videos missing): ranked only with other partial numbers."""
 
     def __post_init__(self) -> None:
         self.board = self.board or self.task
@@ -174,8 +177,9 @@ def find_results(paths: Iterable[str]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_file():
             files.append(p)
-        elif p.is_dir():
-            found = sorted(p.rglob("results_*.json"))
+        elif p.is_dir():  # hidden folders are eval.run's own (staging, task files): never results
+            found = sorted(f for f in p.rglob("results_*.json")
+                           if not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
                 raise LeaderboardError(f"{p}: no results_*.json found (expected <dir>/<model>/results_<ts>.json)")
             files.extend(found)
@@ -206,6 +210,10 @@ def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         raise LeaderboardError(f"{path}: dreamframe.frame_sampling needs 'rule' and 'num_frames'")
     if not isinstance(block["judge"], dict) or "name" not in block["judge"]:
         raise LeaderboardError(f"{path}: dreamframe.judge needs at least 'name'")
+    if block.get("units") != "percent":
+        raise LeaderboardError(f"{path}: dreamframe.units is {block.get('units')!r}, not 'percent': written by an "
+                               "older eval.run (accuracy as a 0-1 fraction on some tasks); run the same eval.run "
+                               "command again - answers come from its cache")
     return block
 
 
@@ -244,6 +252,8 @@ def judge_report_samples(folder: Path, task: str, metric: str) -> dict[Any, floa
         per_item = json.loads(path.read_text(encoding="utf-8")).get("per_item") or {}
     except (json.JSONDecodeError, AttributeError):
         return None
+    if not isinstance(per_item, dict):
+        return None
     out: dict[Any, float] = {}
     for key, v in per_item.items():
         if not isinstance(v, dict) or not v.get("counted", True):
@@ -263,15 +273,16 @@ def _reproduces(e: Entry) -> bool:
 
 
 def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
-    """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first."""
+    """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first. A NaN value
+    (e.g. an open-QA accuracy when no judge reply could be parsed) is kept: `build` lists it as n/a."""
     found: dict[str, tuple[str, str, float]] = {}
     keys = sorted((k for k in task_result if "," in k and "_stderr" not in k),
                   key=lambda k: (k.split(",", 1)[1] != "none", k))
     for key in keys:
         raw, filt = key.split(",", 1)
         value = task_result[key]
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            found.setdefault(canonical_metric(raw), (raw, filt, float(value)))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.setdefault(canonical_metric(raw), (raw, filt, float(value)))  # NaN too: shown as n/a
     return found
 
 
@@ -293,27 +304,29 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
         bench = benchmark_of(task, benchmarks) or (benchmark_of(parent, benchmarks) if parent else None) or task
         judge_label, judge_key = _judge_of(block, task, subtasks, benchmarks.get(bench, {}).get("judged", True))
         frames = _frames_of(block, task, subtasks)
+        partial = _partial_of(block, task, subtasks)
+        board = bench if _is_headline(task, bench, benchmarks) else task
         for metric, (raw, filt, value) in _metric_keys(result).items():
-            scale = 100.0 if metric == "accuracy" and value <= 1.0 else 1.0
-            e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value * scale,
+            e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value,
                       judge=judge_label, judge_key=judge_key,
                       frames=frames, source=str(path), base_model=block.get("base_model"),
                       parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
-                      errors=_errors_of(block, task, subtasks),
-                      board=bench if _is_headline(task, bench, benchmarks) else task)
+                      errors=_errors_of(block, task, subtasks), partial=partial,
+                      board=f"{board} (partial)" if partial else board)
             if parent:
                 e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
-            e.samples = {}
-            for name in (subtasks.get(task) or [task]):
+            e.samples = {} if math.isfinite(value) else None
+            for name in _leaves(task, subtasks) if e.samples is not None else []:
                 s = read_samples(path.parent / f"samples_{name}_{stamp}.jsonl", raw, filt)
-                s = {k: v * scale for k, v in s.items()} if s else judge_report_samples(path.parent, name, metric)
+                s = s or judge_report_samples(path.parent, name, metric)
                 if s is None:
                     e.samples = None
                     break
                 e.samples[name] = s
             if e.samples:
                 e.n = sum(len(s) for s in e.samples.values())
-                e.aggregate = _aggregate_rule(e)
+                weights = ((block.get("groups") or {}).get(task) or {}).get("weights")
+                e.aggregate = [float(weights[name]) for name in e.samples] if weights else _aggregate_rule(e)
                 if not _reproduces(e):  # a stale or foreign per-sample file: no interval rather than a wrong one
                     e.samples, e.n = None, None
             n_samples = (data.get("n-samples") or {}).get(task, {})
@@ -328,6 +341,17 @@ def _members(task: str, subtasks: dict[str, list[str]]) -> list[str]:
     for sub in subtasks.get(task) or []:
         out += _members(sub, subtasks)
     return out
+
+
+def _leaves(task: str, subtasks: dict[str, list[str]]) -> list[str]:
+    """The tasks with per-sample files under `task` (itself when it has no subtasks; nested groups descend)."""
+    return [t for t in dict.fromkeys(_members(task, subtasks)) if not subtasks.get(t)]
+
+
+def _partial_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> bool:
+    """Measured on a partial download: the task, its group record, or any task below it says so."""
+    per_task, groups = block.get("per_task") or {}, block.get("groups") or {}
+    return any(bool((per_task.get(t) or groups.get(t) or {}).get("partial")) for t in _members(task, subtasks))
 
 
 def _judge_label(j: dict[str, Any]) -> tuple[str, str]:
@@ -422,6 +446,9 @@ def rank(entries: Sequence[Entry]) -> list[tuple[int, Entry]]:
     judges = {e.judge_key for e in entries}
     if len(judges) > 1:
         raise RankingError(f"refusing to rank numbers measured under different judges: {sorted(judges)}")
+    if len({e.partial for e in entries}) > 1:
+        raise RankingError("refusing to rank numbers from a partial download with complete ones: "
+                           f"{sorted(e.model for e in entries if e.partial)} are partial")
     if len(keys) > 1:
         raise RankingError(f"refusing to rank different tasks/metrics together: {sorted(keys)}")
     ordered = sorted(entries, key=lambda e: -e.value)
@@ -523,14 +550,19 @@ def build(cfg: LeaderboardConfig) -> dict[str, Any]:
     if not cfg.results:
         raise LeaderboardError("give at least one RESULTS_DIR (a folder of lm-eval results)")
     published, benchmarks = load_published(cfg.published)
-    ours = merge_latest(find_results(cfg.results), benchmarks)
+    loaded = merge_latest(find_results(cfg.results), benchmarks)
+    ours = [e for e in loaded if math.isfinite(e.value)]
+    unavailable = [e for e in loaded if not math.isfinite(e.value)]
+    for e in unavailable:  # never dropped without a word: warned here, listed as n/a in every output
+        print(f"warning: {e.source}: {e.model} {e.task} {e.raw_metric} is {e.value} (nothing could be scored); "
+              "shown as n/a and not ranked", file=sys.stderr)
     add_confidence_intervals(ours, cfg.bootstrap, cfg.confidence, cfg.seed)
     entries = ours + published
     groups = ranked_groups(entries, benchmarks)
     ds = deltas(entries, cfg.bootstrap, cfg.confidence, cfg.seed)
-    paths = write_outputs(cfg, entries, groups, ds, benchmarks)
-    return {"models": len({e.model for e in ours}), "numbers": len(ours), "published": len(published),
-            "groups": len(groups), "deltas": len(ds), "paths": paths}
+    paths = write_outputs(cfg, entries, groups, ds, benchmarks, unavailable)
+    return {"models": len({e.model for e in loaded}), "numbers": len(ours), "published": len(published),
+            "groups": len(groups), "deltas": len(ds), "unavailable": len(unavailable), "paths": paths}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -543,7 +575,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {', '.join(summary['paths'])}: {summary['models']} models, {summary['numbers']} numbers, "
-          f"{summary['published']} published, {summary['groups']} ranked groups, {summary['deltas']} deltas")
+          f"{summary['published']} published, {summary['groups']} ranked groups, {summary['deltas']} deltas, "
+          f"{summary['unavailable']} n/a")
     return 0
 
 
