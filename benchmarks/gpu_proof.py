@@ -42,11 +42,6 @@ TINY_SHAPES = {  # SDXL's layout at toy width, for --tiny
              "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"], "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
              "attention_head_dim": [2, 4], "norm_num_groups": 8, "addition_embed_type": "text_time",
              "addition_time_embed_dim": 8, "projection_class_embeddings_input_dim": 80, "use_linear_projection": True},
-    "refiner_unet": {"block_out_channels": [32, 64], "layers_per_block": 1, "sample_size": 8, "cross_attention_dim": 32,
-                     "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
-                     "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"], "attention_head_dim": [2, 4],
-                     "norm_num_groups": 8, "addition_embed_type": "text_time", "addition_time_embed_dim": 8,
-                     "projection_class_embeddings_input_dim": 72, "use_linear_projection": True},
     "vae": {"block_out_channels": [8, 16], "down_block_types": ["DownEncoderBlock2D"] * 2,
             "up_block_types": ["UpDecoderBlock2D"] * 2, "latent_channels": 4, "norm_num_groups": 4, "sample_size": 32},
     "text_encoder": {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
@@ -54,6 +49,8 @@ TINY_SHAPES = {  # SDXL's layout at toy width, for --tiny
     "text_encoder_2": {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
                        "max_position_embeddings": 77, "projection_dim": 32, "vocab_size": 1000},
 }
+TINY_SHAPES["refiner_unet"] = {**TINY_SHAPES["unet"], "cross_attention_dim": 32,  # text_encoder_2 only,
+                               "projection_class_embeddings_input_dim": 72}  # pooled 32 + 5 time ids x 8
 TINY_LVLM = {"image_size": 32, "patch_size": 8, "hidden_size": 64, "vision_hidden_size": 32, "vocab_size": 600}
 
 
@@ -183,7 +180,6 @@ def train_speed(adapter: Any, model_cfg: Any, batch_size: int, steps: int, devic
            "flops_per_step": step_flops(adapter, batch), "loss": float(loss), "seq_len": batch["input_ids"].shape[1],
            "answer_tokens": answer, "peak_gib": torch.cuda.max_memory_allocated() / GIB if device == "cuda" else None}
     out["plan_gib"] = plan_gib(model_cfg, model.config, batch_size, out["seq_len"], answer)
-    del opt
     return out
 
 

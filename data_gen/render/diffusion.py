@@ -247,9 +247,8 @@ def diffusion_style_and_frames(cfg, movie) -> tuple[dict[str, bytes], Iterator]:
     identities: dict[str, str] = {}
     loaded: list[str] = []
     if cfg.style.backend == "textual_inversion":
-        from data_gen.style.textual_inversion import (embedding_file_bytes, load_reference_images,
-                                                      load_style_embedding, style_token, train_style_embedding,
-                                                      unload_style_embedding)
+        from data_gen.style.embeddings import embedding_file_bytes, load_style_embedding, unload_style_embedding
+        from data_gen.style.textual_inversion import load_reference_images, style_token, train_style_embedding
 
         ti = cfg.style.textual_inversion
         if dcfg.cpu_offload != "none":
@@ -302,8 +301,8 @@ def _learn_identities(base, refiner, cfg, movie, style_tok: str, seed: int, file
     """One token per character, learned on portraits drawn in the movie's (already learned) style."""
     from dataclasses import replace
 
-    from data_gen.style.textual_inversion import (embedding_file_bytes, identity_token, load_style_embedding,
-                                                  train_style_embedding, unload_style_embedding)
+    from data_gen.style.embeddings import embedding_file_bytes, load_style_embedding, unload_style_embedding
+    from data_gen.style.textual_inversion import identity_token, train_style_embedding
 
     dcfg, ti, size = cfg.render.diffusion, cfg.style.textual_inversion, cfg.render.size
     id_cfg = replace(ti, templates=list(ti.identity_templates), variations=[], mode="new_token")
@@ -334,7 +333,7 @@ def _frames_then_unload(base, refiner, dcfg, movie, token, size, identities, loa
     try:
         yield from render_frames(base, refiner, dcfg, movie, token, size, identities)
     finally:  # the next movie starts from a clean pipeline even if this one failed
-        from data_gen.style.textual_inversion import unload_style_embedding
+        from data_gen.style.embeddings import unload_style_embedding
 
         for t in loaded:
             unload_style_embedding(base, t)

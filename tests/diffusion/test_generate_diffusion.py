@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from data_gen.generate import main
-from data_gen.style.textual_inversion import read_embedding_file
+from data_gen.style.embeddings import read_embedding_file
 from dreamframe.dataset import DatasetFolder
 from tests.conftest import REPO
 

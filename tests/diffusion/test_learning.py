@@ -15,8 +15,8 @@ import torch
 from PIL import Image
 
 from data_gen.render.diffusion import DiffusionConfig, generate_images, load_pipelines
-from data_gen.style.textual_inversion import (TextualInversionConfig, embedding_file_bytes, load_style_embedding,
-                                              train_style_embedding, unload_style_embedding)
+from data_gen.style.embeddings import embedding_file_bytes, load_style_embedding, unload_style_embedding
+from data_gen.style.textual_inversion import TextualInversionConfig, train_style_embedding
 
 RED = (220, 30, 30)
 MARGIN = 0.5

@@ -5,10 +5,10 @@ import pytest
 import torch
 from PIL import Image
 
-from data_gen.style.textual_inversion import (PAPER_LR_STAGES, TextualInversionConfig, embedding_file_bytes,
-                                              keyword_token_id, load_style_embedding, lr_at, parse_lr_stages,
-                                              prepare_images, read_embedding_file, style_token, text_encoders,
-                                              train_style_embedding, unload_style_embedding)
+from data_gen.style.embeddings import (embedding_file_bytes, keyword_token_id, load_style_embedding,
+                                       read_embedding_file, text_encoders, unload_style_embedding)
+from data_gen.style.textual_inversion import (PAPER_LR_STAGES, TextualInversionConfig, lr_at, parse_lr_stages,
+                                              prepare_images, style_token, train_style_embedding)
 
 REFS = [Image.new("RGB", (40, 40), (200, 30, 30)), Image.new("RGB", (40, 40), (30, 30, 200))]
 TOKEN = "<gothic-m00007>"
