@@ -25,12 +25,13 @@ from PIL import Image
 
 from dreamframe.atomic import atomic_write_bytes, atomic_write_text
 from dreamframe.config import config_diff
+from dreamframe.dataset_card import card_entries, write_card
 from dreamframe.schema import Movie, SchemaError, load_movie
 
 FORMAT_NAME = "dreamframe-dataset"
 FORMAT_VERSION = "1.0"
 SPLITS = ("train", "test")
-_OWN_ENTRIES = {"manifest.json", "config.yaml", "movies", "frames", "style", "qa", "videos"}
+_OWN_ENTRIES = {"manifest.json", "config.yaml", "movies", "frames", "style", "qa", "videos", *card_entries(SPLITS)}
 _PROVENANCE_PACKAGES = ("dreamframe", "numpy", "pillow", "pydantic", "pyarrow", "av", "torch",
                         "transformers", "diffusers")
 
@@ -185,6 +186,7 @@ class DatasetFolder:
         }
         manifest["sources"] = [json.loads(s) for s in manifest["sources"]]
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+        write_card(self, manifest, SPLITS)
         return manifest
 
     # -- reading --------------------------------------------------------------------------------
