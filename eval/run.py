@@ -4,6 +4,7 @@
     python -m eval.run --model tiny-llava_onevision --tasks dreamframe_heldout --data-root /tmp/x --out /tmp/ev
     python -m eval.run --list-tasks
     python -m eval.run --config configs/eval/default.yaml --model PATH --batch-size 16
+    python -m eval.run --predictions answers.jsonl --name my-model --tasks msvd_qa --data-root data/bench
 
 Results: `<out>/<model>/results_<timestamp>.json` (lm-eval's layout plus a "dreamframe" block:
 model fingerprint, judge, frame sampling, package versions, per-task error counts) and
@@ -75,6 +76,9 @@ class EvalConfig:
     """Show a progress bar."""
     list_tasks: bool = False
     """Print the task registry and exit."""
+    predictions: str | None = None
+    """JSONL of answers produced elsewhere ({"question_id", "answer"[, "task"]} a line; eval/predictions.py):
+    scored by the same loaders, extraction, judges and reports; no model is loaded and no video read."""
 
 
 def run(cfg: EvalConfig) -> Path:
@@ -95,18 +99,28 @@ def run(cfg: EvalConfig) -> Path:
     if not names:
         raise ValueError("--tasks is empty")
     out = Path(cfg.out)
+    if cfg.predictions:  # read (and check) the answers before any benchmark is read
+        from eval.predictions import PredictionsLM
+        from eval.tasks import all_task_names
+
+        lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
-    adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
-    display = cfg.name or _display_name(cfg.model)
-    info["model"] = display
-    if cfg.base_model:
-        info["base_model"] = cfg.base_model
-    model_name = sanitize_model_name(display)
-    model_dir = out / model_name
-    lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
-                      cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
+    if cfg.predictions:
+        display = cfg.name or Path(cfg.predictions).stem
+        info = {"model": display, "base_model": cfg.base_model, "source": "predictions", "family": None,
+                "model_fingerprint": "predictions-" + lm.summary()["predictions_sha256"][:16]}
+        model_dir = out / sanitize_model_name(display)
+    else:
+        adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
+        display = cfg.name or _display_name(cfg.model)
+        info["model"] = display
+        if cfg.base_model:
+            info["base_model"] = cfg.base_model
+        model_dir = out / sanitize_model_name(display)
+        lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
+                          cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
     ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
                                                      judge_options=dict(cfg.judge_options)))
     tracker = EvaluationTracker(output_path=str(out))
@@ -114,6 +128,10 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
+    if cfg.predictions:  # say where the answers came from; no model ran
+        results["dreamframe"].update(answers=lm.summary(), model_path=None)
+        for task, counts in results["dreamframe"]["errors"].items():
+            counts["missing_prediction"] = lm.errors[task]["missing_prediction"]
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
@@ -206,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         run(cfg)
-    except (KeyError, ValueError, FileNotFoundError) as err:
+    except (KeyError, ValueError, FileNotFoundError) as err:  # PredictionsError is a ValueError
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {msg}", file=sys.stderr)
         return 2
