@@ -76,13 +76,16 @@ class EvalConfig:
     """Show a progress bar."""
     list_tasks: bool = False
     """Print the task registry and exit."""
+    write_tasks: bool = False
+    """Only write the lm-eval task YAMLs and rows (under <out>/.dreamframe_tasks) and print the `lm_eval`
+    commands that run them (eval/lm_eval_cli.py); no model is loaded."""
     predictions: str | None = None
     """JSONL of answers produced elsewhere ({"question_id", "answer"[, "task"]} a line; eval/predictions.py):
     scored by the same loaders, extraction, judges and reports; no model is loaded and no video read."""
 
 
 def run(cfg: EvalConfig) -> Path:
-    """Evaluate; returns the results JSON path."""
+    """Evaluate; returns the results JSON path (the tasks folder with --write-tasks)."""
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.utils import make_table, sanitize_model_name
 
@@ -107,6 +110,9 @@ def run(cfg: EvalConfig) -> Path:
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
+    if cfg.write_tasks:
+        print(lm_eval_commands(mat))
+        return mat.include_path
     if cfg.predictions:
         display = cfg.name or Path(cfg.predictions).stem
         info = {"model": display, "base_model": cfg.base_model, "source": "predictions", "family": None,
@@ -161,6 +167,15 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
         gen_kwargs={"max_gen_toks": max_new_tokens} if max_new_tokens else None,
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
     )
+
+
+def lm_eval_commands(mat: Any) -> str:
+    """How to run the written tasks from lm-eval's own CLI (see eval/lm_eval_cli.py for why two forms)."""
+    files = " ".join(sorted(str(p) for p in mat.include_path.glob("*.yaml") if not p.name.startswith("_")))
+    return (f"tasks written to {mat.include_path}\n"
+            f"dreamframe-lm-eval --model dreamframe --model_args model=MODEL --include_path {mat.include_path} "
+            f"--tasks {','.join(mat.task_names)}\n"
+            f"lm_eval --model dreamframe --model_args model=MODEL --tasks {files.replace(' ', ',')}")
 
 
 def _display_name(model: str) -> str:
