@@ -34,7 +34,7 @@ def closed_correct(pred: str, doc: dict[str, Any]) -> bool:
 
 
 def process_results_closed(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return {"acc": float(closed_correct(results[0], doc))}
+    return {"acc": 100.0 * closed_correct(results[0], doc)}  # percent, like every benchmark
 
 
 def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, A
 
 
 def agg_acc(items: list[dict[str, Any]]) -> float:
-    """Judge accuracy yes / (yes + no) as a fraction (the group averages it with the closed accuracy)."""
+    """Judge accuracy yes / (yes + no) in percent (the group averages it with the closed accuracy)."""
     acc = _summary(items)["accuracy"]
     return float("nan") if acc is None else float(acc)
 
@@ -67,4 +67,4 @@ def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
     hits = [bool(i["pred"]) and normalise_answer(i["pred"]) == normalise_answer(i["answer"]) for i in items]
     runtime.note_judge(OPEN_TASK, "exact_match_fallback", None, comparable_to_published=False)
     n = len(hits)
-    return {"accuracy": sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}
+    return {"accuracy": 100.0 * sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}
