@@ -12,7 +12,9 @@ The question id of a benchmark item (`question_id(doc)`):
 - VCGBench: `<video_name>_<n>` (n-th item of that video in its QA file, the reference key scheme),
   consistency answers `<key>/Q1` and `<key>/Q2`; needs "task" (generic and temporal share keys);
 - TempCompass: `<video_id>/<dimension>/<index>`; needs "task" (the four formats share them);
-- Video-MME with and without subtitles share ids: "task": "videomme" or "videomme_w_subs" when both are scored.
+- Video-MME with and without subtitles share ids: "task": "videomme" or "videomme_w_subs" when both are scored;
+- Video-Bench: the item's key in its `Eval_QA/<Dataset>_QA_new.json`; "task": `videobench_<dataset>` where
+  keys repeat across datasets.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def question_id(doc: dict[str, Any]) -> str:
         return str(doc["question_id"])
     if "id" in doc:
         return str(doc["id"])
+    if "qid" in doc:
+        return str(doc["qid"])
     if "key" in doc:
         return doc["key"] + (f"/Q{doc['which']}" if doc.get("which") else "")
     if {"video_id", "dim", "index"} <= doc.keys():

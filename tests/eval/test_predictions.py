@@ -16,7 +16,7 @@ from tests.eval_benchmarks import fixtures
 
 SCORE_METRICS = {"score", "correctness", "detail", "context", "temporal", "consistency"}  # 0-5 judge scales
 TASKS = ("mvbench,dreamframe_heldout,msvd_qa,msrvtt_qa,tgif_qa,activitynet_qa,vcgbench,tempcompass,videomme,"
-         "videomme_w_subs")
+         "videomme_w_subs,videobench")
 
 
 def read(path: Path):
@@ -58,17 +58,21 @@ def reference_predictions(bench: Path, mvbench: Path, heldout: Path) -> list[dic
         for variant in ("videomme", "videomme_w_subs"):  # both scored here: the benchmark names the answers
             lines.append({"task": variant, "question_id": row["question_id"],
                           "answer": f"The best answer is {row['answer']}."})
+    for path in sorted((bench / "Video-Bench" / "Eval_QA").glob("*_QA_new.json")):
+        for key, item in read(path).items():
+            lines.append({"question_id": key, "answer": f"{item['answer']}. {item['choices'][item['answer']]}"})
     return lines
 
 
 def perfect(metric: str, value: float) -> bool:
-    return value == 5.0 if metric in SCORE_METRICS else value in (1.0, 100.0)
+    return value == (5.0 if metric in SCORE_METRICS else 100.0)  # accuracies in percent
 
 
 @pytest.fixture
 def bench(tmp_path) -> Path:
-    for make in (fixtures.open_qa, fixtures.vcgbench, fixtures.tempcompass, fixtures.videomme):
+    for make in (fixtures.open_qa, fixtures.vcgbench, fixtures.tempcompass, fixtures.videobench):
         make(tmp_path)
+    fixtures.videomme(tmp_path, missing_one=False)
     return tmp_path
 
 
@@ -89,7 +93,8 @@ def test_reference_predictions_score_100_on_every_benchmark_without_a_model(tmp_
     lines = reference_predictions(bench, mvbench_root, heldout_root)
     res = run(tmp_path, bench, mvbench_root, heldout_root, lines)
     scored = {t: r for t, r in res["results"].items() if t in res["configs"]}
-    assert len(scored) >= 30  # 20 MVBench tasks, held-out closed/open, 4 open QA, 3 VCGBench, 4 TempCompass, Video-MME
+    # 20 MVBench tasks, held-out closed/open, 4 open QA, 3 VCGBench, 4 TempCompass, Video-MME x2, Video-Bench
+    assert len(scored) >= 40 and any(t.startswith("videobench_") for t in scored)
     for task, metrics in scored.items():
         values = {k.split(",")[0]: v for k, v in metrics.items() if k.endswith(",none") and "stderr" not in k
                   and isinstance(v, float) and k.split(",")[0] not in ("acc_answered", "match_rate")}  # diagnostics
