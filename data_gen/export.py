@@ -12,8 +12,8 @@ output file's folder unless `--absolute-paths`.
   "conversations": [{"from": "human", "value": "<image>\\nQ"}, {"from": "gpt", "value": "A"}]}. LLaVA-NeXT
   marks video with the `<image>` token too, and reads `video` (joined to `--video_folder`) with decord,
   so each clip is written as its own mp4 under `<out stem>.clips/` at 1 frame per second: with the
-  trainer's defaults (`--video_fps 1`, `--frames_upbound` 0 or >= num_frames) it reads every frame of
-  the clip and nothing else. Train with `--video_folder <the output file's folder>`. `frames` lists the
+  trainer's defaults (`--video_fps 1`, `--frames_upbound 0`), or `--frames_upbound N --force_sample True`
+  with N = `--num-frames`, it reads exactly the clip's frames. Train with `--video_folder <the output file's folder>`. `frames` lists the
   same frames as images (read by DreamFrame's own `training.train`).
 - `llamafactory` (LLaMA-Factory, `sharegpt` formatting with OpenAI-style tags): {"id", "messages":
   [{"role": "user", "content": "<video>Q"}, {"role": "assistant", "content": "A"}], "videos": [[frame
@@ -92,7 +92,7 @@ class Exporter:
     def clip_indices(self, movie: Movie, qa) -> list[int]:
         return sample_indices(movie.num_frames, self.cfg.num_frames, self.rule, qa.frame_start, qa.frame_end)
 
-    def records(self, movie: Movie, qa) -> dict[str, Any]:
+    def record(self, movie: Movie, qa) -> dict[str, Any]:
         indices = self.clip_indices(movie, qa)
         frames = [self.rel(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices]
         question = question_text(qa.question, qa.options)
@@ -153,7 +153,7 @@ def export(cfg: ExportConfig) -> int:
         from tqdm import tqdm
 
         pairs = tqdm(pairs, desc=f"export {cfg.format}", unit="qa")
-    records = [exporter.records(movie, qa) for movie, qa in pairs]
+    records = [exporter.record(movie, qa) for movie, qa in pairs]
     atomic_write_text(exporter.out, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     if cfg.format in SHAREGPT_TAGS:
         write_dataset_info(exporter.out, cfg.format)
