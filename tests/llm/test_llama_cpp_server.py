@@ -45,7 +45,10 @@ def llama_server(tmp_path_factory):
     port = free_port()
     log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--n_threads", "2",
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
+                             # one thread: llama.cpp's threads spin at each barrier, and on a busy 2-core
+                             # machine 2 threads ran a 135M model ~10x slower than 1
+                             "--n_threads", "1", "--n_threads_batch", "1",
                              "--model_alias", ALIAS], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     try:
