@@ -13,8 +13,8 @@ output file's folder unless `--absolute-paths`.
   marks video with the `<image>` token too, and reads `video` (joined to `--video_folder`) with decord,
   so each clip is written as its own mp4 under `<out stem>.clips/` at 1 frame per second: with the
   trainer's defaults (`--video_fps 1`, `--frames_upbound 0`), or `--frames_upbound N --force_sample True`
-  with N = `--num-frames`, it reads exactly the clip's frames. Train with `--video_folder <the output file's folder>`. `frames` lists the
-  same frames as images (read by DreamFrame's own `training.train`).
+  with N = `--num-frames`, it reads exactly the clip's frames. Train with `--video_folder <the output
+  file's folder>`. `frames` lists the same frames as images (read by DreamFrame's own `training.train`).
 - `llamafactory` (LLaMA-Factory, `sharegpt` formatting with OpenAI-style tags): {"id", "messages":
   [{"role": "user", "content": "<video>Q"}, {"role": "assistant", "content": "A"}], "videos": [[frame
   paths]]}; a video is its list of frames.
