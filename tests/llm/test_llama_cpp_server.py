@@ -83,6 +83,7 @@ def test_the_server_refuses_json_schema_as_the_issue_says(llama_server):
     assert info.value.code in (400, 422, 500)
 
 
+@pytest.mark.slow  # 3 requests, ~2,900 prompt + ~830 completion tokens: ~20 s on a free core, minutes on a busy one
 def test_plot_writer_writes_a_schema_valid_movie_with_default_settings(llama_server, tmp_path):
     out = tmp_path / "ds"
     rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out),
