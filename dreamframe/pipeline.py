@@ -60,7 +60,9 @@ class PipelineConfig:
 
 
 def _stage_commands(cfg: PipelineConfig) -> dict[str, tuple[list[str], Path]]:
-    """Stage -> (command, the output whose presence means the stage is done)."""
+    """Stage -> (command, the output whose presence means the stage is done). Each marker is written last
+    and atomically by its stage (training's summary.json after the atomic export, the manifest, the
+    report's and leaderboard's index.html) or by `run_stage` after a stage exits 0 (.done_*)."""
     out = Path(cfg.out)
     py = [sys.executable, "-m"]
     data = out / "data"
@@ -73,12 +75,12 @@ def _stage_commands(cfg: PipelineConfig) -> dict[str, tuple[list[str], Path]]:
         "report": ([*py, "data_gen.report", str(data), "--out", str(out / "report")], out / "report" / "index.html"),
         # the untrained model: the same config and seed as the fine-tune, stopped before step 1
         "base": ([*py, "training.train", *train_common, "--out", str(out / "base"), "--max_steps", "0"],
-                 out / "base" / "export" / "config.json"),
+                 out / "base" / "summary.json"),
         "eval_base": ([*py, "eval.run", "--model", str(out / "base" / "export"), "--name", cfg.base_name,
                        *eval_common],
                       out / "eval" / ".done_base"),
         "train": ([*py, "training.train", *train_common, "--out", str(out / "train")],
-                  out / "train" / "export" / "config.json"),
+                  out / "train" / "summary.json"),
         "eval_tuned": ([*py, "eval.run", "--model", str(out / "train" / "export"), "--name", cfg.tuned_name,
                         "--base_model", cfg.base_name, *eval_common],
                        out / "eval" / ".done_tuned"),
