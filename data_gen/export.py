@@ -1,14 +1,28 @@
-"""Export a dataset folder's QA to the conversation JSON that LLaVA-NeXT and LLaMA-Factory read.
+"""Export a dataset folder's QA pairs in the formats video-LVLM trainers read as they are.
 
-    python -m data_gen.export --in runs/data --format llava --out runs/data/llava_train.json
-    python -m data_gen.export --in runs/data --format sharegpt --split test --out test.json
+    python -m data_gen.export --in runs/data --format llava --out runs/export/llava_train.json
+    python -m data_gen.export --in runs/data --format llamafactory --out runs/export/dreamframe_train.json
+    python -m data_gen.export --in runs/data --format sharegpt --split test --out runs/export/test.json
 
-`llava` (LLaVA-NeXT / LLaVA-OneVision training JSON): {"id", "video", "frames", "conversations":
-[{"from": "human", "value": "<video>\\nQ"}, {"from": "gpt", "value": "A"}]}, where "video" is the
-movie's mp4 when it was written (else its frame folder) and "frames" the sampled frame paths of the
-QA pair's span. `sharegpt` (LLaMA-Factory): {"messages": [{"role", "content"}], "videos": [[frame
-paths]]}, a video given as its list of frames. Paths are relative to the output file's folder unless
---absolute-paths. Closed questions list their options in the prompt.
+Every QA pair brings exactly its own clip: the `--num-frames` frames the shared sampler picks from the
+pair's frame span (rule from the manifest unless `--frame-sampling`). Paths are relative to the
+output file's folder unless `--absolute-paths`.
+
+- `llava` (LLaVA-NeXT / LLaVA-OneVision `llava/train/train.py`): {"id", "video", "frames",
+  "conversations": [{"from": "human", "value": "<image>\\nQ"}, {"from": "gpt", "value": "A"}]}. LLaVA-NeXT
+  marks video with the `<image>` token too, and reads `video` (joined to `--video_folder`) with decord,
+  so each clip is written as its own mp4 under `<out stem>.clips/` at 1 frame per second: with the
+  trainer's defaults (`--video_fps 1`, `--frames_upbound 0`), or `--frames_upbound N --force_sample True`
+  with N = `--num-frames`, it reads exactly the clip's frames. Train with `--video_folder <the output
+  file's folder>`. `frames` lists the same frames as images (read by DreamFrame's own `training.train`).
+- `llamafactory` (LLaMA-Factory, `sharegpt` formatting with OpenAI-style tags): {"id", "messages":
+  [{"role": "user", "content": "<video>Q"}, {"role": "assistant", "content": "A"}], "videos": [[frame
+  paths]]}; a video is its list of frames.
+- `sharegpt` (the ShareGPT layout): {"id", "conversations": [{"from": "human", "value": "<video>Q"},
+  {"from": "gpt", ...}], "videos": [[frame paths]]}.
+Both ShareGPT flavours also get their entry (named after the output file) in `dataset_info.json` beside
+the output file, so LLaMA-Factory trains on them with `dataset_dir: <that folder>` and `dataset: <name>`
+(its `media_dir` defaults to `dataset_dir`, where the relative frame paths resolve).
 """
 
 from __future__ import annotations
@@ -28,17 +42,30 @@ from dreamframe.frames import SamplingRule, sample_indices
 from dreamframe.prompts import question_text
 from dreamframe.schema import Movie, SchemaError
 
+LLAVA_IMAGE_TOKEN = "<image>"
+"""LLaVA-NeXT's DEFAULT_IMAGE_TOKEN (llava/constants.py), its visual placeholder for images and video alike."""
+VIDEO_TOKEN = "<video>"
+"""LLaMA-Factory's VIDEO_PLACEHOLDER (src/llamafactory/extras/constants.py)."""
+CLIP_FPS = 1
+"""Clips play at LLaVA-NeXT's default `video_fps`, so its decord reader keeps every frame."""
+SHAREGPT_TAGS = {
+    "llamafactory": {"messages": "messages", "role_tag": "role", "content_tag": "content",
+                     "user_tag": "user", "assistant_tag": "assistant"},
+    "sharegpt": {"messages": "conversations", "role_tag": "from", "content_tag": "value",
+                 "user_tag": "human", "assistant_tag": "gpt"},
+}
+
 
 @dataclass
 class ExportConfig:
-    """Export QA pairs with their frames as conversation JSON."""
+    """Export QA pairs with their frames for LLaVA-NeXT, LLaMA-Factory or any ShareGPT reader."""
 
     input: str | None = None
     """Dataset folder to read (`--in`)."""
     out: str | None = None
     """Output JSON file."""
-    format: Literal["llava", "sharegpt"] = "llava"
-    """`llava` for LLaVA-NeXT / LLaVA-OneVision, `sharegpt` for LLaMA-Factory."""
+    format: Literal["llava", "llamafactory", "sharegpt"] = "llava"
+    """`llava` for LLaVA-NeXT / LLaVA-OneVision, `llamafactory` for LLaMA-Factory, `sharegpt` for the ShareGPT layout."""
     split: Literal["train", "test", "all"] = "train"
     """Which movies to export."""
     num_frames: int = 8
@@ -47,44 +74,89 @@ class ExportConfig:
     """Sampling rule; default: the one recorded in the dataset's manifest."""
     absolute_paths: bool = False
     """Write absolute paths instead of paths relative to the output file."""
+    progress: bool = True
+    """Show a progress bar."""
 
 
-def _records(folder: DatasetFolder, movie: Movie, cfg: ExportConfig, rule: SamplingRule, base: Path) -> list[dict]:
-    def rel(p: Path) -> str:
-        return str(p.resolve()) if cfg.absolute_paths else os.path.relpath(p.resolve(), base)
+class Exporter:
+    """Turns the movies of one dataset folder into records of one format."""
 
-    video = folder.video_path(movie.id)
-    video = video if video.exists() else folder.frames_dir(movie.id)
-    out = []
-    for qa in movie.qa:
-        idx = sample_indices(movie.num_frames, cfg.num_frames, rule, qa.frame_start, qa.frame_end)
-        frames = [rel(folder.frames_dir(movie.id) / frame_name(i)) for i in idx]
-        if cfg.format == "llava":
-            out.append({
-                "id": qa.id, "video": rel(video), "frames": frames,
-                "frame_span": [qa.frame_start, qa.frame_end],
-                "conversations": [{"from": "human", "value": "<video>\n" + question_text(qa.question, qa.options)},
-                                  {"from": "gpt", "value": qa.answer}],
-            })
-        else:
-            out.append({
-                "id": qa.id, "videos": [frames],
-                "messages": [{"role": "user", "content": "<video>" + question_text(qa.question, qa.options)},
-                             {"role": "assistant", "content": qa.answer}],
-            })
-    return out
+    def __init__(self, folder: DatasetFolder, cfg: ExportConfig, rule: SamplingRule):
+        self.folder, self.cfg, self.rule = folder, cfg, rule
+        self.out = Path(cfg.out).resolve()
+        self.clips_dir = self.out.with_name(self.out.stem + ".clips")
+
+    def rel(self, path: Path) -> str:
+        return str(path.resolve()) if self.cfg.absolute_paths else os.path.relpath(path.resolve(), self.out.parent)
+
+    def clip_indices(self, movie: Movie, qa) -> list[int]:
+        return sample_indices(movie.num_frames, self.cfg.num_frames, self.rule, qa.frame_start, qa.frame_end)
+
+    def record(self, movie: Movie, qa) -> dict[str, Any]:
+        indices = self.clip_indices(movie, qa)
+        frames = [self.rel(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices]
+        question = question_text(qa.question, qa.options)
+        if self.cfg.format == "llava":
+            return {"id": qa.id, "video": self.rel(self.write_clip(movie, qa, indices)), "frames": frames,
+                    "conversations": [{"from": "human", "value": f"{LLAVA_IMAGE_TOKEN}\n{question}"},
+                                      {"from": "gpt", "value": qa.answer}]}
+        tags = SHAREGPT_TAGS[self.cfg.format]
+        return {"id": qa.id, "videos": [frames], tags["messages"]: [
+            {tags["role_tag"]: tags["user_tag"], tags["content_tag"]: VIDEO_TOKEN + question},
+            {tags["role_tag"]: tags["assistant_tag"], tags["content_tag"]: qa.answer}]}
+
+    def write_clip(self, movie: Movie, qa, indices: list[int]) -> Path:
+        """The QA pair's frames as an mp4 (shared by pairs with the same span; kept when it already exists)."""
+        from PIL import Image
+
+        from dreamframe.video import encode_video
+
+        path = self.clips_dir / movie.id / f"{qa.frame_start:05d}-{qa.frame_end:05d}-{len(indices)}f-{self.rule}.mp4"
+        if not path.exists():  # encode_video writes a temp file and renames it: no half clips after a kill
+            encode_video([Image.open(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices],
+                         path, fps=CLIP_FPS)
+        return path
+
+
+def dataset_info_entry(fmt: str, file_name: str) -> dict[str, Any]:
+    """LLaMA-Factory's dataset description (data/README.md: file_name, formatting, columns, tags)."""
+    tags = SHAREGPT_TAGS[fmt]
+    return {"file_name": file_name, "formatting": "sharegpt",
+            "columns": {"messages": tags["messages"], "videos": "videos"},
+            "tags": {k: v for k, v in tags.items() if k != "messages"}}
+
+
+def write_dataset_info(out: Path, fmt: str) -> Path:
+    """Add (or replace) this export's entry in `dataset_info.json` beside it, keeping the other entries."""
+    info_path = out.parent / "dataset_info.json"
+    info: dict[str, Any] = {}
+    if info_path.exists():
+        try:
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise DatasetError(f"{info_path}: not valid JSON ({err}); fix or remove it") from None
+    info[out.stem] = dataset_info_entry(fmt, out.name)
+    atomic_write_text(info_path, json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    return info_path
 
 
 def export(cfg: ExportConfig) -> int:
     if not cfg.input or not cfg.out:
         raise DatasetError("both --in (dataset folder) and --out (JSON file) are required")
+    if cfg.num_frames < 1:
+        raise DatasetError(f"--num-frames must be >= 1, got {cfg.num_frames}")
     folder = DatasetFolder(cfg.input)
-    rule = cfg.frame_sampling or folder.manifest().get("frame_sampling", "segment_centre")
-    base = Path(cfg.out).resolve().parent
-    records: list[dict[str, Any]] = []
-    for movie in folder.movies(None if cfg.split == "all" else cfg.split):
-        records += _records(folder, movie, cfg, rule, base)
-    atomic_write_text(cfg.out, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    exporter = Exporter(folder, cfg, cfg.frame_sampling or folder.manifest().get("frame_sampling", "segment_centre"))
+    movies = folder.movies(None if cfg.split == "all" else cfg.split)
+    pairs = [(m, qa) for m in movies for qa in m.qa]
+    if cfg.progress:
+        from tqdm import tqdm
+
+        pairs = tqdm(pairs, desc=f"export {cfg.format}", unit="qa")
+    records = [exporter.record(movie, qa) for movie, qa in pairs]
+    atomic_write_text(exporter.out, json.dumps(records, indent=1, ensure_ascii=False) + "\n")
+    if cfg.format in SHAREGPT_TAGS:
+        write_dataset_info(exporter.out, cfg.format)
     return len(records)
 
 

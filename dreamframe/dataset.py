@@ -33,12 +33,13 @@ from PIL import Image
 from dreamframe.atomic import atomic_write_bytes, atomic_write_text
 from dreamframe.claims import STATE_DIR, Claims, folder_lock, remove_dead_temps, temp_name
 from dreamframe.config import config_diff
+from dreamframe.dataset_card import card_entries, write_card
 from dreamframe.schema import Movie, SchemaError, load_movie
 
 FORMAT_NAME = "dreamframe-dataset"
 FORMAT_VERSION = "1.0"
 SPLITS = ("train", "test")
-_OWN_ENTRIES = {"manifest.json", "config.yaml", "movies", "frames", "style", "qa", "videos"}
+_OWN_ENTRIES = {"manifest.json", "config.yaml", "movies", "frames", "style", "qa", "videos", *card_entries(SPLITS)}
 _PROVENANCE_PACKAGES = ("dreamframe", "numpy", "pillow", "pydantic", "pyarrow", "av", "torch",
                         "transformers", "diffusers")
 
@@ -266,7 +267,8 @@ class DatasetFolder:
 
         with folder_lock(self.root):
             _remove_files(self.root / "qa", ".*.tmp")  # left by a writer killed here; the lock is ours now
-            _remove_files(self.root, f".{self.manifest_path.name}.*.tmp")
+            for name in (self.manifest_path.name, *card_entries(SPLITS)):
+                _remove_files(self.root, f".{name}.*.tmp")
             movies = self.scan()[0]
             ids = [m.id for m in movies]
             rows: dict[str, list[dict[str, Any]]] = {s: [] for s in SPLITS}
@@ -298,6 +300,7 @@ class DatasetFolder:
                 **extra(ids),
             }
             atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+            write_card(self, manifest, SPLITS)
         return manifest
 
     # -- reading --------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
     python -m eval.leaderboard runs/eval/a runs/eval/b --out lb --bootstrap 2000 --published none
 
 Reads lm-eval result folders (`<out>/<model>/results_<ts>.json` with a top-level "dreamframe" block,
-plus `samples_<task>_<ts>.jsonl`), and writes leaderboard.md, leaderboard.csv and a self-contained
+plus `samples_<task>_<ts>.jsonl`; results written by `lm_eval` itself are taken too, their judge and
+frames shown as not recorded), and writes leaderboard.md, leaderboard.csv and a self-contained
 index.html. Every number carries the judge and the frame setting it was measured with; numbers
 measured under different judges, or on a partial download, are never ranked with the others;
 accuracies (percent, as eval.run writes them) get bootstrap 95% intervals from the per-sample logs.
@@ -31,6 +32,7 @@ ACCURACY_METRICS = {"acc", "accuracy", "exact_match", "em", "correct", "acc_norm
 SCORE_METRICS = {"score", "judge_score", "gpt_score", "mean_score"}
 NO_JUDGE = "none"
 PUBLISHED_PROTOCOL = "published protocol (gpt-3.5-turbo)"
+PLAIN_LM_EVAL = "not recorded: plain lm-eval results"
 
 
 class LeaderboardError(ValueError):
@@ -198,10 +200,26 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def plain_lm_eval_block(data: dict[str, Any]) -> dict[str, Any]:
+    """What the board knows of a results file written by lm-eval itself (no "dreamframe" block): the
+    model's name. Judge, frames and units are not recorded: its numbers are shown as written, labelled
+    as plain lm-eval results, and ranked only with other plain lm-eval results."""
+    cfg = data.get("config") or {}
+    args = cfg.get("model_args")
+    named = args.get("model") or args.get("pretrained") if isinstance(args, dict) else None
+    return {"model": data.get("model_name") or named or cfg.get("model") or "unknown (plain lm-eval)",
+            "judge": {"name": PLAIN_LM_EVAL, "model": None, "comparable_to_published": False},
+            "frame_sampling": {"rule": PLAIN_LM_EVAL, "num_frames": "?"}, "base_model": None,
+            "plain_lm_eval": True}
+
+
 def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     block = data.get("dreamframe")
+    if block is None and "lm_eval_version" in data:
+        return plain_lm_eval_block(data)
     if not isinstance(block, dict):
-        raise LeaderboardError(f"{path}: no 'dreamframe' block (written by python -m eval.run)")
+        raise LeaderboardError(f"{path}: no 'dreamframe' block (written by python -m eval.run) and not an "
+                               "lm-eval results file (no lm_eval_version)")
     for key in ("model", "judge", "frame_sampling"):
         if key not in block:
             raise LeaderboardError(f"{path}: dreamframe.{key} is missing")
@@ -366,6 +384,8 @@ def _judge_label(j: dict[str, Any]) -> tuple[str, str]:
 def _judge_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]], judged: bool) -> tuple[str, str]:
     """The judge a task's numbers were measured with: from the per-task record when the results carry
     one (a group takes its subtasks' judges), else the file's judge for benchmarks that use one."""
+    if block.get("plain_lm_eval"):  # judge and units unknown: ranked only among plain lm-eval results
+        return PLAIN_LM_EVAL, PLAIN_LM_EVAL
     judge = block["judge"]
     per_task = judge.get("per_task")
     if isinstance(per_task, dict):
@@ -390,6 +410,8 @@ def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]])
 
 
 def _frames_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
+    if block.get("plain_lm_eval"):
+        return PLAIN_LM_EVAL
     fs = block["frame_sampling"]
     per_task = fs.get("per_task")
     if isinstance(per_task, dict):

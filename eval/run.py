@@ -4,6 +4,7 @@
     python -m eval.run --model tiny-llava_onevision --tasks dreamframe_heldout --data-root /tmp/x --out /tmp/ev
     python -m eval.run --list-tasks
     python -m eval.run --config configs/eval/default.yaml --model PATH --batch-size 16
+    python -m eval.run --predictions answers.jsonl --name my-model --tasks msvd_qa --data-root data/bench
 
 Results: `<out>/<model>/results_<timestamp>.json` (lm-eval's layout plus a "dreamframe" block:
 model fingerprint, judge, frame sampling, package versions, per-task error counts, and per task the
@@ -81,10 +82,16 @@ class EvalConfig:
     """Show a progress bar."""
     list_tasks: bool = False
     """Print the task registry and exit."""
+    write_tasks: bool = False
+    """Only write the lm-eval task YAMLs and rows (under <out>/.dreamframe_tasks) and print the `lm_eval`
+    commands that run them (eval/lm_eval_cli.py); no model is loaded."""
+    predictions: str | None = None
+    """JSONL of answers produced elsewhere ({"question_id", "answer"[, "task"]} a line; eval/predictions.py):
+    scored by the same loaders, extraction, judges and reports; no model is loaded and no video read."""
 
 
 def run(cfg: EvalConfig) -> Path:
-    """Evaluate; returns the results JSON path."""
+    """Evaluate; returns the results JSON path (the tasks folder with --write-tasks)."""
     from lm_eval.loggers import EvaluationTracker
     from lm_eval.utils import make_table, sanitize_model_name
 
@@ -101,8 +108,13 @@ def run(cfg: EvalConfig) -> Path:
     if not names:
         raise ValueError("--tasks is empty")
     out = Path(cfg.out)
-    display = cfg.name or _display_name(cfg.model)
+    display = cfg.name or (Path(cfg.predictions).stem if cfg.predictions else _display_name(cfg.model))
     model_dir = out / result_folder_name(display, sanitize_model_name)
+    if cfg.predictions:  # read (and check) the answers before any benchmark is read
+        from eval.predictions import PredictionsLM
+        from eval.tasks import all_task_names
+
+        lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs,
                       judge=cfg.judge)
     for task, why in mat.skipped.items():
@@ -111,12 +123,19 @@ def run(cfg: EvalConfig) -> Path:
         print(f"partial download, {name}: {what['videos']} video(s) skipped"
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
               + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
-    adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
-    info["model"] = display
-    if cfg.base_model:
-        info["base_model"] = cfg.base_model
-    lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
-                      cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
+    if cfg.write_tasks:
+        print(lm_eval_commands(mat))
+        return mat.include_path
+    if cfg.predictions:
+        info = {"model": display, "base_model": cfg.base_model, "source": "predictions", "family": None,
+                "model_fingerprint": "predictions-" + lm.summary()["predictions_sha256"][:16]}
+    else:
+        adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
+        info["model"] = display
+        if cfg.base_model:
+            info["base_model"] = cfg.base_model
+        lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
+                          cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
     ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
                                                      judge_options=dict(cfg.judge_options)))
     staging = out / STAGING_DIRNAME
@@ -127,6 +146,10 @@ def run(cfg: EvalConfig) -> Path:
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
     results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
+    if cfg.predictions:  # say where the answers came from; no model ran
+        results["dreamframe"].update(answers=lm.summary(), model_path=None)
+        for task, counts in results["dreamframe"]["errors"].items():
+            counts["missing_prediction"] = lm.errors[task]["missing_prediction"]
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
@@ -181,6 +204,15 @@ def result_folder_name(display: str, sanitize: Any) -> str:
         raise ValueError(f"--name {display!r}: not usable as a results folder under --out; "
                          "use letters, digits, '-', '_' or '.'")
     return name
+
+
+def lm_eval_commands(mat: Any) -> str:
+    """How to run the written tasks from lm-eval's own CLI (see eval/lm_eval_cli.py for why two forms)."""
+    files = " ".join(sorted(str(p) for p in mat.include_path.glob("*.yaml") if not p.name.startswith("_")))
+    return (f"tasks written to {mat.include_path}\n"
+            f"dreamframe-lm-eval --model dreamframe --model_args model=MODEL --include_path {mat.include_path} "
+            f"--tasks {','.join(mat.task_names)}\n"
+            f"lm_eval --model dreamframe --model_args model=MODEL --tasks {files.replace(' ', ',')}")
 
 
 def _display_name(model: str) -> str:
@@ -266,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         run(cfg)
-    except (KeyError, ValueError, FileNotFoundError) as err:
+    except (KeyError, ValueError, FileNotFoundError) as err:  # PredictionsError is a ValueError
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"error: {msg}", file=sys.stderr)
         return 2

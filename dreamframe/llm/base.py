@@ -44,6 +44,8 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    structured_output: str | None = None
+    """How replies were constrained to the schema: the HTTP dialect that worked (see dialects.py) or `xgrammar`."""
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -34,8 +34,12 @@ class LLMConfig:
     """Seconds one HTTP request may take."""
     max_repairs: int = 2
     """Times an invalid structured reply is sent back with the validation error before giving up."""
-    response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
-    """Structured output mode asked of the server; falls back to json_object, then to prompt-only, if refused."""
+    response_format: Literal["auto", "json_schema", "json_object_schema", "structured_outputs", "guided_json",
+                             "ollama_format", "json_object", "none"] = "auto"
+    """Structured-output dialect (dreamframe/llm/dialects.py). `auto`: json_schema, then json_object + schema
+    (llama.cpp), then the server's own field (vLLM structured_outputs / guided_json, Ollama format), then
+    json_object, then prompt-only, each tried when the server refuses the one before; a named dialect is
+    used as it is. The one used is in the usage totals (`structured_output`), hence the dataset manifest."""
     temperature: float = 0.7
     """Sampling temperature (0 = greedy)."""
     top_p: float = 1.0

@@ -7,7 +7,8 @@
 
 It speaks /v1/chat/completions over HTTP/1.1 keep-alive from a thread per connection. Scripted
 items are served first, in order; then `responder(request_body) -> str` writes the content (the
-default fills the request's json_schema with example values, so structured calls validate).
+default fills the schema the request carries, in any dialect, with example values, so structured
+calls validate).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -52,24 +53,40 @@ def schema_example(schema: dict[str, Any], counter: Callable[[], int], defs: dic
     return WORDS[counter() % len(WORDS)]
 
 
-def default_responder(body: dict[str, Any]) -> str:
+def request_dialect(body: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """(structured-output dialect of a request, the schema it carries) - see dreamframe/llm/dialects.py."""
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
-        count = itertools.count()
-        return json.dumps(schema_example(fmt["json_schema"]["schema"], lambda: next(count)))
+        return "json_schema", fmt["json_schema"]["schema"]
     if fmt.get("type") == "json_object":
-        return "{}"
-    return "ok"
+        return ("json_object_schema", fmt["schema"]) if "schema" in fmt else ("json_object", None)
+    if "structured_outputs" in body:
+        return "structured_outputs", body["structured_outputs"]["json"]
+    if "guided_json" in body:
+        return "guided_json", body["guided_json"]
+    if isinstance(body.get("format"), dict):
+        return "ollama_format", body["format"]
+    return "none", None
+
+
+def default_responder(body: dict[str, Any]) -> str:
+    dialect, schema = request_dialect(body)
+    if schema is not None:
+        count = itertools.count()
+        return json.dumps(schema_example(schema, lambda: next(count)))
+    return "{}" if dialect == "json_object" else "ok"
 
 
 class FakeServer:
     """Context manager running the server in a background thread."""
 
     def __init__(self, latency: float = 0.0, responder: Callable[[dict[str, Any]], str] = default_responder,
-                 refuse_json_schema: bool = False):
+                 accepts: Collection[str] | None = None):
+        """`accepts`: the structured-output dialects this server takes (None: all); a request in another
+        is answered HTTP 400 naming its field, as vLLM and OpenAI answer fields they do not know."""
         self.latency = latency
         self.responder = responder
-        self.refuse_json_schema = refuse_json_schema
+        self.accepts = accepts
         self.script: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
@@ -130,8 +147,9 @@ class FakeServer:
                 time.sleep(delay)
             if not path.rstrip("/").endswith("/chat/completions"):
                 return 404, {}, {"error": {"message": f"no route {path}"}}
-            if self.refuse_json_schema and (body.get("response_format") or {}).get("type") == "json_schema":
-                return 400, {}, {"error": {"message": "response_format json_schema is not supported"}}
+            dialect = request_dialect(body)[0]
+            if self.accepts is not None and dialect != "none" and dialect not in self.accepts:
+                return 400, {}, {"error": {"message": f"structured output dialect {dialect} is not supported"}}
             if item is not None and "status" in item and item["status"] != 200:
                 return item["status"], item.get("headers", {}), item.get("body", {"error": {"message": "scripted"}})
             content = item["content"] if item is not None and "content" in item else self.responder(body)

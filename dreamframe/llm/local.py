@@ -157,6 +157,7 @@ class TransformersClient(LLMClient):
             gen.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if items[0][2] is not None:
             gen["logits_processor"] = [xgr.contrib.hf.LogitsProcessor([lm.grammar(s) for _, _, s in items])]
+            self.usage.structured_output = "xgrammar"
         if self.cfg.num_threads > 0:
             torch.set_num_threads(self.cfg.num_threads)  # process-wide; oversubscribed OpenMP threads crawl
         with lm.lock, torch.inference_mode():

@@ -2,8 +2,8 @@
 
 POST {base_url}/chat/completions with bounded concurrency (`max_concurrency` requests in flight),
 retries with exponential backoff and jitter on 429 / 5xx / timeouts / dropped connections (a
-`Retry-After` header wins), and structured output: `response_format` json_schema where the server
-supports it, else json_object, else the schema in the prompt only - every reply is validated anyway.
+`Retry-After` header wins), and structured output in the server's dialect (`dialects.py`): negotiated
+on refusal and remembered, or pinned by `llm.response_format` - every reply is validated anyway.
 The API key is read from the environment variable named in the config and never logged.
 """
 
@@ -15,12 +15,12 @@ import random
 import time
 from typing import Any
 
+from dreamframe.llm import dialects
 from dreamframe.llm.base import LLMClient, LLMError
 from dreamframe.llm.config import LLMConfig
 from dreamframe.llm.secrets import read_api_key, redact
 from dreamframe.llm.structured import Schema, json_schema, schema_name
 
-FORMAT_MODES = ("json_schema", "json_object", "none")
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 POOL_SIZE = 8
 
@@ -40,12 +40,6 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _format_refused(status: int, body: str) -> bool:
-    low = body.lower()
-    return status in (400, 404, 415, 422, 500, 501) and any(
-        w in low for w in ("response_format", "json_schema", "json_object", "structured output", "grammar"))
-
-
 class OpenAIClient(LLMClient):
     """Chat completions against an OpenAI-compatible HTTP API."""
 
@@ -62,7 +56,10 @@ class OpenAIClient(LLMClient):
             raise ValueError(f"llm.api_key_env: the environment variable {cfg.api_key_env} holding the API key is not set")
         super().__init__(cfg)
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
-        self.format_mode = cfg.response_format
+        self.negotiate = cfg.response_format == "auto"
+        self.format_mode = dialects.NEGOTIATION_ORDER[0] if self.negotiate else cfg.response_format
+        """The structured-output dialect sent now; after a refusal under `auto`, the next that works."""
+        dialects.request_fields(self.format_mode, {}, "check")  # an unknown dialect fails here, naming the option
         self._loop: asyncio.AbstractEventLoop | None = None
         self._http: list | None = None
         self._slots: asyncio.Queue | None = None
@@ -98,14 +95,12 @@ class OpenAIClient(LLMClient):
             await http.aclose()
         self._http, self._slots, self._loop = None, None, None
 
-    def _body(self, messages: list[dict[str, str]], params: dict[str, Any], schema: Schema | None) -> dict[str, Any]:
+    def _body(self, messages: list[dict[str, str]], params: dict[str, Any], schema: Schema | None,
+              dialect: str) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.cfg.model, "messages": messages,
                                 **{k: v for k, v in params.items() if v is not None}}
-        if schema is not None and self.format_mode == "json_schema":
-            body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": schema_name(schema), "schema": json_schema(schema), "strict": False}}
-        elif schema is not None and self.format_mode == "json_object":
-            body["response_format"] = {"type": "json_object"}
+        if schema is not None:
+            body.update(dialects.request_fields(dialect, json_schema(schema), schema_name(schema)))
         return body
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
@@ -132,7 +127,8 @@ class OpenAIClient(LLMClient):
 
         attempt = 0
         while True:
-            body = self._body(messages, params, schema)
+            body_mode = self.format_mode
+            body = self._body(messages, params, schema, body_mode)
             why, retry_after = "", None
             try:
                 resp = await http.post(self.url, json=body)
@@ -140,11 +136,17 @@ class OpenAIClient(LLMClient):
                 why = f"{type(err).__name__}: {err}"
             else:
                 if resp.status_code == 200:
+                    if schema is not None:
+                        self.usage.structured_output = body_mode
                     return self._parse(resp)
                 text = resp.text[:500]
-                if schema is not None and self.format_mode != "none" and _format_refused(resp.status_code, text):
-                    self.format_mode = FORMAT_MODES[FORMAT_MODES.index(self.format_mode) + 1]
-                    continue  # the server refused the structured-output mode: ask again with a weaker one
+                if schema is not None and body_mode != "none" and dialects.refused(resp.status_code, text):
+                    if not self.negotiate:
+                        raise LLMError(f"{self.url}: the server refused structured output in the {body_mode!r} dialect "
+                                       f"(llm.response_format; `auto` negotiates one): HTTP {resp.status_code}: {text}")
+                    if self.format_mode == body_mode:  # concurrent requests may have moved on already
+                        self.format_mode = dialects.next_dialect(body_mode)
+                    continue  # ask again in the next dialect
                 if resp.status_code not in RETRY_STATUS:
                     hint = f" (is {self.cfg.api_key_env} set?)" if resp.status_code in (401, 403) else ""
                     raise LLMError(f"{self.url}: HTTP {resp.status_code}{hint}: {text}")

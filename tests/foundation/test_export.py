@@ -14,14 +14,15 @@ def test_llava_export(dataset, tmp_path):
     for rec in records:
         qa = qas[rec["id"]]
         human, gpt = rec["conversations"]
-        assert human["from"] == "human" and human["value"].startswith("<video>\n" + qa.question)
+        assert human["from"] == "human" and human["value"].startswith("<image>\n" + qa.question)
         assert gpt == {"from": "gpt", "value": qa.answer}
         assert len(rec["frames"]) == 4
         for rel in rec["frames"]:
             path = (tmp_path / rel).resolve()
             assert path.is_file()
             assert qa.frame_start <= int(path.stem) < qa.frame_end
-        assert (tmp_path / rec["video"]).resolve().exists()
+        clip = (tmp_path / rec["video"]).resolve()
+        assert clip.suffix == ".mp4" and clip.is_file() and clip.parent.parent == (tmp_path / "llava.clips")
         for opt in qa.options:
             assert f") {opt}\n" in human["value"]
 
@@ -33,8 +34,10 @@ def test_sharegpt_export_test_split(dataset, tmp_path):
     test_ids = {q.id for m in DatasetFolder(dataset).movies("test") for q in m.qa}
     assert {r["id"] for r in records} == test_ids
     rec = records[0]
-    assert [m["role"] for m in rec["messages"]] == ["user", "assistant"]
-    assert rec["messages"][0]["content"].startswith("<video>")
+    assert [m["from"] for m in rec["conversations"]] == ["human", "gpt"]
+    assert rec["conversations"][0]["value"].startswith("<video>")
+    info = json.loads((out.parent / "dataset_info.json").read_text())
+    assert info["sg"]["file_name"] == "sg.json" and info["sg"]["columns"] == {"messages": "conversations", "videos": "videos"}
     assert len(rec["videos"]) == 1 and all((out.parent / p).resolve().is_file() for p in rec["videos"][0])
 
 

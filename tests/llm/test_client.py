@@ -92,16 +92,6 @@ def test_json_fenced_reply_is_accepted():
         assert client(srv).chat("x", schema=SCHEMA).parsed == {"title": "A", "n": 2}
 
 
-def test_falls_back_to_json_mode_when_json_schema_is_refused():
-    with FakeServer(refuse_json_schema=True, responder=lambda body: '{"title": "B", "n": 1}') as srv:
-        c = client(srv)
-        assert c.chat("x", schema=SCHEMA).parsed == {"title": "B", "n": 1}
-        c.chat("y", schema=SCHEMA)
-        kinds = [(r.get("response_format") or {}).get("type") for r in srv.requests]
-        assert kinds == ["json_schema", "json_object", "json_object"]
-        assert "JSON schema" in srv.requests[-1]["messages"][0]["content"]  # schema also told in the prompt
-
-
 def test_cache_second_run_makes_zero_requests_and_resumes(tmp_path):
     prompts = [f"prompt {i}" for i in range(6)]
     with FakeServer() as srv:

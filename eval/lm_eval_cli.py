@@ -1,0 +1,30 @@
+"""lm-eval's own command line, with the model `dreamframe` registered: for `--include_path` + task names.
+
+    python -m eval.run --tasks mvbench --data-root data/bench --out runs/ev --write-tasks   # prints the paths
+    dreamframe-lm-eval --model dreamframe --model_args model=runs/train/export --batch_size 8 \\
+        --include_path runs/ev/.dreamframe_tasks/tasks --tasks mvbench --output_path runs/lm_eval
+    lm_eval --model dreamframe --model_args model=runs/train/export \\
+        --tasks 'runs/ev/.dreamframe_tasks/tasks/mvbench_*.yaml' --output_path runs/lm_eval
+
+Why two commands: lm-eval 0.4.13 finds models only in its registry, which is filled by imports, and has
+no plugin entry points (EleutherAI/lm-evaluation-harness issues #1457, #1621). Its CLI looks the model
+up before it imports anything from `--include_path`, so `lm_eval --model dreamframe --include_path DIR
+--tasks NAME` cannot know the model. It does import the `!function` hooks of task YAML files named in
+`--tasks` (paths or globs) first, and every DreamFrame hook imports `eval`, which registers `dreamframe`
+(eval/__init__.py): so plain `lm_eval` works with task files. This command is lm-eval's CLI unchanged
+(`lm_eval.__main__.cli_evaluate`, same arguments and output) after importing `eval.lm`, so task and
+group names work with `--include_path` too.
+"""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    import eval.lm  # noqa: F401 - registers the lm-eval model "dreamframe"
+    from lm_eval.__main__ import cli_evaluate
+
+    cli_evaluate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Each export read back the way its trainer reads it: every sample reaches the model with visual input,
+and its frames are exactly the QA pair's clip (see trainer_loaders.py for the sources and commits)."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from data_gen.export import main
+from dreamframe.dataset import DatasetFolder, frame_name
+from dreamframe.frames import sample_indices
+from tests.foundation import trainer_loaders as tl
+
+NUM_FRAMES = 4
+
+
+def expected_clips(dataset, split="train"):
+    """qa id -> (movie, the frame indices of its clip): what every trainer must receive."""
+    folder = DatasetFolder(dataset)
+    rule = folder.manifest()["frame_sampling"]
+    return {qa.id: (m, sample_indices(m.num_frames, NUM_FRAMES, rule, qa.frame_start, qa.frame_end))
+            for m in folder.movies(split) for qa in m.qa}
+
+
+@functools.lru_cache(maxsize=None)
+def frame_pixels(dataset, movie_id: str, index: int) -> np.ndarray:
+    return np.asarray(Image.open(dataset / "frames" / movie_id / frame_name(index)).convert("RGB"), dtype=np.float32)
+
+
+CODEC_TOLERANCE = 20.0
+"""Mean squared error (0-255 scale) that H.264's 4:2:0 chroma alone adds at 96 px (measured 10-23)."""
+
+
+def shows_frame(decoded: np.ndarray, dataset, movie, index: int) -> bool:
+    """Whether a decoded (lossy) video frame shows movie frame `index`: it matches that frame as well as
+    any frame of the movie, within the codec's error (near-identical neighbours are indistinguishable)."""
+    errors = [np.mean((decoded.astype(np.float32) - frame_pixels(dataset, movie.id, i)) ** 2) for i in range(movie.num_frames)]
+    return errors[index] <= min(errors) + CODEC_TOLERANCE
+
+
+def assert_clip(video: np.ndarray, dataset, movie, indices: list[int], what: str) -> None:
+    assert len(video) == len(indices), what
+    assert all(shows_frame(f, dataset, movie, i) for f, i in zip(video, indices)), what
+
+
+def test_llava_next_reads_each_qa_clip_as_video_with_its_image_token(dataset, tmp_path, monkeypatch):
+    out = tmp_path / "export" / "llava_train.json"
+    assert main(["--in", str(dataset), "--format", "llava", "--out", str(out), "--num-frames", str(NUM_FRAMES)]) == 0
+    monkeypatch.chdir(tmp_path)  # the trainer runs from its own folder; only --video_folder locates clips
+    expected = expected_clips(dataset)
+    records = json.loads(out.read_text())
+    assert {r["id"] for r in records} == set(expected)
+    args = tl.LlavaDataArgs(video_folder=str(out.parent))  # LLaVA-NeXT's defaults: video_fps 1, frames_upbound 0
+    for rec in records:
+        item = tl.llava_next_get_item(rec, args)
+        assert item["visual_reaches_model"], rec["id"]
+        assert item["conversations"][0]["value"].startswith(tl.DEFAULT_IMAGE_TOKEN + "\n")
+        movie, indices = expected[rec["id"]]
+        assert_clip(item["video"], dataset, movie, indices, rec["id"])
+    # with --frames_upbound N --force_sample (LLaVA-OneVision's video recipe) the same frames arrive
+    rec = next(r for r in records if expected[r["id"]][1][-1] < expected[r["id"]][0].num_frames - NUM_FRAMES)
+    forced = tl.llava_next_get_item(rec, tl.LlavaDataArgs(video_folder=str(out.parent), frames_upbound=NUM_FRAMES,
+                                                          force_sample=True))
+    assert_clip(forced["video"], dataset, *expected[rec["id"]], rec["id"])
+    # the check can fail: another sub-story's frames are not this clip
+    movie, indices = expected[rec["id"]]
+    last_substory = [movie.num_frames - 1 - k for k in range(NUM_FRAMES)][::-1]
+    wrong = np.stack([frame_pixels(dataset, movie.id, i) for i in last_substory])
+    with pytest.raises(AssertionError):
+        assert_clip(wrong, dataset, movie, indices, "other frames")
+
+
+def test_the_old_video_token_would_have_trained_text_only():
+    """The check can fail: LLaVA-NeXT ignores `<video>`, so such a sample carries no visual input."""
+    rec = {"id": "x", "video": "clip.mp4", "conversations": [{"from": "human", "value": "<video>\nQ"},
+                                                             {"from": "gpt", "value": "A"}]}
+    convs = tl.preprocess_multimodal([rec["conversations"]], tl.LlavaDataArgs())[0]
+    assert sum(t["value"].count(tl.DEFAULT_IMAGE_TOKEN) for t in convs) == 0
+
+
+@pytest.mark.parametrize("fmt", ["llamafactory", "sharegpt"])
+def test_llama_factory_reads_frames_through_dataset_info(dataset, tmp_path, monkeypatch, fmt):
+    data_dir = tmp_path / "lf_data"
+    out = data_dir / f"dreamframe_{fmt}.json"
+    assert main(["--in", str(dataset), "--format", fmt, "--out", str(out), "--num-frames", str(NUM_FRAMES),
+                 "--split", "all"]) == 0
+    (data_dir / "dataset_info.json").write_text(json.dumps({  # another dataset already described there survives
+        **json.loads((data_dir / "dataset_info.json").read_text()), "other": {"file_name": "x.json"}}))
+    assert main(["--in", str(dataset), "--format", fmt, "--out", str(out), "--num-frames", str(NUM_FRAMES),
+                 "--split", "all"]) == 0
+    assert "other" in json.loads((data_dir / "dataset_info.json").read_text())
+    monkeypatch.chdir(tmp_path)  # LLaMA-Factory runs from its own checkout, dataset_dir points here
+    expected = {**expected_clips(dataset, "train"), **expected_clips(dataset, "test")}
+    (attr,) = tl.get_dataset_list([out.stem], str(data_dir))
+    rows = tl.load_single_dataset(attr, str(data_dir))
+    assert len(rows) == len(expected)
+    for row in rows:
+        converted = tl.sharegpt_convert(row, attr, media_dir=str(data_dir))  # media_dir defaults to dataset_dir
+        assert converted["_prompt"] and converted["_response"], row["id"]
+        (frames,) = tl.llamafactory_visual_input(converted)
+        movie, indices = expected[row["id"]]
+        assert [p for p in converted["_videos"][0]] == [str(data_dir / r) for r in row["videos"][0]]
+        for image, i in zip(frames, indices, strict=True):
+            assert np.array_equal(np.asarray(image, dtype=np.float32), frame_pixels(dataset, movie.id, i))

