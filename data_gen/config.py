@@ -45,6 +45,8 @@ class QAConfig:
     """QA pairs about the whole movie (a detailed description is always one)."""
     num_options: int = 4
     """Answer choices offered for closed questions (fewer when fewer exist)."""
+    types: list[str] | None = None
+    """QA types asked (see dreamframe.vocab.QA_TYPES); None asks every type."""
 
 
 @dataclass

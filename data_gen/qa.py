@@ -53,13 +53,13 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
     span = (frames[0].index, frames[-1].index + 1)
     cast = [movie.character(n) for n in dict.fromkeys(n for f in frames for n in f.characters)]
     out: list[Candidate] = []
-    genders = Counter(c.gender for c in cast)
-    for c in cast:
-        noun = "person" if len(cast) == 1 else c.gender
-        if len(cast) == 1 or genders[c.gender] == 1:
-            out.append(Candidate("colour", "substory", span, f"What colour is the {noun} in this clip wearing?",
-                                 c.colour, list(COLOURS)))
-    if len(movie.characters) > 1:
+    worn = {c.colour for c in cast}
+    unworn = [k for k in COLOURS if k not in worn]
+    question = ("What colour is the person in this clip wearing?" if len(cast) == 1
+                else "What colour is one of the people in this clip wearing?")
+    for c in cast:  # distractors are colours nobody in the clip wears, so exactly one option is right
+        out.append(Candidate("colour", "substory", span, question, c.colour, [c.colour, *unworn]))
+    if len(movie.characters) == len(COUNT_OPTIONS):  # only a full cast can show every count: answers stay uniform
         out.append(Candidate("count", "substory", span, "How many people appear in this clip?",
                              str(len(cast)), COUNT_OPTIONS))
     places = {f.place for f in frames}
@@ -164,18 +164,21 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int) -> list[QAPair]:
     used_types: Counter = Counter()
     used_answers: Counter = Counter()
     chosen: list[Candidate] = []
+
+    def select(cands: list[Candidate], k: int) -> list[Candidate]:
+        wanted = [c for c in cands if cfg.types is None or c.qa_type in cfg.types]
+        return _select(wanted, k, used_types, used_answers, rng)
+
     start = 0
     for chapter in movie.chapters:
         ch_start = start
         for sub in chapter.substories:
-            chosen += _select(substory_candidates(movie, sub.frames, sub.reason), cfg.per_substory,
-                              used_types, used_answers, rng)
+            chosen += select(substory_candidates(movie, sub.frames, sub.reason), cfg.per_substory)
             start += len(sub.frames)
-        chosen += _select(chapter_candidates(movie, chapter, (ch_start, start), rng), cfg.per_chapter,
-                          used_types, used_answers, rng)
+        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng), cfg.per_chapter)
     span = (0, movie.num_frames)
     describe = Candidate("describe", "movie", span, "Describe the movie in detail.", movie.overview)
-    chosen += [describe] + _select(movie_candidates(movie), cfg.per_movie - 1, used_types, used_answers, rng)
+    chosen += select([describe], 1) + select(movie_candidates(movie), cfg.per_movie - 1)
     return [
         QAPair(id=f"{movie.id}-q{i:03d}", question=c.question, answer=c.answer, qa_type=c.qa_type, level=c.level,
                frame_start=c.span[0], frame_end=c.span[1], options=_options(c, cfg.num_options, rng))

@@ -35,6 +35,9 @@ class SourceConfig:
     """Only these QA types of a dataset folder (e.g. [colour, count, location]); None: all."""
     media_root: str | None = None
     """Folder that a JSON file's media paths are relative to; default: the JSON file's folder."""
+    frames: Literal["matched", "shuffled"] = "matched"
+    """`shuffled`: every sample of a dataset folder gets the frames of a sample from another movie - the
+    blind control, trained on the same questions and pixel statistics with no link from frames to answers."""
 
 
 @dataclass
@@ -113,7 +116,8 @@ class LogConfig:
 
 @dataclass
 class EvalConfig:
-    """Built-in held-out check: multiple-choice accuracy on a dataset folder's test split by greedy generation."""
+    """Built-in held-out check: closed questions of a dataset folder's test split, by option likelihood
+    and by free generation (`dreamframe.scoring`, as eval.run scores them)."""
 
     enabled: bool = True
     dataset: str | None = None
