@@ -22,6 +22,8 @@ Groups = dict[tuple[str, str, str], list[tuple[int, Entry]]]
 
 
 def title_of(board: str, benchmarks: dict[str, dict[str, Any]]) -> str:
+    if board.endswith(" (partial)"):  # numbers from a partial download form boards of their own
+        return f"{title_of(board.removesuffix(' (partial)'), benchmarks)} (partial download)"
     return benchmarks.get(board, {}).get("title", board)
 
 

@@ -6,7 +6,9 @@
     python -m eval.run --config configs/eval/default.yaml --model PATH --batch-size 16
 
 Results: `<out>/<model>/results_<timestamp>.json` (lm-eval's layout plus a "dreamframe" block:
-model fingerprint, judge, frame sampling, package versions, per-task error counts) and
+model fingerprint, judge, frame sampling, package versions, per-task error counts, and per task the
+protocol it was scored with - judge, parse rule, prompt hash, frames, partial download and what was
+missing; every accuracy is a percentage) and
 `samples_<task>_<timestamp>.jsonl`. Model answers are cached under `<out>/<model>/cache/`, so a
 killed run started again with the same command only generates what is missing.
 """
@@ -62,8 +64,9 @@ class EvalConfig:
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
     judge: str = "auto"
-    """Judge for open-ended answers: auto (the offline lexical judge), exact_match, lexical, a preset under
-    configs/judges/ (gpt35, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
+    """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
+    rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
+    gpt35_videobench, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
     judge_options: dict[str, Any] = field(default_factory=dict)
     """Dotted overrides of the judge config, e.g. {"llm.base_url": "http://localhost:8000/v1"}."""
     bootstrap_iters: int = 1000
@@ -95,9 +98,14 @@ def run(cfg: EvalConfig) -> Path:
     if not names:
         raise ValueError("--tasks is empty")
     out = Path(cfg.out)
-    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs)
+    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs,
+                      judge=cfg.judge)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
+    for name, what in mat.missing.items():
+        print(f"partial download, {name}: {what['videos']} video(s) skipped"
+              + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
+              + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
     adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
     display = cfg.name or _display_name(cfg.model)
     info["model"] = display
@@ -114,6 +122,7 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
+    results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
@@ -132,17 +141,22 @@ def run(cfg: EvalConfig) -> Path:
 
 def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int | None = None,
              max_new_tokens: int | None = None, seed: int = 1234, bootstrap_iters: int = 1000) -> dict[str, Any]:
-    """lm-eval's `simple_evaluate` on materialised tasks (any LM object; tests pass their own)."""
+    """lm-eval's `simple_evaluate` on materialised tasks (any LM object; tests pass their own), with the
+    benchmarks' own group weighting applied (eval/group_scores.py)."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    return simple_evaluate(
+    from eval.group_scores import apply_group_weights
+
+    results = simple_evaluate(
         model=lm, model_args={"model": model_name}, tasks=mat.task_names,
         task_manager=TaskManager(include_path=str(mat.include_path), include_defaults=False),
         limit=limit, log_samples=True, evaluation_tracker=tracker, bootstrap_iters=bootstrap_iters,
         gen_kwargs={"max_gen_toks": max_new_tokens} if max_new_tokens else None,
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
     )
+    apply_group_weights(results, getattr(mat, "group_weights", {}))
+    return results
 
 
 def _display_name(model: str) -> str:
@@ -178,7 +192,8 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
                            "num_frames": counts.pop() if len(counts) == 1 else 0, "per_task": sampling,
                            "frames_to_model": {t: lm.frames_to_model[t] for t in tasks if t in lm.frames_to_model}},
         "packages": package_versions(PACKAGES),
-        "errors": {t: {"missing_video": lm.errors[t]["missing_video"], "unreadable": lm.errors[t]["unreadable"],
+        "errors": {t: {"missing_video": lm.errors[t]["missing_video"] + (mat.missing.get(t) or {}).get("videos", 0),
+                       "unreadable": lm.errors[t]["unreadable"],
                        "judge_unparsable": ctx.judge_unparsable[t]} for t in tasks},
         "error_items": {t: lm.error_items[t] for t in tasks if lm.error_items[t]},
         "answers": {"generated": lm.stats["generated"], "from_cache": lm.stats["cached"],
@@ -189,6 +204,27 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
         "num_docs": {t: mat.num_docs.get(t) for t in tasks},
         "config": to_dict(cfg),
     }
+
+
+def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[str]) -> dict[str, Any]:
+    """Per task, how its numbers were made (judge, parse rules, judge prompt hash, frames, partial download),
+    and per group whether it covers a partial download. Accuracies are percentages ("units")."""
+    none = {"name": "none", "model": None, "comparable_to_published": True, "judge_parse_rule": None,
+            "prompt_sha256": None}
+    per_task = {}
+    for t in tasks:
+        judge = {**none, **ctx.judges_used.get(t, {})}
+        frames = mat.frame_sampling.get(t, {})
+        per_task[t] = {"judge": judge["name"], "judge_model": judge["model"],
+                       "comparable_to_published": judge["comparable_to_published"],
+                       "parse_rule": mat.parse_rules.get(t), "judge_parse_rule": judge["judge_parse_rule"],
+                       "prompt_sha256": judge["prompt_sha256"], "frame_rule": frames.get("rule"),
+                       "num_frames": frames.get("num_frames"), "frames_to_model": lm.frames_to_model.get(t),
+                       "partial": mat.partial(t), "missing": mat.missing.get(t)}
+    group_info = {g: {"partial": mat.partial(g), "missing": mat.missing.get(g),
+                      "weights": mat.group_weights.get(g)} for g in groups}
+    return {"units": "percent", "partial": bool(mat.missing), "per_task": per_task, "groups": group_info,
+            "missing": mat.missing}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ class RunContext:
     """Judge asked for on the command line (`auto`: the best one available offline)."""
     judge_options: dict[str, Any] = field(default_factory=dict)
     judges_used: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """task -> {"name", "model", "comparable_to_published"} as reported by the task."""
+    """task -> {"name", "model", "comparable_to_published", ...: parse_rule, prompt_sha256} as reported by the task."""
     judge_unparsable: Counter = field(default_factory=Counter)
     """task -> judge replies that were not a usable dict."""
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -40,8 +40,10 @@ def set_context(ctx: RunContext) -> RunContext:
     return ctx
 
 
-def note_judge(task: str, name: str, model: str | None, comparable_to_published: bool) -> None:
-    _CTX.judges_used[task] = {"name": name, "model": model, "comparable_to_published": comparable_to_published}
+def note_judge(task: str, name: str, model: str | None, comparable_to_published: bool, **details: Any) -> None:
+    """Record who judged `task`; `details` (parse_rule, prompt_sha256, ...) go into the results too."""
+    _CTX.judges_used[task] = {"name": name, "model": model, "comparable_to_published": comparable_to_published,
+                              **details}
 
 
 def count_unparsable(task: str, n: int = 1) -> None:

@@ -1,4 +1,4 @@
-"""Judges: one interface (`replies(prompt, items) -> raw replies`) over an LLM or a lexical rule.
+"""Judges: one interface (`replies(prompt, items) -> raw replies`) over an LLM, a lexical rule or exact match.
 
 The LLM judge goes through the shared client layer (`dreamframe.llm`): an OpenAI-compatible HTTP
 server (GPT, vLLM, llama.cpp) or a local transformers model (the offline judge). Its model is pinned
@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dreamframe.llm.config import LLMConfig
-from eval.judges.lexical import lexical_reply
+from eval.judges.lexical import exact_match_reply, lexical_reply
 from eval.judges.parsing import PARSE_RULES, ParseRule
-from eval.judges.templates import render
+from eval.judges.protocols import comparable
+from eval.judges.templates import prompt_sha256, render
 
 log = logging.getLogger(__name__)
 
-GPT_PREFIXES = ("gpt-3.5", "gpt-4")
+JUDGE_KINDS = ("lexical", "exact_match", "llm")
 CHUNK = 64
 """Judge requests sent per `chat_many` call; each finished chunk is already in the cache."""
 
@@ -37,8 +38,9 @@ def _judge_llm_defaults() -> LLMConfig:
 class JudgeConfig:
     """Which judge scores open-ended answers, and how its replies are read."""
 
-    kind: Literal["lexical", "llm"] = "lexical"
-    """lexical: deterministic token-F1, no model (NOT comparable with published numbers); llm: a model through dreamframe.llm."""
+    kind: Literal["lexical", "exact_match", "llm"] = "lexical"
+    """lexical: deterministic token-F1; exact_match: normalised exact match (case, whitespace, trailing period);
+    both need no model and are NOT comparable with published numbers. llm: a model through dreamframe.llm."""
     parse_rule: ParseRule = "literal_eval_whole"
     """literal_eval_whole (Video-ChatGPT: whole reply, unparsable left out) or first_braces (lmms-eval: first {...}, unparsable = no/0)."""
     cache_dir: str | None = None
@@ -49,8 +51,8 @@ class JudgeConfig:
     """Client settings for kind=llm. llm.model is the PINNED judge: a dated API id (gpt-3.5-turbo-0125) or a local folder."""
 
     def validate(self) -> None:
-        if self.kind not in ("lexical", "llm"):
-            raise ValueError(f"judge.kind: {self.kind!r} is not one of ('lexical', 'llm')")
+        if self.kind not in JUDGE_KINDS:
+            raise ValueError(f"judge.kind: {self.kind!r} is not one of {JUDGE_KINDS}")
         if self.parse_rule not in PARSE_RULES:
             raise ValueError(f"judge.parse_rule: {self.parse_rule!r} is not one of {PARSE_RULES}")
         if self.kind == "llm" and self.llm.backend == "openai" and not self.llm.model:
@@ -61,7 +63,6 @@ class Judge:
     """Base judge: `replies` returns one raw reply string per item, in input order."""
 
     name = "judge"
-    comparable_to_published = False
 
     def __init__(self, cfg: JudgeConfig):
         cfg.validate()
@@ -74,10 +75,16 @@ class Judge:
     def replies(self, prompt: str, items: list[dict[str, Any]]) -> list[str]:
         raise NotImplementedError
 
-    def record(self) -> dict[str, Any]:
-        """The results' "judge" block: who judged, and whether numbers compare with GPT-judged papers."""
-        return {"name": self.name, "model": self.model, "comparable_to_published": self.comparable_to_published,
-                "parse_rule": self.cfg.parse_rule}
+    def comparable(self, prompt: str) -> bool:
+        """Whether numbers judged with `prompt` compare with published ones (see eval/judges/protocols.py)."""
+        return False
+
+    def record(self, prompts: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The results' "judge" block: who judged with which prompts, and whether the numbers compare
+        with published ones (only the pinned endpoint, model snapshot and prompt text do)."""
+        return {"name": self.name, "model": self.model,
+                "comparable_to_published": bool(prompts) and all(self.comparable(p) for p in prompts),
+                "parse_rule": self.cfg.parse_rule, "prompt_sha256": {p: prompt_sha256(p) for p in prompts}}
 
 
 class LexicalJudge(Judge):
@@ -86,8 +93,18 @@ class LexicalJudge(Judge):
     def replies(self, prompt: str, items: list[dict[str, Any]]) -> list[str]:
         return [lexical_reply(prompt, item, self.cfg.lexical_threshold) for item in items]
 
-    def record(self) -> dict[str, Any]:
-        return {**super().record(), "threshold": self.cfg.lexical_threshold}
+    def record(self, prompts: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {**super().record(prompts), "threshold": self.cfg.lexical_threshold}
+
+
+class ExactMatchJudge(Judge):
+    """`--judge exact_match`: right only when the answer equals the reference after lower-casing, collapsing
+    whitespace and dropping a trailing period (verdicts in the prompts' reply formats)."""
+
+    name = "exact_match"
+
+    def replies(self, prompt: str, items: list[dict[str, Any]]) -> list[str]:
+        return [exact_match_reply(prompt, item) for item in items]
 
 
 class LLMJudge(Judge):
@@ -109,7 +126,6 @@ class LLMJudge(Judge):
             client = build_client(llm)
         self.client = client
         self.name = f"llm:{llm.backend}"
-        self.comparable_to_published = llm.backend == "openai" and llm.model.startswith(GPT_PREFIXES)
         self.failures: list[str] = []
 
     @property
@@ -136,8 +152,11 @@ class LLMJudge(Judge):
                         "last error: %s", self.model, failed, len(out), self.failures[-1])
         return out
 
-    def record(self) -> dict[str, Any]:
-        return {**super().record(), "backend": self.llm_cfg.backend, "temperature": self.llm_cfg.temperature,
+    def comparable(self, prompt: str) -> bool:
+        return comparable(prompt, self.llm_cfg.backend, self.llm_cfg.base_url, self.llm_cfg.model)
+
+    def record(self, prompts: tuple[str, ...] = ()) -> dict[str, Any]:
+        return {**super().record(prompts), "backend": self.llm_cfg.backend, "temperature": self.llm_cfg.temperature,
                 "max_tokens": self.llm_cfg.max_tokens,
                 "base_url": self.llm_cfg.base_url if self.llm_cfg.backend == "openai" else None}
 
@@ -147,6 +166,8 @@ def build_judge(cfg: JudgeConfig, client: Any = None) -> Judge:
     cfg.validate()
     if cfg.kind == "lexical":
         return LexicalJudge(cfg)
+    if cfg.kind == "exact_match":
+        return ExactMatchJudge(cfg)
     if (client is None and cfg.llm.backend == "openai" and cfg.llm.base_url.startswith("https://api.openai.com")
             and not os.environ.get(cfg.llm.api_key_env)):
         raise ValueError(f"judge: the OpenAI API needs its key in ${cfg.llm.api_key_env}")

@@ -1,11 +1,17 @@
-"""A deterministic judge with no model: token-overlap F1 between prediction and reference.
+"""Deterministic judges with no model: token-overlap F1 (lexical) and normalised exact match.
 
-It answers in the same reply formats as the LLM judges, so the same parsers and scorers apply.
-Useful offline, in CI, and as a floor; its numbers are NOT comparable with GPT-judged results.
+They answer in the same reply formats as the LLM judges, so the same parsers and scorers apply.
+Useful offline, in CI, and as a floor; their numbers are NOT comparable with GPT-judged results.
+
+VCGBench consistency asks whether "both predicted answers correspond to the correct answer and to
+each other" (the prompt's instructions): the lexical score is 5 x the weakest of the three
+agreements (answer 1 vs reference, answer 2 vs reference, answer 1 vs answer 2), so two identical
+wrong answers score 0, and two right answers that contradict each other do too.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from collections import Counter
@@ -39,7 +45,7 @@ def lexical_reply(prompt: str, fields: dict, threshold: float = 0.5) -> str:
     if prompt == "vcg_consistency":
         parts = (f1(fields["pred1"], fields["answer"]), f1(fields["pred2"], fields["answer"]),
                  f1(fields["pred1"], fields["pred2"]))
-        return str({"score": int(round(5 * sum(parts) / 3))})
+        return str({"score": int(round(5 * min(parts)))})
     if prompt.startswith("vcg_"):
         return str({"score": int(round(5 * f1(fields["pred"], fields["answer"])))})
     if prompt == "tempcompass_captioning":
@@ -50,12 +56,26 @@ def lexical_reply(prompt: str, fields: dict, threshold: float = 0.5) -> str:
         return f"Reasoning: highest token overlap with the description.\nAnswer: {letter}. {text}"
     if prompt.startswith("tempcompass_"):
         return "Correct" if f1(fields["pred"], fields["answer"]) >= threshold else "Incorrect"
+    if prompt == "videobench":  # the option overlapping the answer most (Video-Bench's T5 judge, by tokens); none: null
+        choices = dict(fields["choices"])
+        best = max(choices, key=lambda letter: f1(fields["pred"], choices[letter]))
+        return json.dumps({"maximum probability": best if f1(fields["pred"], choices[best]) > 0 else None})
     raise KeyError(f"lexical judge has no rule for prompt {prompt!r}")
 
 
-def judge_one(question: str, answer: str, pred: str, threshold: float = 0.5) -> dict:
-    """One open-ended verdict {"pred", "score", "parsed"} - the shape eval/tasks/dreamframe expects."""
-    from eval.judges.parsing import parse_verdict
+def normalise_exact(text: str) -> str:
+    """Lower case, single spaces, no trailing period: what `--judge exact_match` compares."""
+    return re.sub(r"\.+$", "", " ".join(str(text).lower().split())).strip()
 
-    v = parse_verdict(lexical_reply("activitynet_qa", {"question": question, "answer": answer, "pred": pred}, threshold))
-    return {"pred": v.pred, "score": v.score, "parsed": v.parsed}
+
+def exact_match_reply(prompt: str, fields: dict) -> str:
+    """The reply an LLM judge would give to `prompt`, decided by normalised exact match with the reference."""
+    same = normalise_exact(fields.get("pred", "")) == normalise_exact(fields["answer"])
+    if prompt == "activitynet_qa":
+        return str({"pred": "yes" if same else "no", "score": 5 if same else 0})
+    if prompt == "vcg_consistency":
+        both = normalise_exact(fields["pred1"]) == normalise_exact(fields["pred2"]) == normalise_exact(fields["answer"])
+        return str({"score": 5 if both else 0})
+    if prompt.startswith("vcg_"):
+        return str({"score": 5 if same else 0})
+    raise KeyError(f"exact_match judge has no rule for prompt {prompt!r} (that benchmark scores by its own rules)")

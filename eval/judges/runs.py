@@ -25,8 +25,11 @@ def _fingerprint(items: list[dict[str, Any]]) -> str:
 
 
 def judged_summary(items: list[dict[str, Any]], score: Callable[[Judge, list[dict[str, Any]]], dict[str, Any]],
+                   prompts: tuple[str, ...] = (), reply_rule: str | None = None,
                    judge: Judge | None = None) -> dict[str, Any]:
-    """`score(judge, items)` for one task, computed once; items carry their lm-eval task name in "task"."""
+    """`score(judge, items)` for one task, computed once; items carry their lm-eval task name in "task".
+    `prompts` are the judge prompts the task uses (their pins decide `comparable_to_published`);
+    `reply_rule` names how the task reads judge replies when it is not the judge's dict `parse_rule`."""
     from eval import runtime
     from eval.judges.select import run_judge
 
@@ -41,8 +44,11 @@ def judged_summary(items: list[dict[str, Any]], score: Callable[[Judge, list[dic
     if failed:
         summary = {**summary, "judge_request_errors": len(failed), "judge_last_error": failed[-1]}
         runtime.current().notes[task].append(f"{len(failed)} judge request(s) failed: {failed[-1]}")
-    record = judge.record()
-    runtime.note_judge(task, record["name"], record["model"], record["comparable_to_published"])
+    record = judge.record(prompts)
+    if reply_rule is not None:
+        record["parse_rule"] = reply_rule
+    runtime.note_judge(task, record["name"], record["model"], record["comparable_to_published"],
+                       judge_parse_rule=record["parse_rule"], prompt_sha256=record["prompt_sha256"])
     unparsable = int(summary.get("judge_unparsable", 0) or 0)
     if unparsable:
         runtime.count_unparsable(task, unparsable)

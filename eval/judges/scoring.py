@@ -1,5 +1,5 @@
-"""Scores from verdicts: Video-ChatGPT accuracy = yes / (yes + no) and mean score, overall and per
-question type, with `None` (never a ZeroDivisionError) for an empty group.
+"""Scores from verdicts: Video-ChatGPT accuracy = yes / (yes + no) in percent and mean 0-5 score,
+overall and per question type, with `None` (never a ZeroDivisionError) for an empty group.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ def judge_vcg(judge: Judge, dimension: str, items: Sequence[dict[str, Any]]) -> 
 
 
 def summarize(verdicts: Sequence[Verdict]) -> dict[str, Any]:
-    """accuracy (yes/(yes+no)), mean score, counts; verdicts left out by the parse rule are only counted."""
+    """accuracy (percent yes/(yes+no)), mean score, counts; verdicts left out by the parse rule are only counted."""
     counted = [v for v in verdicts if v.counted]
     yes = sum(v.pred == "yes" for v in counted)
     no = sum(v.pred == "no" for v in counted)
     scores = [v.score for v in counted if v.score is not None]
-    return {"accuracy": _ratio(yes, yes + no), "score": _ratio(sum(scores), len(scores)), "yes": yes, "no": no,
+    accuracy = _ratio(100.0 * yes, yes + no)
+    return {"accuracy": accuracy, "score": _ratio(sum(scores), len(scores)), "yes": yes, "no": no,
             "n": len(verdicts), "n_scored": len(scores), "judge_unparsable": sum(not v.parsed for v in verdicts)}
 
 

@@ -1,6 +1,7 @@
 """The judge of a run, from `eval.run --judge NAME` (read from `eval.runtime.current()`).
 
-NAME is `auto` / `lexical` (the deterministic lexical judge), a preset under configs/judges/
+NAME is `auto` / `lexical` (the deterministic lexical judge), `exact_match` (normalised exact match;
+benchmarks with their own matching rules - TempCompass, Video-Bench - then use only those), a preset under configs/judges/
 (`gpt35`, `openai_compatible`, `local_smollm2`), or a path to a JudgeConfig YAML. `judge_options`
 of the run context are dotted overrides (`{"llm.base_url": "http://host:8000/v1"}`). Verdicts are
 cached under `<out_dir>/judge_cache/`, apart from the model answers.
@@ -31,8 +32,8 @@ def _apply(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: str | Path | None = None) -> JudgeConfig:
     """Resolve a judge name / YAML path (+ dotted overrides) to a validated JudgeConfig."""
-    if name in ("auto", "lexical"):
-        data: dict[str, Any] = {"kind": "lexical"}
+    if name in ("auto", "lexical", "exact_match"):
+        data: dict[str, Any] = {"kind": "exact_match" if name == "exact_match" else "lexical"}
     elif name.endswith((".yaml", ".yml")):
         if not Path(name).is_file():
             raise ValueError(f"--judge {name}: file not found")
@@ -54,12 +55,17 @@ def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: st
     return cfg
 
 
+def rules_only(name: str, options: dict[str, Any] | None = None) -> bool:
+    """Whether `--judge NAME` scores by rules alone (exact match), so tasks that need a judge are not scored."""
+    return judge_config(name, options).kind == "exact_match"
+
+
 def run_judge() -> Judge:
     """The judge the current run asked for, built once per process."""
     from eval import runtime
 
     ctx = runtime.current()
-    name = ctx.judge if ctx.judge not in ("exact_match", "none") else "lexical"
+    name = ctx.judge
     cache = None if ctx.out_dir is None else Path(ctx.out_dir) / "judge_cache"
     key = repr((name, sorted(ctx.judge_options.items()), str(cache)))
     if key not in _BUILT:

@@ -4,6 +4,11 @@ Each benchmark is a folder `eval/tasks/<bench>/` (see README.md there) whose `__
 official annotation files into plain rows. `materialise` writes, per lm-eval task, the rows as JSONL
 and a two-line task YAML that `include:`s the benchmark's static template and points
 `dataset_path: json` at those rows; that folder is the include path handed to lm-eval's TaskManager.
+
+Partial downloads: asked for a whole benchmark, a sub-task whose annotation file is absent is left out,
+and so is every question whose video is absent; both are counted, the tasks and the benchmark's group
+are marked `partial` (the group's alias says so), and the group scores the sub-tasks that are there.
+A sub-task named on its own must be complete: its missing file is an error.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 import yaml
 
 from dreamframe.atomic import atomic_write_text
+from eval.judges.select import rules_only
+from eval.tasks.common import AnnotationMissing
 
 # benchmark name (as given to --tasks) -> module, or "module:attribute" for an object with a module's face.
 BENCHMARKS: dict[str, str] = {
@@ -31,7 +38,10 @@ BENCHMARKS: dict[str, str] = {
     "tempcompass": "eval.tasks.tempcompass",
     "videomme": "eval.tasks.videomme",
     "videomme_w_subs": "eval.tasks.videomme.with_subtitles",
+    "videobench": "eval.tasks.videobench",
 }
+MISSING_EXAMPLES = 20
+"""Missing videos listed by name per task (all are counted)."""
 
 
 @dataclass
@@ -43,7 +53,16 @@ class Materialised:
     """lm-eval task -> {"rule", "num_frames"} actually used."""
     num_docs: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
-    """tasks left out, with the reason (e.g. no items of that kind in the data)."""
+    """tasks left out, with the reason (e.g. no items of that kind in the data, or its file is missing)."""
+    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """task or group -> what a partial download lacks: {"videos": n, "video_examples": [...], "tasks": {task: why}}."""
+    parse_rules: dict[str, str] = field(default_factory=dict)
+    """lm-eval task -> how the benchmark turns a model's answer into a verdict (its module's PARSE_RULE)."""
+    group_weights: dict[str, dict[str, float]] = field(default_factory=dict)
+    """group -> {task: weight} for benchmarks whose official score is a weighted mean (Video-Bench)."""
+
+    def partial(self, name: str) -> bool:
+        return name in self.missing
 
 
 def load_benchmark(name: str) -> ModuleType:
@@ -74,39 +93,94 @@ def resolve(names: list[str]) -> dict[str, list[str] | None]:
     return out
 
 
+def split_missing_videos(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(rows whose video exists, where each absent video was looked for)."""
+    present, absent = [], []
+    for row in rows:
+        if Path(row["video"]["path"]).exists():
+            present.append(row)
+        else:
+            absent.append(row.get("video_searched") or row["video"]["path"])
+    return present, list(dict.fromkeys(absent))
+
+
+def parse_rule(bench: Any, task: str) -> str | None:
+    rule = getattr(bench, "PARSE_RULE", None)
+    return rule.get(task) if isinstance(rule, dict) else rule
+
+
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
-                data_dirs: dict[str, str] | None = None) -> Materialised:
+                data_dirs: dict[str, str] | None = None, judge: str = "auto") -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL."""
     work_dir = Path(work_dir).resolve()
-    tasks_dir, rows_dir = work_dir / "tasks", work_dir / "data"
-    result = Materialised(include_path=tasks_dir, task_names=[])
+    result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
         bench = load_benchmark(bench_name)
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
-        made = []
-        for task in wanted or list(bench.TASKS):
-            rows = bench.prepare(root, task, **frames)
-            if not rows:
-                result.skipped[task] = f"no items in {root}"
-                continue
-            data_file = rows_dir / f"{task}.jsonl"
-            atomic_write_text(data_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-            spec = {"include": str(Path(bench.__file__).with_name(bench.template(task))), "task": task,
-                    "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data_file)}},
-                    "test_split": "test"}
-            atomic_write_text(tasks_dir / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
-            result.frame_sampling[task] = dict(frames)
-            result.num_docs[task] = len(rows)
-            made.append(task)
+        missing_tasks: dict[str, str] = {}
+        made = [task for task in wanted or list(bench.TASKS)
+                if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
+                                     whole=wanted is None, judge=judge)]
         if not made:
-            raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'}")
+            reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
+            raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
+        videos = sum(result.missing.get(t, {}).get("videos", 0) for t in [*made, *missing_tasks])
+        if (missing_tasks or videos) and bench_name not in made:  # (a one-task benchmark has its task's record)
+            result.missing[bench_name] = {"videos": videos, "tasks": dict(missing_tasks)}
         if wanted is None and getattr(bench, "GROUP", None) is not None:
-            group = {"group": bench_name, "task": made, **bench.GROUP}
-            atomic_write_text(tasks_dir / f"_{bench_name}_group.yaml", yaml.safe_dump(group, sort_keys=False))
-            result.task_names.append(bench_name)
+            _write_group(bench, bench_name, made, len(missing_tasks), result)
         else:
             result.task_names.extend(made)
     return result
+
+
+def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
+                      result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str) -> bool:
+    """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
+    if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
+        why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
+        missing_tasks[task] = result.skipped[task] = why
+        return False
+    try:
+        rows = bench.prepare(root, task, **frames)
+    except AnnotationMissing as err:
+        if not whole:
+            raise
+        missing_tasks[task] = result.skipped[task] = str(err)
+        return False
+    rows, absent = split_missing_videos(rows)
+    if absent:
+        result.missing[task] = {"videos": len(absent), "video_examples": absent[:MISSING_EXAMPLES], "tasks": {}}
+    if not rows:
+        result.skipped[task] = f"all {len(absent)} video(s) missing" if absent else f"no items in {root}"
+        if absent:
+            missing_tasks[task] = result.skipped[task]
+        return False
+    data_file = work_dir / "data" / f"{task}.jsonl"
+    atomic_write_text(data_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    spec = {"include": str(Path(bench.__file__).with_name(bench.template(task))), "task": task,
+            "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data_file)}}, "test_split": "test"}
+    atomic_write_text(result.include_path / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
+    result.frame_sampling[task] = dict(frames)
+    result.num_docs[task] = len(rows)
+    result.parse_rules[task] = parse_rule(bench, task)
+    return True
+
+
+def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result: Materialised) -> None:
+    """The benchmark's group over the tasks that are there; labelled partial when anything was missing."""
+    group: dict[str, Any] = {"group": name, "task": made, **bench.GROUP}
+    if name in result.missing:
+        group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + n_missing} tasks, "
+                                f"{result.missing[name]['videos']} video(s) missing)")
+    atomic_write_text(result.include_path / f"_{name}_group.yaml", yaml.safe_dump(group, sort_keys=False))
+    result.task_names.append(name)
+    if hasattr(bench, "group_weights"):
+        weights = bench.group_weights(made)
+        result.group_weights.update(weights)
+        for sub in weights:  # a partial download makes every score built from it partial
+            if name in result.missing and sub != name:
+                result.missing[sub] = result.missing[name]

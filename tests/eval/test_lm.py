@@ -54,7 +54,7 @@ def test_exact_match_fallback_is_labelled():
     try:
         items = [{"task": "dreamframe_heldout_open", "question": "q", "answer": "The cat sat.", "pred": p}
                  for p in ("the cat sat", "a dog")]
-        assert utils.agg_acc(items) == 0.5
+        assert utils.agg_acc(items) == 50.0  # percent
         assert runtime.current().judges_used["dreamframe_heldout_open"]["name"] == "exact_match_fallback"
     finally:
         runtime.set_context(runtime.RunContext())

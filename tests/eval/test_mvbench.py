@@ -39,7 +39,7 @@ def test_rows_prompt_and_target(mvbench_root):
 ])
 def test_check_ans(answer, ok):
     doc = {"candidates": ["a cat runs", "a dog sits"], "answer": "a cat runs", "answer_letter": "A"}
-    assert utils.process_results(doc, [answer])["acc"] == float(ok)
+    assert utils.process_results(doc, [answer])["acc"] == 100.0 * ok  # percent
 
 
 def test_bound_limits_frames(tmp_path):

@@ -42,14 +42,19 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert df["frame_sampling"]["frames_to_model"]["mvbench_action_sequence"] == 16
     assert df["frame_sampling"]["frames_to_model"]["dreamframe_heldout_open"] == 8
     assert df["judge"]["per_task"]["dreamframe_heldout_open"]["comparable_to_published"] is False
-    assert df["errors"]["mvbench_action_antonym"] == {"missing_video": 1, "unreadable": 0, "judge_unparsable": 0}
+    # the question whose video is absent is skipped and counted: its task has none left, the group is partial
+    assert "mvbench_action_antonym" not in df["num_docs"] and df["partial"] is True
+    assert df["groups"]["mvbench"]["partial"] is True
+    assert df["groups"]["mvbench"]["missing"] == {"videos": 1, "tasks": {"mvbench_action_antonym": "all 1 video(s) missing"}}
+    assert df["groups"]["dreamframe_heldout"]["partial"] is False
     assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "unreadable": 1, "judge_unparsable": 0}
-    assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 2
+    assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 1
     assert df["answers"]["answer_prefix_applied"] is True
     n_docs = sum(df["num_docs"].values())
-    assert n_docs == 20 + 22
-    assert df["answers"]["generated"] == n_docs - 2 and df["answers"]["from_cache"] == 0
-    assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 1.0
+    assert n_docs == 19 + 22
+    assert df["answers"]["generated"] == n_docs - 1 and df["answers"]["from_cache"] == 0
+    assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 100.0
+    assert res["groups"]["mvbench"]["alias"] == "mvbench (partial: 19 of 20 tasks, 1 video(s) missing)"
     # per-sample JSONL for every task, with the metric value of each sample
     for task in df["num_docs"]:
         files = list((out / "tiny-llava_onevision").glob(f"samples_{task}_*.jsonl"))
@@ -59,7 +64,7 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     # same command again: every readable answer comes from the cache, errors are counted again
     assert main(argv) == 0
     again = _results(out)["dreamframe"]
-    assert again["answers"]["generated"] == 0 and again["answers"]["from_cache"] == n_docs - 2
+    assert again["answers"]["generated"] == 0 and again["answers"]["from_cache"] == n_docs - 1
     assert again["errors"] == df["errors"]
     assert _results(out)["results"] == res["results"]
 

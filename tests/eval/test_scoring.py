@@ -1,4 +1,4 @@
-"""Scoring through the real lm-eval pipeline: reference answers give 100%, wrong ones 0%."""
+"""Scoring through the real lm-eval pipeline: reference answers give 100%, wrong ones 0% (percent everywhere)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_reference_answers_score_100_wrong_score_0(tmp_path, mvbench_root, heldo
     assert set(mat.task_names) == {"mvbench", "dreamframe_heldout"}
     assert len([t for t in mat.num_docs if t.startswith("mvbench_")]) == 20
     res = evaluate(ReferenceLM(wrong), mat, "reference", bootstrap_iters=0)
-    expected = 0.0 if wrong else 1.0
+    expected = 0.0 if wrong else 100.0
     for task, n in mat.num_docs.items():
         assert res["results"][task]["acc,none"] == expected, task
         assert res["n-samples"][task]["effective"] == n

@@ -6,8 +6,30 @@ import json
 from pathlib import Path
 
 import numpy as np
+from lm_eval.api.model import LM
 
 from dreamframe.video import encode_video
+
+
+class ScriptedLM(LM):
+    """An lm-eval model that answers each request with `answer(doc)` and keeps the prompts it was given."""
+
+    MULTIMODAL = True
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+        self.contexts: list[str] = []
+
+    def loglikelihood(self, requests):
+        raise NotImplementedError
+
+    def loglikelihood_rolling(self, requests):
+        raise NotImplementedError
+
+    def generate_until(self, requests, disable_tqdm: bool = False):
+        self.contexts += [req.args[0] for req in requests]
+        return [self.answer(req.doc) for req in requests]
 
 
 def tiny_video(path: Path, n: int = 4, seed: int = 0) -> Path:
@@ -100,4 +122,51 @@ def videomme(root: Path, missing_one: bool = True) -> Path:
     (base / "subtitle" / "fFjv93ACGo8.srt").write_text(
         "1\n00:00:00,000 --> 00:00:01,000\n<i>Hi guys</i>\n\n2\n00:00:01,000 --> 00:00:02,000\nlet's cook\n",
         encoding="utf-8")
+    return base
+
+
+# Video-Bench datasets -> (video file under Eval_video/<dataset>/, number of choices, answer letter)
+VIDEOBENCH = {
+    "ActivityNet": ("v_abc.mp4", 4, "B"), "MSVD": ("clip_1_5.avi", 2, "B"), "MSRVTT": ("video7011.mp4", 3, "C"),
+    "TGIF": ("tumblr_x.mp4", 5, "D"), "Youcook2": ("yc.mp4", 4, "A"), "Ucfcrime": ("Abuse028_x264.mp4", 4, "C"),
+    "MOT": ("MOT16-02.mp4", 6, "F"), "TVQA": ("s02e22_clip.mp4", 5, "E"), "MV": ("mv.mp4", 4, "B"),
+    "NBA": ("10.mp4", 3, "A"), "Driving-exam": ("918600.mp4", 4, "D"), "Driving-decision-making": ("10.mp4", 2, "A"),
+    "SQA3D": ("scene0535_00.mp4", 4, "C"),
+}
+
+
+def videobench(root: Path, datasets: tuple[str, ...] | None = None, missing_video: str | None = None) -> Path:
+    """Video-Bench/Eval_QA/<Dataset>_QA_new.json (with answers, as at commit 487e06b) + Eval_video/<Dataset>/.
+
+    One question per dataset, except MSVD with two; `missing_video`: that dataset's video is not written."""
+    base = root / "Video-Bench"
+    for i, (name, (video, n, answer)) in enumerate(VIDEOBENCH.items()):
+        if datasets is not None and name not in datasets:
+            continue
+        items = {}
+        for k in range(2 if name == "MSVD" else 1):
+            choices = {chr(65 + c): f"{name.lower()} option {chr(97 + c)} {k}" for c in range(n)}
+            items[f"{name}_{k}"] = {"vid_path": f"Eval_video/{name}/{video}", "video_id": video.rsplit(".", 1)[0],
+                                    "question": f"What happens in {name} clip {k}?", "choices": choices,
+                                    "answer": answer if k == 0 else "A"}
+        write_json(base / "Eval_QA" / f"{name}_QA_new.json", items)
+        if name != missing_video:
+            tiny_video(base / "Eval_video" / name / video, seed=i)
+    return base
+
+
+def partial_mvbench(root: Path) -> Path:
+    """MVBench with 3 of its 20 json files (a partial download) and one of their videos absent."""
+    from tests.eval.conftest import write_mvbench
+
+    base = write_mvbench(root, per_task=2, tasks=["action_antonym", "object_shuffle", "fine_grained_pose"])
+    (base / "video" / "nturgbd" / "fine_grained_pose_1.mp4").unlink()
+    return base
+
+
+def partial_tempcompass(root: Path) -> Path:
+    """TempCompass without questions/yes_no.json and without the `_reverse` video."""
+    base = tempcompass(root)
+    (base / "questions" / "yes_no.json").unlink()
+    (base / "videos" / "1001_reverse.mp4").unlink()
     return base

@@ -16,6 +16,8 @@ from eval.tasks.tempcompass.scoring import score_tempcompass
 
 class _Handler(BaseHTTPRequestHandler):
     requests: list[dict] = []
+    garbage_for: tuple[str, ...] = ()
+    """Questions this judge answers with a non-dict reply."""
 
     def do_POST(self):  # noqa: N802 - http.server API
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -24,7 +26,8 @@ class _Handler(BaseHTTPRequestHandler):
         if "Correct Answer:" in user:
             ref = re.search(r"Correct Answer: (.*)\n", user).group(1)
             pred = re.search(r"Predicted Answer: (.*)\n", user).group(1)
-            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred or not pred.strip()
+            question = re.search(r"Question: (.*)\n", user).group(1)
+            reply = ("Sorry, I cannot judge that." if "GARBAGE" in pred or not pred.strip() or question in self.garbage_for
                      else str({"pred": "yes" if pred == ref else "no", "score": 5 if pred == ref else 1}))
         else:  # a TempCompass fallback prompt
             reply = "Correct" if "Model Prediction: running" in user else "Incorrect"
@@ -44,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server():
-    _Handler.requests = []
+    _Handler.requests, _Handler.garbage_for = [], ()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -67,14 +70,14 @@ def test_http_judge_parses_verdicts_counts_non_dict_and_caches(server, tmp_path,
     judge = build_judge(_cfg(server, tmp_path))
     out = score_open_qa(judge, items, "activitynet_qa")
     assert (out["yes"], out["no"], out["judge_unparsable"]) == (1, 1, 1)  # the run went on past the bad reply
-    assert out["accuracy"] == 0.5 and out["score"] == 3.0
+    assert out["accuracy"] == 50.0 and out["score"] == 3.0
     assert out["per_type"]["number"]["accuracy"] is None
     sent = _Handler.requests
     assert len(sent) == 3 and sent[0]["path"] == "/v1/chat/completions"
     assert sent[0]["body"]["model"] == "judge-test-2026-01-01" and sent[0]["body"]["temperature"] == 0.0
     assert sent[0]["auth"] == "Bearer sk-test-not-logged"
     assert sent[0]["body"]["messages"][1]["content"].startswith("Please evaluate the following video-based")
-    rec = judge.record()
+    rec = judge.record(("activitynet_qa",))
     assert rec["model"] == "judge-test-2026-01-01" and rec["comparable_to_published"] is False
     assert "sk-test" not in json.dumps(rec)
 
@@ -83,7 +86,9 @@ def test_http_judge_parses_verdicts_counts_non_dict_and_caches(server, tmp_path,
     out2 = score_open_qa(again, items, "activitynet_qa")
     assert len(_Handler.requests) == 3 and (tmp_path / "verdicts" / "judge_verdicts.sqlite").is_file()
     assert (out2["no"], out2["judge_unparsable"]) == (2, 1)  # lmms-eval rule: unparsable counts as no/0
-    assert build_judge(_cfg(server, tmp_path, model="gpt-3.5-turbo-0125")).comparable_to_published is True
+    # a local server whose model calls itself the pinned snapshot is still not the published protocol
+    local = build_judge(_cfg(server, tmp_path, model="gpt-3.5-turbo-0125")).record(("activitynet_qa",))
+    assert local["comparable_to_published"] is False
 
 
 def test_http_judge_as_tempcompass_fallback(server, tmp_path):
@@ -91,7 +96,7 @@ def test_http_judge_as_tempcompass_fallback(server, tmp_path):
              "answer": "B. running", "pred": p} for p in ("B", "running", "cooking")]
     out = score_tempcompass(build_judge(_cfg(server, tmp_path)), docs)
     assert len(_Handler.requests) == 2  # the rule matched the first; the judge saw only the other two
-    assert out["per_item"] == [1, 1, 0] and out["match_rate"] == pytest.approx(100 / 3)
+    assert [v["rating"] for v in out["per_item"].values()] == [1, 1, 0] and out["match_rate"] == pytest.approx(100 / 3)
 
 
 def test_judge_server_down_is_counted_not_fatal(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from eval.tasks.open_qa.files import BenchmarkError
+from eval.tasks.common import BenchmarkDataError
 from eval.tasks.open_qa.loader import load_open_qa
 from eval.tasks.tempcompass.loader import load_tempcompass
 from eval.tasks.vcgbench.loader import load_vcgbench, occurrence_keys
@@ -44,16 +44,19 @@ def test_open_qa_pairing_mismatch_reported_and_length_mismatch_refused(tmp_path)
     docs, report = load_open_qa(tmp_path, "msvd_qa")
     assert report.id_mismatches == 2 and "different question_ids" in report.notes[0]
     assert docs[0]["answer"] == "a1"  # by position, like the reference scripts
-    assert report.missing_video == 2 and docs[0]["video"] == ""
+    assert report.missing_video == 2 and docs[0]["video_found"] is False
+    # a missing video names the file the official layout puts it at, and everywhere it was looked for
+    assert docs[0]["video"] == str(d / "videos" / "v.avi")
+    assert docs[0]["video_searched"].startswith("v (any of .mp4 .avi") and str(d / "YouTubeClips") in docs[0]["video_searched"]
     docs, _ = load_open_qa(tmp_path, "msvd_qa", pair_by="question_id")
     assert [d["answer"] for d in docs] == ["a0", "a1"]
     fixtures.write_json(d / "test_a.json", [{"answer": "a", "type": 0, "question_id": 0}])
-    with pytest.raises(BenchmarkError, match="test_q.json has 2 items but test_a.json has 1"):
+    with pytest.raises(BenchmarkDataError, match="test_q.json has 2 items but test_a.json has 1"):
         load_open_qa(tmp_path, "msvd_qa")
     fixtures.write_json(d / "test_a.json", [{"answer": "a", "question_id": 0}, {"type": 1, "question_id": 1}])
-    with pytest.raises(BenchmarkError, match=r"test_a.json: item 1 lacks field\(s\) \['answer'\]"):
+    with pytest.raises(BenchmarkDataError, match=r"test_a.json: item 1 lacks field\(s\) \['answer'\]"):
         load_open_qa(tmp_path, "msvd_qa")
-    with pytest.raises(BenchmarkError, match="no test_q.json found"):
+    with pytest.raises(BenchmarkDataError, match="no test_q.json found"):
         load_open_qa(tmp_path / "nowhere", "tgif_qa")
 
 
@@ -77,7 +80,7 @@ def test_tempcompass_nested_formats(root):
     cap, _ = load_tempcompass(root, "captioning")
     assert cap[0]["prompt"] == "Write a caption.\nGenerated Caption:" and cap[0]["mc_answer"] == "B. running"
     fixtures.write_json(root / "TempCompass" / "questions" / "yes_no.json", {"1001": [1, 2]})
-    with pytest.raises(BenchmarkError, match="yes_no.json: video '1001': expected a dict of dimensions"):
+    with pytest.raises(BenchmarkDataError, match="yes_no.json: video '1001': expected a dict of dimensions"):
         load_tempcompass(root, "yes_no")
 
 
@@ -91,5 +94,5 @@ def test_videomme_parquet_subtitles_and_missing_video(root):
     assert subs[0]["prompt"].startswith("This video's subtitles are listed below:\nHi guys\nlet's cook\nSelect the best")
     assert subs[2]["prompt"].startswith("This video's subtitles are listed below:\n\nSelect")  # no .srt: empty
     assert read_subtitles(root / "Video-MME" / "subtitle" / "fFjv93ACGo8.srt") == "Hi guys\nlet's cook"
-    with pytest.raises(BenchmarkError, match="no videomme/test-"):
+    with pytest.raises(BenchmarkDataError, match="no videomme/test-"):
         load_videomme(root / "nothing")

@@ -29,6 +29,10 @@ SHA256 = {
     "tempcompass_caption_matching.user.txt": "e45dd9bbdf18f3aabe9354ec951c5c9f5293dc328bf1131d5c6113092ff73dc6",
     "tempcompass_captioning.system.txt": "ed87a240fcd761960192c8b6b439057b57d36347fa4cba972b2dff44cc778b38",
     "tempcompass_captioning.user.txt": "31466be07b4cd18c1efee91a314a98453f56a2d9ff89a62b5c62c0ca78a82223",
+    # PKU-YuanGroup/Video-Bench@8b2101d Step2_chatgpt_judge.py (system, assistant and user turns)
+    "videobench.system.txt": "a1e65628211b105aeb354f1b742c34308cba5d558dad060eba6821f100a4fcf1",
+    "videobench.assistant.txt": "eb781104f363cfac560910a197eddf9ea685f786fab928055e8cc08bbbe3c5da",
+    "videobench.user.txt": "f5027e743c0e6e8f0d78de8a7904896d295d37112aebd18f01c7d858a01a4247",
 }
 
 
@@ -38,7 +42,8 @@ def test_prompt_bytes(name):
 
 
 def test_every_prompt_is_pinned():
-    assert {f"{p}.{r}.txt" for p in known_prompts() for r in ("system", "user")} == set(SHA256)
+    assert {p.name for p in PROMPT_DIR.glob("*.txt")} == set(SHA256)
+    assert set(known_prompts()) == {n.split(".")[0] for n in SHA256}
 
 
 def test_render_is_the_reference_fstring_and_single_pass():

@@ -32,8 +32,8 @@ def lexical():
 def test_open_qa_perfect_predictions_score_100(root, lexical):
     docs, _ = load_open_qa(root, "activitynet_qa")
     out = score_open_qa(lexical, [{**d, "pred": d["answer"]} for d in docs], "activitynet_qa")
-    assert out["accuracy"] == 1.0 and out["score"] == 5.0 and out["judge_unparsable"] == 0
-    assert out["per_type"]["motion"]["accuracy"] == 1.0
+    assert out["accuracy"] == 100.0 and out["score"] == 5.0 and out["judge_unparsable"] == 0
+    assert out["per_type"]["motion"]["accuracy"] == 100.0
     assert out["per_type"]["location"] == {"accuracy": None, "score": None, "yes": 0, "no": 0, "n": 0,
                                            "n_scored": 0, "judge_unparsable": 0}  # absent type: no division by zero
     wrong = score_open_qa(lexical, [{**d, "pred": "zebra"} for d in docs], "activitynet_qa")
@@ -44,7 +44,7 @@ def test_summaries_follow_the_reference_arithmetic():
     vs = [parse_verdict(r) for r in ("{'pred': 'yes', 'score': 4.9}", "{'pred': 'no', 'score': 1}",
                                      "{'pred': 'maybe', 'score': 3}", "nonsense")]
     s = summarize(vs)
-    assert (s["yes"], s["no"], s["accuracy"], s["n_scored"], s["judge_unparsable"]) == (1, 1, 0.5, 3, 1)
+    assert (s["yes"], s["no"], s["accuracy"], s["n_scored"], s["judge_unparsable"]) == (1, 1, 50.0, 3, 1)
     assert s["score"] == pytest.approx((4 + 1 + 3) / 3)
     assert summarize([])["accuracy"] is None and summarize([])["score"] is None
     assert summarize_by(vs, [0, 0, 1, 1], {0: "a", 1: "b"}, all_groups=[0, 1, 2])["2"]["accuracy"] is None

@@ -36,8 +36,11 @@ def write_results(out: Path, model: str, per_task: dict[str, dict[str, list[floa
     """Write one model's results file; `per_task` maps task -> metric -> per-sample values.
 
     Group numbers (e.g. MVBench) are the mean of their subtasks' means, like lm-eval's groups of
-    equally sized subtasks. Returns the results file path.
+    equally sized subtasks. Accuracy lists are given as 1/0 per question and written in percent
+    (100/0), as eval.run writes them. Returns the results file path.
     """
+    per_task = {t: {m: [100.0 * v for v in vals] if m in ("acc", "accuracy") else list(vals) for m, vals in ms.items()}
+                for t, ms in per_task.items()}
     folder = out / model.replace("/", "__")
     folder.mkdir(parents=True, exist_ok=True)
     groups = groups or {}
@@ -73,6 +76,7 @@ def write_results(out: Path, model: str, per_task: dict[str, dict[str, list[floa
         "config": {"model": "dreamframe", "model_args": f"path={model}", "batch_size": 4},
         "date": 1763928000.0,
         "dreamframe": {
+            "units": "percent",
             "model": model, "base_model": base_model, "model_fingerprint": fingerprint or f"fp-{model}",
             "judge": judge or {"name": "none", "model": None, "comparable_to_published": False},
             "frame_sampling": {"rule": frames[0], "num_frames": frames[1]},

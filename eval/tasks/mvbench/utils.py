@@ -42,5 +42,6 @@ def check_ans(pred: str, gt: str) -> bool:
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """acc in percent per question (100 or 0): the notebook's 'Acc' is printed as a percentage too."""
     pred = RETURN_PROMPT + results[0].strip().split("\n")[0]
-    return {"acc": float(check_ans(pred, doc_to_target(doc)))}
+    return {"acc": 100.0 * check_ans(pred, doc_to_target(doc))}

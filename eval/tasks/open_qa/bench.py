@@ -10,35 +10,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.common import BenchmarkDataError
-from eval.tasks.open_qa.files import BenchmarkError
+from eval.tasks.common import video_field
 from eval.tasks.open_qa.loader import BENCHMARKS, benchmark_dir, load_open_qa
 
 DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
 GROUP = None
+PARSE_RULE = "judged yes/no + 0-5 with the Video-ChatGPT activitynet_qa prompt"
 
 
 def template(task: str) -> str:
     return "_template.yaml"
 
 
-def find_root(name: str, data_root: Path) -> Path:
-    try:
-        return benchmark_dir(data_root, name)
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
-
-
 def prepare(name: str, root: Path, num_frames: int, rule: str) -> list[dict[str, Any]]:
     """Rows of one benchmark: test_q/test_a paired by position (mismatched ids are logged)."""
-    try:
-        docs, _ = load_open_qa(root, name)
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
-    folder = root / name  # never exists: names the expected location in the missing-video count
-    return [{**d, "task": name, "video": {"path": d["video"] or str(folder / d["video_name"]),
-                                          "num_frames": num_frames, "rule": rule, "start_s": None, "end_s": None,
-                                          "fps": None, "span": None}} for d in docs]
+    docs, _ = load_open_qa(root, name)
+    return [{**d, "task": name, "video": video_field(d["video"], num_frames, rule)} for d in docs]
 
 
 class OpenQABenchmark:
@@ -46,6 +33,7 @@ class OpenQABenchmark:
 
     DEFAULT_FRAMES = DEFAULT_FRAMES
     GROUP = GROUP
+    PARSE_RULE = PARSE_RULE
     __file__ = __file__  # the registry finds the task template beside it
 
     def __init__(self, name: str, title: str):
@@ -57,7 +45,7 @@ class OpenQABenchmark:
         return template(task)
 
     def find_root(self, data_root: Path) -> Path:
-        return find_root(self.NAME, data_root)
+        return benchmark_dir(data_root, self.NAME)
 
     def prepare(self, root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
         return prepare(self.NAME, root, num_frames, rule)

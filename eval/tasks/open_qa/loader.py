@@ -5,6 +5,10 @@
     GPT_Zero_Shot_QA/TGIF_Zero_Shot_QA/        test_q.json test_a.json mp4/<video_name>.mp4
     GPT_Zero_Shot_QA/Activitynet_Zero_Shot_QA/ test_q.json test_a.json all_test/v_<video_name>.(mp4|mkv|webm)
 
+PLLaVA's copy (magic-research/PLLaVA `tasks/eval/videoqabench/__init__.py`, README "DATAS/VideoQA") is
+also found: `TGIF_QA/` with `tgif_videos/*.gif` (or `videos/`, `videos_mp4/`, `video_gif/`) and
+`ActivityNet/all_test/`.
+
 test_q.json and test_a.json are paired BY POSITION, as the reference scripts do; question_ids that do
 not agree are reported (and `pair_by="question_id"` pairs by id instead).
 """
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.open_qa.files import BenchmarkError, find_video, pick_root, read_json
+from eval.tasks.common import BenchmarkDataError, locate_video, pick_root, read_json
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +32,21 @@ ACTIVITYNET_TYPES = {0: "motion", 1: "spatial", 2: "temporal", 3: "yes_no", 4: "
 class OpenQASpec:
     folder: str
     video_dirs: tuple[str, ...]
+    usual_ext: str
+    """The extension the official download uses (names the expected file of a missing video)."""
     prefix: str = ""
     type_names: dict[int, str] = field(default_factory=dict)
+    other_folders: tuple[str, ...] = ()
+    """Folder names other re-distributions use (PLLaVA's DATAS/VideoQA)."""
 
 
 BENCHMARKS: dict[str, OpenQASpec] = {
-    "msvd_qa": OpenQASpec("MSVD_Zero_Shot_QA", ("videos", "YouTubeClips")),
-    "msrvtt_qa": OpenQASpec("MSRVTT_Zero_Shot_QA", ("videos/all", "videos", "TestVideo")),
-    "tgif_qa": OpenQASpec("TGIF_Zero_Shot_QA", ("mp4", "videos", "gifs")),
-    "activitynet_qa": OpenQASpec("Activitynet_Zero_Shot_QA", ("all_test", "videos", "v1-3/test"), "v_",
-                                 ACTIVITYNET_TYPES),
+    "msvd_qa": OpenQASpec("MSVD_Zero_Shot_QA", ("videos", "YouTubeClips"), ".avi"),
+    "msrvtt_qa": OpenQASpec("MSRVTT_Zero_Shot_QA", ("videos/all", "videos", "TestVideo"), ".mp4"),
+    "tgif_qa": OpenQASpec("TGIF_Zero_Shot_QA", ("mp4", "tgif_videos", "videos_mp4", "videos", "video_gif", "gifs"),
+                          ".mp4", other_folders=("TGIF_QA",)),
+    "activitynet_qa": OpenQASpec("Activitynet_Zero_Shot_QA", ("all_test", "videos", "v1-3/test"), ".mp4", "v_",
+                                 ACTIVITYNET_TYPES, other_folders=("ActivityNet",)),
 }
 
 
@@ -52,16 +61,18 @@ class LoadReport:
 
 def benchmark_dir(data_root: str | Path, name: str) -> Path:
     spec = BENCHMARKS[name]
-    return pick_root(data_root, (f"GPT_Zero_Shot_QA/{spec.folder}", spec.folder), "test_q.json")
+    folders = (spec.folder, *spec.other_folders)
+    return pick_root(data_root, tuple(f"{top}{f}" for top in ("GPT_Zero_Shot_QA/", "DATAS/VideoQA/", "") for f in folders),
+                     "test_q.json")
 
 
 def _check_rows(rows: Any, path: Path, keys: tuple[str, ...]) -> list[dict]:
     if not isinstance(rows, list):
-        raise BenchmarkError(f"{path}: expected a JSON list of objects, got {type(rows).__name__}")
+        raise BenchmarkDataError(f"{path}: expected a JSON list of objects, got {type(rows).__name__}")
     for i, row in enumerate(rows):
         missing = [k for k in keys if not isinstance(row, dict) or k not in row]
         if missing:
-            raise BenchmarkError(f"{path}: item {i} lacks field(s) {missing}")
+            raise BenchmarkDataError(f"{path}: item {i} lacks field(s) {missing}")
     return rows
 
 
@@ -77,7 +88,7 @@ def pair_questions(questions: list[dict], answers: list[dict], pair_by: str, rep
     if pair_by != "position":
         raise ValueError(f"pair_by: {pair_by!r} is not 'position' or 'question_id'")
     if len(questions) != len(answers):
-        raise BenchmarkError(f"{where}: test_q.json has {len(questions)} items but test_a.json has {len(answers)}; "
+        raise BenchmarkDataError(f"{where}: test_q.json has {len(questions)} items but test_a.json has {len(answers)}; "
                              "pairing by position is impossible (try pair_by=question_id)")
     bad = [i for i, (q, a) in enumerate(zip(questions, answers)) if str(q["question_id"]) != str(a["question_id"])]
     report.id_mismatches = len(bad)
@@ -92,7 +103,8 @@ def pair_questions(questions: list[dict], answers: list[dict], pair_by: str, rep
 
 def load_open_qa(data_root: str | Path, name: str, pair_by: str = "position",
                  limit: int | None = None) -> tuple[list[dict[str, Any]], LoadReport]:
-    """Docs (one per question) and a LoadReport; a doc whose video is missing has video="" and is kept."""
+    """Docs (one per question) and a LoadReport; a doc whose video is missing keeps the path it was
+    expected at (`video_found` False, `video_searched` says where it was looked for)."""
     if name not in BENCHMARKS:
         raise KeyError(f"unknown open-ended QA benchmark {name!r}; choose one of {sorted(BENCHMARKS)}")
     spec, root = BENCHMARKS[name], benchmark_dir(data_root, name)
@@ -105,16 +117,17 @@ def load_open_qa(data_root: str | Path, name: str, pair_by: str = "position",
     for q, a in pairs[:limit]:
         stem = str(q["video_name"])
         stems = [spec.prefix + stem, stem] if spec.prefix and not stem.startswith(spec.prefix) else [stem]
-        video = find_video(folders, stems)
-        report.missing_video += video is None
+        video = locate_video(folders, stems, spec.usual_ext)
+        report.missing_video += not video.found
         qtype = a.get("type")
         try:
             qtype = None if qtype is None else int(qtype)
         except (TypeError, ValueError):
-            raise BenchmarkError(f"{root / 'test_a.json'}: question_id {a['question_id']!r}: type {qtype!r} is not an int") from None
+            raise BenchmarkDataError(f"{root / 'test_a.json'}: question_id {a['question_id']!r}: type {qtype!r} is not an int") from None
         docs.append({
             "benchmark": name, "question_id": str(q["question_id"]), "video_name": stem,
-            "video": "" if video is None else str(video), "question": str(q["question"]),
+            "video": str(video.path), "video_found": video.found, "video_searched": video.searched,
+            "question": str(q["question"]),
             "answer": str(a["answer"]), "type": -1 if qtype is None else qtype,
             "type_name": spec.type_names.get(qtype, str(qtype)) if qtype is not None else "unknown",
         })

@@ -29,13 +29,14 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
 
 
 def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs, xs[0]["task"] if xs else None))
+    return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs, xs[0]["task"] if xs else None),
+                          prompts=("activitynet_qa",))
 
 
 def agg_accuracy(items: list[dict[str, Any]]) -> float:
     """Judge accuracy in percent (yes / (yes + no)); NaN when nothing could be judged."""
     acc = _summary(items)["accuracy"]
-    return float("nan") if acc is None else 100.0 * acc
+    return float("nan") if acc is None else float(acc)
 
 
 def agg_score(items: list[dict[str, Any]]) -> float:

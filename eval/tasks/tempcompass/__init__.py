@@ -13,8 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.common import BenchmarkDataError
-from eval.tasks.open_qa.files import BenchmarkError, pick_root
+from eval.tasks.common import pick_root, video_field
 from eval.tasks.tempcompass.loader import load_tempcompass
 
 NAME = "tempcompass"
@@ -25,6 +24,10 @@ GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "wei
 FORMAT_OF = {"tempcompass_multi_choice": "multi-choice", "tempcompass_yes_no": "yes_no",
              "tempcompass_caption_matching": "caption_matching", "tempcompass_captioning": "captioning"}
 TASKS = {t: f"{f} questions" for t, f in FORMAT_OF.items()}
+PARSE_RULE = {t: f"eval_{f}.py matching rules, the judge when none matches" for t, f in FORMAT_OF.items()}
+PARSE_RULE["tempcompass_captioning"] = "eval_captioning.py: the judge answers the multi-choice question from the caption"
+NEEDS_LLM_JUDGE = ("tempcompass_captioning",)
+"""Not scored under --judge exact_match (the authors' --disable_llm does not cover captioning)."""
 
 
 def template(task: str) -> str:
@@ -32,16 +35,9 @@ def template(task: str) -> str:
 
 
 def find_root(data_root: Path) -> Path:
-    try:
-        return pick_root(data_root, (DATA_DIR,), "questions")
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
+    return pick_root(data_root, (DATA_DIR,), "questions")
 
 
 def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
-    try:
-        docs, _ = load_tempcompass(root, FORMAT_OF[task])
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
-    return [{**d, "task": task, "video": {"path": d["video"], "num_frames": num_frames, "rule": rule,
-                                          "start_s": None, "end_s": None, "fps": None, "span": None}} for d in docs]
+    docs, _ = load_tempcompass(root, FORMAT_OF[task])
+    return [{**d, "task": task, "video": video_field(d["video"], num_frames, rule)} for d in docs]

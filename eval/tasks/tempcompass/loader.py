@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.open_qa.files import BenchmarkError, find_video, pick_root, read_json
+from eval.tasks.common import BenchmarkDataError, locate_video, pick_root, read_json
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,14 @@ ANSWER_PROMPT = {
 def _nested(path: Path) -> dict[str, dict[str, list[dict]]]:
     data = read_json(path)
     if not isinstance(data, dict):
-        raise BenchmarkError(f"{path}: expected {{video_id: {{dimension: [...]}}}}, got {type(data).__name__}")
+        raise BenchmarkDataError(f"{path}: expected {{video_id: {{dimension: [...]}}}}, got {type(data).__name__}")
     for vid, dims in data.items():
         if not isinstance(dims, dict):
-            raise BenchmarkError(f"{path}: video {vid!r}: expected a dict of dimensions")
+            raise BenchmarkDataError(f"{path}: video {vid!r}: expected a dict of dimensions")
         for dim, items in dims.items():
             if not isinstance(items, list) or not all(isinstance(i, dict) and "question" in i and "answer" in i
                                                       for i in items):
-                raise BenchmarkError(f"{path}: video {vid!r}, dimension {dim!r}: expected a list of "
+                raise BenchmarkDataError(f"{path}: video {vid!r}, dimension {dim!r}: expected a list of "
                                      "{'question', 'answer'} objects")
     return data
 
@@ -63,20 +63,20 @@ def load_tempcompass(data_root: str | Path, fmt: str, limit: int | None = None) 
     meta = read_json(meta_path) if meta_path.is_file() else {}
     docs, missing = [], 0
     for vid, dims in data.items():
-        video = find_video([root / "videos"], [vid])
-        missing += video is None
+        video = locate_video([root / "videos"], [vid])
+        missing += not video.found
         for dim, items in dims.items():
             for i, item in enumerate(items):
                 doc = {"benchmark": "tempcompass", "format": fmt, "video_id": vid, "dim": dim,
                        "fine_dim": fine_dimension(meta, vid, dim), "index": i,
-                       "video": str(video or root / "videos" / f"{vid}.mp4"), "video_found": video is not None,
+                       "video": str(video.path), "video_found": video.found, "video_searched": video.searched,
                        "question": str(item["question"]), "answer": str(item["answer"]),
                        "prompt": str(item["question"]) + ANSWER_PROMPT[fmt], "mc_question": "", "mc_answer": ""}
                 if fmt == "captioning":
                     try:
                         first = mc[vid][dim][0]
                     except (KeyError, IndexError):
-                        raise BenchmarkError(f"{root / 'questions' / 'multi-choice.json'}: captioning needs a "
+                        raise BenchmarkDataError(f"{root / 'questions' / 'multi-choice.json'}: captioning needs a "
                                              f"multi-choice question for video {vid!r}, dimension {dim!r}") from None
                     doc.update(mc_question=str(first["question"]), mc_answer=str(first["answer"]))
                 docs.append(doc)

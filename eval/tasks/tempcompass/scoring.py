@@ -13,9 +13,13 @@ from eval.judges.judge import Judge
 from eval.judges.parsing import captioning_rating, correct_incorrect
 
 
+def clean(pred: str | None) -> str | None:
+    """What every eval_<format>.py does to a prediction first: drop '</s>', strip (None stays None: rating 0)."""
+    return None if pred is None else pred.replace("</s>", "").strip()
+
+
 def rule_multi_choice(pred: str, answer: str) -> int | None:
     """eval_multi-choice.py: exact answer, bare letter, 'A.'-prefixed or 'A)'-prefixed prediction."""
-    pred = pred.replace("</s>", "")
     if pred == answer:
         return 1
     if pred in ("A", "B", "C", "D"):
@@ -28,21 +32,22 @@ def rule_multi_choice(pred: str, answer: str) -> int | None:
 
 
 def rule_yes_no(pred: str, answer: str) -> int | None:
-    """eval_yes_no.py: the prediction starts with yes / no."""
-    text = pred.replace("</s>", "").lower()
+    """eval_yes_no.py `extract_pred`: the prediction starts with yes / no (any case)."""
+    text = pred.lower()
     got = "yes" if text.startswith("yes") else "no" if text.startswith("no") else None
     return None if got is None else int(got == answer)
 
 
 def rule_caption_matching(pred: str, question: str, answer: str) -> int | None:
-    """eval_caption_matching.py `eval_rule`: match a full option line, its sentence, or its label."""
-    pred = pred.replace("</s>", "")
+    """eval_caption_matching.py `eval_rule`: a full option line, its sentence, or its label ('Caption A' or 'A').
+
+    The original raises IndexError on an option line without ': '; here that question goes to the judge."""
     option_strs = question.split("\n")[1:]
-    try:
-        option_sents = [opt.split(": ")[1] for opt in option_strs]
-    except IndexError:
+    if not all(": " in opt for opt in option_strs) or ": " not in answer or " " not in answer.split(": ")[0]:
         return None
-    option_inds = [opt.split(": ")[0] for opt in option_strs]
+    option_sents = [opt.split(": ")[1] for opt in option_strs]
+    option_inds = [opt.split(": ")[0] for opt in option_strs] + [
+        opt.split(": ")[0].replace("Sentence ", "").replace("Option ", "").replace("Caption ", "") for opt in option_strs]
     got = None
     for s in option_strs:
         if s == pred:
@@ -55,11 +60,12 @@ def rule_caption_matching(pred: str, question: str, answer: str) -> int | None:
             got = s
     if got is None:
         return None
-    tail = answer.split(": ")[1] if ": " in answer else answer
-    return int(got == answer or got == answer.split(":")[0] or got == tail)
+    return int(got == answer or got == answer.split(":")[0] or got == answer.split(": ")[1]
+               or got == answer.split(": ")[0].split()[1])
 
 
 def rate(fmt: str, pred: str, doc: dict[str, Any]) -> int | None:
+    """The authors' rule rating of a cleaned prediction: 1 / 0, or None when no rule matches."""
     if fmt == "multi-choice":
         return rule_multi_choice(pred, doc["answer"])
     if fmt == "yes_no":
@@ -71,22 +77,17 @@ def rate(fmt: str, pred: str, doc: dict[str, Any]) -> int | None:
 
 def score_tempcompass(judge: Judge | None, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """items: docs of one format with "pred". judge=None disables the fallback (rating 0, as --disable_llm)."""
-    ratings: list[int | None] = []
-    matched: list[bool] = []
-    for item in items:
-        r = rate(item["format"], item["pred"], item)
-        ratings.append(r)
-        matched.append(r is not None)
+    preds = [clean(item["pred"]) for item in items]
+    ratings: list[int | None] = [0 if p is None else rate(item["format"], p, item) for item, p in zip(items, preds)]
+    matched = [r is not None and p is not None for r, p in zip(ratings, preds)]
     todo = [i for i, r in enumerate(ratings) if r is None]
     unparsable = 0
     if todo and judge is not None:
         fmt = items[todo[0]]["format"]
         if fmt == "captioning":
-            fields = [{"pred": items[i]["pred"].replace("</s>", "").strip(), "question": items[i]["mc_question"]}
-                      for i in todo]
+            fields = [{"pred": preds[i], "question": items[i]["mc_question"]} for i in todo]
         else:
-            fields = [{"question": items[i]["question"], "answer": items[i]["answer"],
-                       "pred": items[i]["pred"].replace("</s>", "")} for i in todo]
+            fields = [{"question": items[i]["question"], "answer": items[i]["answer"], "pred": preds[i]} for i in todo]
         for i, reply in zip(todo, judge.replies(f"tempcompass_{fmt}", fields)):
             if fmt == "captioning":
                 ratings[i] = captioning_rating(reply, items[i]["mc_answer"]) if reply else 0
@@ -105,7 +106,15 @@ def score_tempcompass(judge: Judge | None, items: Sequence[dict[str, Any]]) -> d
     def acc(xs: list[int]) -> float | None:
         return None if not xs else 100.0 * sum(xs) / len(xs)
 
+    per_item = {_item_key(item, n): {"rating": r, "pred": "yes" if r else "no", "counted": True,
+                                     "by": "rule" if m else "judge"}
+                for n, (item, r, m) in enumerate(zip(items, final, matched))}
     return {"accuracy": acc(final), "per_dimension": {k: acc(v) for k, v in by_dim.items()},
             "per_fine_dimension": {k: acc(v) for k, v in by_fine.items()},
             "match_rate": acc([int(m) for m in matched]), "judge_unparsable": unparsable, "n": len(items),
-            "per_item": final}
+            "per_item": per_item}
+
+
+def _item_key(item: dict[str, Any], n: int) -> str:
+    """`<video_id>/<dimension>/<index>` as in the authors' result files, or the position."""
+    return f"{item['video_id']}/{item['dim']}/{item['index']}" if {"video_id", "index"} <= set(item) else str(n)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval import runtime
 from eval.judges.runs import judged_summary
 from eval.tasks.tempcompass.scoring import score_tempcompass
 from eval.video import VideoRef
 
-_KEEP = ("task", "format", "video_id", "dim", "fine_dim", "question", "answer", "mc_question", "mc_answer")
+_KEEP = ("task", "format", "video_id", "dim", "index", "fine_dim", "question", "answer", "mc_question", "mc_answer")
 
 
 def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
@@ -26,9 +25,19 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     return {"acc": item, "match_rate": item}
 
 
+REPLY_RULES = {"captioning": "eval_captioning.py parse_llm_output (one option letter, the right one)",
+               "other": "utils/eval_utils.py llm_output_to_rating (Correct / Incorrect)"}
+
+
 def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
-    disabled = runtime.current().judge in ("exact_match", "none")
-    return judged_summary(items, lambda judge, xs: score_tempcompass(None if disabled else judge, xs))
+    """Rules first, then the run's judge; `--judge exact_match` = the authors' --disable_llm (rules only)."""
+    fmt = items[0]["format"] if items else "multi-choice"
+
+    def score(judge: Any, xs: list[dict[str, Any]]) -> dict[str, Any]:
+        return score_tempcompass(None if judge.cfg.kind == "exact_match" else judge, xs)
+
+    return judged_summary(items, score, prompts=(f"tempcompass_{fmt}",),
+                          reply_rule=REPLY_RULES["captioning" if fmt == "captioning" else "other"])
 
 
 def agg_acc(items: list[dict[str, Any]]) -> float:

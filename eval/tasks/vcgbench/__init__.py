@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.common import BenchmarkDataError
-from eval.tasks.open_qa.files import BenchmarkError, pick_root
+from eval.tasks.common import pick_root, video_field
 from eval.tasks.vcgbench.loader import load_vcgbench
 
 NAME = "vcgbench"
@@ -22,6 +21,7 @@ GROUP = None  # five different scores: never averaged together
 TASKS = {"vcgbench_generic": "correctness, detail orientation, contextual understanding (judged 0-5)",
          "vcgbench_temporal": "temporal understanding (judged 0-5)",
          "vcgbench_consistency": "consistency over two rephrased questions (judged 0-5)"}
+PARSE_RULE = "judged 0-5 with the Video-ChatGPT prompts"
 
 
 def template(task: str) -> str:
@@ -29,17 +29,9 @@ def template(task: str) -> str:
 
 
 def find_root(data_root: Path) -> Path:
-    try:
-        return pick_root(data_root, (DATA_DIR,), "Benchmarking_QA")
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
+    return pick_root(data_root, (DATA_DIR,), "Benchmarking_QA")
 
 
 def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
-    try:
-        docs, _ = load_vcgbench(root, task.removeprefix("vcgbench_"))
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
-    return [{**d, "task": task, "video": {"path": d["video"] or str(root / "Test_Videos" / d["video_name"]),
-                                          "num_frames": num_frames, "rule": rule, "start_s": None, "end_s": None,
-                                          "fps": None, "span": None}} for d in docs]
+    docs, _ = load_vcgbench(root, task.removeprefix("vcgbench_"))
+    return [{**d, "task": task, "video": video_field(d["video"], num_frames, rule)} for d in docs]

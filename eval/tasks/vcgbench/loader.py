@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.open_qa.files import BenchmarkError, find_video, pick_root, read_json
+from eval.tasks.common import BenchmarkDataError, locate_video, pick_root, read_json
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,11 @@ def load_vcgbench(data_root: str | Path, split: str, limit: int | None = None) -
     path = root / "Benchmarking_QA" / FILES[split]
     rows = read_json(path)
     if not isinstance(rows, list):
-        raise BenchmarkError(f"{path}: expected a JSON list, got {type(rows).__name__}")
+        raise BenchmarkDataError(f"{path}: expected a JSON list, got {type(rows).__name__}")
     for i, row in enumerate(rows):
         missing = [k for k in _FIELDS[split] if not isinstance(row, dict) or k not in row]
         if missing:
-            raise BenchmarkError(f"{path}: item {i} lacks field(s) {missing}")
+            raise BenchmarkDataError(f"{path}: item {i} lacks field(s) {missing}")
     rows = rows[:limit]
     keys = occurrence_keys([str(r["video_name"]) for r in rows])
     folders = [root / "Test_Videos", root / "videos"]
@@ -58,10 +58,10 @@ def load_vcgbench(data_root: str | Path, split: str, limit: int | None = None) -
     for key, row in zip(keys, rows):
         name = str(row["video_name"])
         stems = [name] if name.startswith("v_") else [f"v_{name}", name]
-        video = find_video(folders, stems)
-        missing += video is None
-        base = {"benchmark": "vcgbench", "split": split, "key": key, "video_name": name,
-                "video": "" if video is None else str(video), "answer": str(row["A"])}
+        video = locate_video(folders, stems)
+        missing += not video.found
+        base = {"benchmark": "vcgbench", "split": split, "key": key, "video_name": name, "video": str(video.path),
+                "video_found": video.found, "video_searched": video.searched, "answer": str(row["A"])}
         if split == "consistency":
             docs.append({**base, "which": 1, "question": str(row["Q1"]), "question1": str(row["Q1"]),
                          "question2": str(row["Q2"])})

@@ -30,7 +30,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
 
 def _dimension(dimension: str, items: list[dict[str, Any]]) -> float:
     if dimension == "consistency":
-        summary = judged_summary(items, lambda j, xs: _consistency(j, xs))
+        summary = judged_summary(items, lambda j, xs: _consistency(j, xs), prompts=("vcg_consistency",))
     else:
         summary = _generic(dimension, items)
     part = summary.get(dimension) or {}
@@ -51,7 +51,7 @@ def _generic(dimension: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         out["judge_unparsable"] = sum(out[d]["judge_unparsable"] for d in dims)
         return out
 
-    return judged_summary(items, score)
+    return judged_summary(items, score, prompts=tuple(f"vcg_{d}" for d in dims))
 
 
 def agg_correctness(items: list[dict[str, Any]]) -> float:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.common import BenchmarkDataError
-from eval.tasks.open_qa.files import BenchmarkError
+from eval.tasks.common import BenchmarkDataError, video_field
 from eval.tasks.videomme.loader import load_videomme, parquet_files
 
 NAME = "videomme"
@@ -24,6 +23,7 @@ GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "wei
          "metadata": {"version": 1.0}}
 TASKS = {f"{NAME}_{d}": f"{d} videos, no subtitles" for d in DURATIONS}
 SUBTITLES = False
+PARSE_RULE = "thanku-all/parse_answer@afd52cf extract_characters_regex"
 
 
 def template(task: str) -> str:
@@ -35,19 +35,15 @@ def find_root(data_root: Path) -> Path:
         try:
             parquet_files(cand)
             return cand
-        except BenchmarkError:
+        except BenchmarkDataError:
             continue
     raise BenchmarkDataError(f"--data-root {data_root}: no videomme/test-*.parquet in it or in {DATA_DIR}/")
 
 
 def rows(root: Path, task: str, num_frames: int, rule: str, subtitles: bool) -> list[dict[str, Any]]:
     duration = task.rsplit("_", 1)[-1]
-    try:
-        docs, _ = load_videomme(root, with_subtitles=subtitles)
-    except BenchmarkError as err:
-        raise BenchmarkDataError(str(err)) from None
-    return [{**d, "task": task, "video": {"path": d["video"], "num_frames": num_frames, "rule": rule,
-                                          "start_s": None, "end_s": None, "fps": None, "span": None}}
+    docs, _ = load_videomme(root, with_subtitles=subtitles)
+    return [{**d, "task": task, "video": video_field(d["video"], num_frames, rule)}
             for d in docs if d["duration"] == duration]
 
 

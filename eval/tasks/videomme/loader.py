@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from eval.tasks.open_qa.files import BenchmarkError, find_video
+from eval.tasks.common import BenchmarkDataError, locate_video
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def parquet_files(data_root: str | Path) -> list[Path]:
         files = sorted(folder.glob("test-*.parquet")) or sorted(folder.glob("*.parquet"))
         if files:
             return files
-    raise BenchmarkError(f"--data-root {root}: no videomme/test-*.parquet found")
+    raise BenchmarkDataError(f"--data-root {root}: no videomme/test-*.parquet found")
 
 
 def read_subtitles(path: Path) -> str:
@@ -65,14 +65,14 @@ def load_videomme(data_root: str | Path, with_subtitles: bool = False,
         table = pq.read_table(f)
         absent = [c for c in COLUMNS if c not in table.column_names]
         if absent:
-            raise BenchmarkError(f"{f}: missing column(s) {absent}; columns are {table.column_names}")
+            raise BenchmarkDataError(f"{f}: missing column(s) {absent}; columns are {table.column_names}")
         rows.extend(table.to_pylist())
     rows = rows[:limit]
     docs, missing_ids = [], set()
     for row in rows:
         vid = str(row["videoID"])
-        video = find_video([root / "data", root / "videos"], [vid])
-        if video is None:
+        video = locate_video([root / "data", root / "videos"], [vid])
+        if not video.found:
             missing_ids.add(vid)
         options = [str(o) for o in row["options"]]
         subs = None
@@ -80,7 +80,8 @@ def load_videomme(data_root: str | Path, with_subtitles: bool = False,
             srt = root / "subtitle" / f"{vid}.srt"
             subs = read_subtitles(srt) if srt.is_file() else ""
         docs.append({"benchmark": "videomme", "question_id": str(row["question_id"]), "video_id": str(row.get("video_id", "")),
-                     "videoID": vid, "video": str(video or root / "data" / f"{vid}.mp4"), "video_found": video is not None,
+                     "videoID": vid, "video": str(video.path), "video_found": video.found,
+                     "video_searched": video.searched,
                      "duration": str(row["duration"]), "domain": str(row["domain"]),
                      "sub_category": str(row["sub_category"]), "task_type": str(row["task_type"]),
                      "question": str(row["question"]), "options": options, "answer": str(row["answer"]).strip(),

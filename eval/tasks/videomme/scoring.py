@@ -1,8 +1,10 @@
-"""Video-MME scoring as BradyFU/Video-MME `evaluation/eval_your_results.py` does it.
+"""Video-MME scoring as the script its README links does it: thanku-all/parse_answer
+`eval_your_results.py` at afd52cfe3dde5b3685e0d4f760c10c756860c758 (2024-06-23).
 
-The official answer extraction is reproduced as written, including its prefix list where two
-missing commas glue "The best option is" + "The correct option is" and "Best answer:" + "Best option:"
-into single strings. The official accuracy divides by *answered* questions (an extraction of ""
+The answer extraction (`extract_characters_regex`) is reproduced as written, including its prefix
+list where two missing commas glue "The best option is" + "The correct option is" and
+"Best answer:" + "Best option:" into single strings (so "Best answer: C" still yields the B of
+"Best"), and the later prefixes "Answer:", "Option:", "The correct answer", "The correct option". The official accuracy divides by *answered* questions (an extraction of ""
 is left out); `acc` here divides by all questions (what lmms-eval reports) and `acc_answered` is
 the official figure. Both are reported overall and per duration, domain, sub-category and task type.
 """
@@ -21,11 +23,15 @@ ANSWER_PREFIXES = [
     "The answer",
     "The best option is" "The correct option is",
     "Best answer:" "Best option:",
+    "Answer:",
+    "Option:",
+    "The correct answer",
+    "The correct option",
 ]
 
 
 def extract_letter(response: str) -> str:
-    """The official `extract_characters_regex`: first A-D after stripping answer prefixes, or ""."""
+    """parse_answer's `extract_characters_regex`: first A-D after stripping answer prefixes, or ""."""
     s = response.strip()
     for prefix in ANSWER_PREFIXES:
         s = s.replace(prefix, "")

@@ -22,12 +22,13 @@ def doc_to_target(doc: dict[str, Any]) -> str:
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    """Per-question values in percent (100 right, 0 wrong), so task and group means are percentages."""
     letter = extract_letter(results[0])
-    correct = float(letter == doc["answer"])
+    correct = 100.0 * (letter == doc["answer"])
     return {"acc": correct, "acc_answered": correct if letter else None}
 
 
 def mean_answered(values: list[float | None]) -> float:
-    """The official figure: accuracy over questions whose reply had an A-D letter (NaN if none had)."""
+    """The official figure: accuracy (percent) over questions whose reply had an A-D letter (NaN if none had)."""
     answered = [v for v in values if v is not None]
     return math.nan if not answered else sum(answered) / len(answered)

@@ -11,6 +11,7 @@ NAME = "videomme_w_subs"
 DATA_DIR = _base.DATA_DIR
 DEFAULT_FRAMES = _base.DEFAULT_FRAMES
 GROUP = _base.GROUP
+PARSE_RULE = _base.PARSE_RULE
 TASKS = {f"{NAME}_{d}": f"{d} videos, with subtitles" for d in _base.DURATIONS}
 template = _base.template
 find_root = _base.find_root
