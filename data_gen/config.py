@@ -69,6 +69,9 @@ class RenderConfig:
     """Square frame size in pixels."""
     jpeg_quality: int = 90
     """JPEG quality of the saved keyframes."""
+    figure_scale: float = 1.0
+    """Procedural renderer: figure size relative to a standing figure half the frame high. Raise it when
+    the model sees small frames, so clothing colour, count and pose survive the resize."""
     video_fps: float = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

@@ -20,6 +20,9 @@ from dreamframe.schema import Character, Frame, Movie, QAPair
 from dreamframe.vocab import COLOURS, EXPRESSIONS, VERB_ING, VERBS
 
 COUNT_OPTIONS = ["1", "2", "3"]
+# "hug" needs two people, so it would be the answer less often than it is a distractor - a prior a blind
+# model could learn. Action questions ask about the other verbs, each equally often the answer.
+ACTION_VERBS = tuple(v for v in VERBS if v != "hug")
 
 
 @dataclass
@@ -67,9 +70,9 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
         out.append(Candidate("location", "substory", span, "Where does this clip take place?",
                              frames[0].place, list(movie.locations)))
     done = {f.verb for f in frames}
-    absent = [VERB_ING[v] for v in VERBS if v not in done]
+    absent = [VERB_ING[v] for v in ACTION_VERBS if v not in done]
     for c in cast:
-        acting = {f.verb for f in frames if c.name in f.characters}
+        acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
         for verb in sorted(acting):
             out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
                                  VERB_ING[verb], [VERB_ING[verb], *absent]))
@@ -147,7 +150,7 @@ def _select(cands: list[Candidate], k: int, used_types: Counter, used_answers: C
     """Greedy balance: least-used type first, then least-used answer, random tie-break."""
     picked: list[Candidate] = []
     pool = list(cands)
-    for _ in range(min(k, len(pool))):
+    while pool and len(picked) < k:
         noise = rng.random(len(pool))
         best = min(range(len(pool)), key=lambda i: (used_types[pool[i].qa_type], used_answers[pool[i].key], noise[i]))
         c = pool.pop(best)

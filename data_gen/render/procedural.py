@@ -142,8 +142,8 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
 class ProceduralRenderer:
     """Renders every frame of a movie with one fixed style."""
 
-    def __init__(self, size: int = 336):
-        self.size = size
+    def __init__(self, size: int = 336, figure_scale: float = 1.0):
+        self.size, self.figure_scale = size, figure_scale
 
     def render(self, movie: Movie, style: StyleParams) -> Iterator[Image.Image]:
         backgrounds: dict[str, Image.Image] = {}
@@ -158,7 +158,7 @@ class ProceduralRenderer:
         img = background.copy()
         draw = ImageDraw.Draw(img)
         n = len(chars)
-        spacing = 0.16 if frame.verb == "hug" else 0.27
+        spacing = (0.16 if frame.verb == "hug" else 0.27) * min(self.figure_scale, 1.2)
         xs = [0.5 + spacing * (i - (n - 1) / 2) for i in range(n)]
         for i, (char, x) in enumerate(zip(chars, xs)):
             facing = 1 if (n > 1 and i < (n - 1) / 2) else (-1 if n > 1 else 1)
@@ -167,7 +167,7 @@ class ProceduralRenderer:
 
     def _figure(self, draw: ImageDraw.ImageDraw, char: Character, frame: Frame, cx: float,
                 style: StyleParams, facing: int) -> None:
-        s = self.size / 336
+        s = self.size / 336 * self.figure_scale
         verb = frame.verb
         ground = self.size * 0.92
         height = 170 * s * (0.7 if verb in ("sit", "squat") else 1.0)
