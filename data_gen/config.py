@@ -1,9 +1,17 @@
-"""Settings of `python -m data_gen.generate`. Defaults equal configs/data_gen/default.yaml (a test checks)."""
+"""Settings of `python -m data_gen.generate`. Defaults equal configs/data_gen/default.yaml (a test checks).
+
+Counts and ranges are restricted types (jsonargparse.typing): a bad value is refused at parse time,
+naming the option, before anything is written; `check_generate_config` adds the rules that tie options.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
+
+from jsonargparse.typing import (ClosedUnitInterval, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
+                                 restricted_number_type, restricted_string_type)
 
 from data_gen.metrics import MetricsConfig
 from data_gen.render.diffusion import DiffusionConfig
@@ -11,6 +19,13 @@ from data_gen.style.textual_inversion import TextualInversionConfig
 from data_gen.story.llm_config import PlotConfig
 from dreamframe.frames import SamplingRule
 from dreamframe.llm.config import LLMConfig
+from dreamframe.vocab import QA_TYPES
+
+AtLeastTwo = restricted_number_type("AtLeastTwo", int, (">=", 2))
+FrameSize = restricted_number_type("FrameSize", int, (">=", 16))
+JpegQuality = restricted_number_type("JpegQuality", int, [(">=", 1), ("<=", 100)])
+QAType = Literal[QA_TYPES]  # type: ignore[valid-type]
+MoviePrefix = restricted_string_type("MoviePrefix", r"^[A-Za-z0-9_-]*$")
 
 
 @dataclass
@@ -19,17 +34,17 @@ class StoryConfig:
 
     backend: Literal["procedural", "llm"] = "procedural"
     """Story writer: `procedural` (seeded, offline) or `llm` (the paper's story expansion; see the `llm` and `plot` sections)."""
-    chapters: int = 3
+    chapters: PositiveInt = 3
     """Chapters per movie (the paper's l = 11)."""
-    substories: int = 3
+    substories: PositiveInt = 3
     """Sub-stories per chapter (m = 11)."""
-    frames: int = 4
+    frames: PositiveInt = 4
     """Frames per sub-story (n = 11)."""
-    locations: int = 6
+    locations: PositiveInt = 6
     """Locations per movie (the paper asks for at least 12)."""
-    character_weights: list[float] = field(default_factory=lambda: [0.1, 0.2, 0.7])
+    character_weights: list[NonNegativeFloat] = field(default_factory=lambda: [0.1, 0.2, 0.7])
     """Probability of a movie having 1, 2 or 3 characters."""
-    dialogue_lines: int = 2
+    dialogue_lines: NonNegativeInt = 2
     """Dialogue lines per sub-story (the paper: 6)."""
 
 
@@ -37,16 +52,16 @@ class StoryConfig:
 class QAConfig:
     """Grounded QA computed from the structured movie."""
 
-    per_substory: int = 4
+    per_substory: NonNegativeInt = 4
     """QA pairs drawn per sub-story (the paper: 2)."""
-    per_chapter: int = 2
+    per_chapter: NonNegativeInt = 2
     """QA pairs drawn per chapter (the paper: 1)."""
-    per_movie: int = 2
+    per_movie: PositiveInt = 2
     """QA pairs about the whole movie (a detailed description is always one)."""
-    num_options: int = 4
-    """Answer choices offered for closed questions (fewer when fewer exist)."""
-    types: list[str] | None = None
-    """QA types asked (see dreamframe.vocab.QA_TYPES); None asks every type."""
+    num_options: AtLeastTwo = 4
+    """Answer choices offered for closed questions, at least 2 (fewer when fewer exist)."""
+    types: list[QAType] | None = None
+    """QA types asked (dreamframe.vocab.QA_TYPES); None asks every type."""
 
 
 @dataclass
@@ -65,14 +80,14 @@ class RenderConfig:
 
     backend: Literal["procedural", "diffusion"] = "procedural"
     """`procedural`: Pillow drawing of each frame's structured description; `diffusion`: diffusers pipeline."""
-    size: int = 336
-    """Square frame size in pixels."""
-    jpeg_quality: int = 90
-    """JPEG quality of the saved keyframes."""
-    figure_scale: float = 1.0
+    size: FrameSize = 336
+    """Square frame size in pixels (at least 16)."""
+    jpeg_quality: JpegQuality = 90
+    """JPEG quality of the saved keyframes (1-100)."""
+    figure_scale: PositiveFloat = 1.0
     """Procedural renderer: figure size relative to a standing figure half the frame high. Raise it when
     the model sees small frames, so clothing colour, count and pose survive the resize."""
-    video_fps: float = 2.0
+    video_fps: NonNegativeFloat = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
 
@@ -83,20 +98,20 @@ class GenerateConfig:
 
     out: str | None = None
     """Output dataset folder (required)."""
-    num_movies: int = 24
-    """Number of movies to write."""
+    num_movies: NonNegativeInt = 24
+    """Number of movies to write (0: only create or check the folder and rewrite the manifest)."""
     seed: int = 0
     """Base seed: movie i is a pure function of (seed, i)."""
-    workers: int = 2
+    workers: PositiveInt = 2
     """Parallel worker processes."""
-    shard_index: int = 0
+    shard_index: NonNegativeInt = 0
     """Write only movies with index % num_shards == shard_index (for job arrays)."""
-    num_shards: int = 1
+    num_shards: PositiveInt = 1
     """Number of shards the movies are split into."""
-    test_fraction: float = 0.2
+    test_fraction: ClosedUnitInterval = 0.2
     """Fraction of movies held out as the test split (evenly spaced by index)."""
-    movie_prefix: str = "m"
-    """Movie ids are <prefix><index:05d>."""
+    movie_prefix: MoviePrefix = "m"
+    """Movie ids are <prefix><index:05d> (letters, digits, _ and -)."""
     frame_sampling: SamplingRule = "segment_centre"
     """Frame sampling rule recorded for consumers (export, training, eval)."""
     story: StoryConfig = field(default_factory=StoryConfig)
@@ -113,3 +128,21 @@ class GenerateConfig:
 RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards",
                 "llm.base_url", "llm.api_key_env", "llm.max_concurrency", "llm.max_retries", "llm.backoff",
                 "llm.timeout", "llm.cache", "llm.price", "llm.batch_size", "llm.device", "plot.movie_concurrency")
+
+
+def check_generate_config(cfg: GenerateConfig) -> None:
+    """The rules that tie options together; raises ValueError naming the options, before anything is written."""
+    if not cfg.out:
+        raise ValueError("--out is required: the dataset folder to write")
+    if not cfg.shard_index < cfg.num_shards:
+        raise ValueError(f"--shard_index must be in [0, --num_shards={cfg.num_shards}), got {cfg.shard_index}")
+    weights = cfg.story.character_weights
+    if not 1 <= len(weights) <= 3 or sum(weights) <= 0:
+        raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "
+                         f"got {weights}")
+    if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
+        raise ValueError("style.backend textual_inversion needs render.backend diffusion "
+                         "(the token is learned in its pipeline)")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", cfg.llm.api_key_env):  # never echo it: it may be the key
+        raise ValueError("--llm.api_key_env must be the NAME of the environment variable holding the API key "
+                         "(letters, digits, _), not the key itself")

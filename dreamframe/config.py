@@ -58,8 +58,9 @@ def parse_config(config_cls: type[T], argv: Sequence[str] | None, prog: str, des
     return from_dict(config_cls, ns.as_dict())
 
 
-def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
-    """Build a (nested) config dataclass from plain data, rejecting unknown keys by name."""
+def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T:
+    """Build a (nested) config dataclass from plain data, rejecting unknown keys and values outside a
+    field's restricted type (jsonargparse.typing, e.g. PositiveInt) by their dotted name."""
     fields = {f.name: f for f in dataclasses.fields(config_cls)}
     unknown = set(data) - set(fields)
     if unknown:
@@ -69,11 +70,27 @@ def from_dict(config_cls: type[T], data: dict[str, Any]) -> T:
     for name, value in data.items():
         sub = _dataclass_type(hints[name])
         if sub and isinstance(value, dict):
-            value = from_dict(sub, value)
+            value = from_dict(sub, value, f"{_prefix}{name}.")
         elif sub and isinstance(value, list):  # list[SomeConfig]
-            value = [from_dict(sub, v) if isinstance(v, dict) else v for v in value]
+            value = [from_dict(sub, v, f"{_prefix}{name}.") if isinstance(v, dict) else v for v in value]
+        else:
+            _check_restricted(hints[name], value, f"{_prefix}{name}")
         kwargs[name] = value
     return config_cls(**kwargs)
+
+
+def _check_restricted(hint: Any, value: Any, key: str) -> None:
+    """Apply a jsonargparse restricted type (also inside `X | None` and `list[X]`) to a value."""
+    if typing.get_origin(hint) is list and isinstance(value, list):
+        for item in value:
+            _check_restricted(typing.get_args(hint)[0], item, key)
+        return
+    for candidate in (hint, *typing.get_args(hint)):
+        if isinstance(candidate, type) and candidate.__module__ == "jsonargparse.typing" and value is not None:
+            try:
+                candidate(value)
+            except ValueError as err:
+                raise ValueError(f"--{key}: {err}") from None
 
 
 def _dataclass_type(hint: Any) -> type | None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import os
 import random
 import time
 from typing import Any
 
 from dreamframe.llm.base import LLMClient, LLMError
 from dreamframe.llm.config import LLMConfig
+from dreamframe.llm.secrets import read_api_key, redact
 from dreamframe.llm.structured import Schema, json_schema, schema_name
 
 FORMAT_MODES = ("json_schema", "json_object", "none")
@@ -58,7 +58,7 @@ class OpenAIClient(LLMClient):
             raise ValueError(f"llm.base_url: {cfg.base_url!r} is not an http(s) URL")
         if cfg.max_concurrency < 1:
             raise ValueError(f"llm.max_concurrency must be >= 1, got {cfg.max_concurrency}")
-        if "api.openai.com" in cfg.base_url and not os.environ.get(cfg.api_key_env):
+        if "api.openai.com" in cfg.base_url and not read_api_key(cfg.api_key_env):
             raise ValueError(f"llm.api_key_env: the environment variable {cfg.api_key_env} holding the API key is not set")
         super().__init__(cfg)
         self.url = cfg.base_url.rstrip("/") + "/chat/completions"
@@ -68,7 +68,7 @@ class OpenAIClient(LLMClient):
         self._slots: asyncio.Queue | None = None
 
     def _headers(self) -> dict[str, str]:
-        key = os.environ.get(self.cfg.api_key_env, "")
+        key = read_api_key(self.cfg.api_key_env)
         if not key and "api.openai.com" in self.cfg.base_url:
             raise LLMError(f"no API key: set the environment variable {self.cfg.api_key_env} (llm.api_key_env)")
         return {"Authorization": f"Bearer {key}"} if key else {}
@@ -118,6 +118,11 @@ class OpenAIClient(LLMClient):
         pool = await slots.get()
         try:
             return await self._send(pools[pool], messages, params, schema)
+        except Exception as err:  # the error boundary: no key in any message that leaves the client
+            key = read_api_key(self.cfg.api_key_env)
+            if key and redact(str(err), key) != str(err):
+                raise LLMError(redact(str(err), key)) from None
+            raise
         finally:
             slots.put_nowait(pool)
 
