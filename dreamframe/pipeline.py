@@ -167,7 +167,7 @@ class Runner:
         timings: dict[str, float] = {}
         pending = [s for s in STAGES if s in self.wanted]
         running: dict[str, tuple[subprocess.Popen, threading.Thread, float]] = {}
-        finished = {s for s in STAGES if s not in self.wanted or self.plan[s].done.exists()}
+        finished = {s for s in STAGES if self.plan[s].done.exists()}
         for name in [s for s in pending if self.plan[s].done.exists()]:
             self._echo(name, f"done already ({self.plan[name].done}), skipped")
             pending.remove(name)
