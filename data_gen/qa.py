@@ -169,7 +169,8 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int) -> list[QAPair]:
     chosen: list[Candidate] = []
 
     def select(cands: list[Candidate], k: int) -> list[Candidate]:
-        wanted = [c for c in cands if cfg.types is None or c.qa_type in cfg.types]
+        wanted = [c for c in cands if (cfg.types is None or c.qa_type in cfg.types)
+                  and (not c.pool or len(set(c.pool)) > 1)]  # a closed question needs a wrong option
         return _select(wanted, k, used_types, used_answers, rng)
 
     start = 0

@@ -88,8 +88,8 @@ def _block(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
 def summarise(records: Iterable[Mapping[str, Any]], metrics: Sequence[str] = ("acc", "acc_norm", "free_acc"),
               ) -> dict[str, Any]:
     """Overall and per-qa_type percent with 95% intervals for each metric present in every record,
-    plus `top_answer_share`: per type, the share of the single most-picked option text (a constant
-    answer shows as a share near 100)."""
+    plus per type `top_answer_share` (`free_top_answer_share` for free answers): the share of questions
+    given the single most-picked option (a constant answer shows as a share near 100)."""
     records = list(records)
     by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in records:
@@ -98,10 +98,11 @@ def summarise(records: Iterable[Mapping[str, Any]], metrics: Sequence[str] = ("a
     out["per_type"] = {}
     for qa_type, rows in sorted(by_type.items()):
         block = _block(rows, metrics)
-        picks = Counter(r.get("pick", r.get("free_pick")) for r in rows)
-        if picks:
-            pick, count = picks.most_common(1)[0]
-            block["top_answer"], block["top_answer_share"] = pick, round(100 * count / len(rows), 2)
+        for key, prefix in (("pick", "top_answer"), ("free_pick", "free_top_answer")):
+            picks = Counter(r[key] for r in rows if r.get(key) is not None)
+            if picks:
+                pick, count = picks.most_common(1)[0]
+                block[prefix], block[f"{prefix}_share"] = pick, round(100 * count / len(rows), 2)
         out["per_type"][qa_type] = block
     return out
 
@@ -142,9 +143,16 @@ class MajorityPrior:
 
 
 def controls(train_rows: Iterable[Mapping[str, Any]], test_rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The `chance` and `majority` entries of a held-out summary."""
+    """The `chance` and `majority` entries of a held-out summary; the majority entry also gives, per type,
+    `answer_share`: the share of the most common correct answer (what a constant answer would score)."""
     test_rows = [r for r in test_rows if r["options"]]
-    return {"chance": chance(test_rows), "majority": summarise(MajorityPrior(train_rows).records(test_rows), ("acc",))}
+    majority = summarise(MajorityPrior(train_rows).records(test_rows), ("acc",))
+    by_type: dict[str, Counter] = defaultdict(Counter)
+    for r in test_rows:
+        by_type[r["qa_type"]][r["answer"]] += 1
+    for qa_type, answers in by_type.items():
+        majority["per_type"][qa_type]["answer_share"] = round(100 * max(answers.values()) / sum(answers.values()), 2)
+    return {"chance": chance(test_rows), "majority": majority}
 
 
 class TextOnlyPrior:

@@ -82,16 +82,18 @@ def _disjoint_above(a: dict[str, Any], b: dict[str, Any], key: str = "acc") -> b
 
 def verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Learned = tuned above blind and majority with disjoint 95% intervals; shortcut = one answer given
-    to more than (majority answer's share + SHORTCUT_MARGIN) of a type's questions."""
+    (by likelihood or free generation) to more than (the most common correct answer's share +
+    SHORTCUT_MARGIN) of a type's questions."""
     tuned, blind, majority = table["tuned"], table["blind"], table["majority"]
     per_type = {}
     for qa_type, t in tuned["per_type"].items():
         b, m = blind["per_type"].get(qa_type, {}), majority["per_type"].get(qa_type, {})
-        limit = m.get("top_answer_share", 0.0) + SHORTCUT_MARGIN
+        limit = m.get("answer_share", 0.0) + SHORTCUT_MARGIN
+        share = max(t.get("top_answer_share", 0.0), t.get("free_top_answer_share", 0.0))
         per_type[qa_type] = {"learned": _disjoint_above(t, b) and _disjoint_above(t, m),
                              "acc_minus_blind": round(t["acc"] - b.get("acc", float("nan")), 2),
-                             "top_answer_share": t.get("top_answer_share"), "shortcut_limit": round(limit, 2),
-                             "constant_answer": (t.get("top_answer_share") or 0.0) > limit}
+                             "top_answer_share": share, "shortcut_limit": round(limit, 2),
+                             "constant_answer": share > limit}
     return {"acc_minus_blind": round(tuned["acc"] - blind["acc"], 2),
             "acc_beats_blind": _disjoint_above(tuned, blind),
             "free_acc_minus_blind": round(tuned["free_acc"] - blind["free_acc"], 2),

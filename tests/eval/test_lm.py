@@ -44,9 +44,13 @@ def test_heldout_rows_and_prompts(heldout_root):
 
     assert utils.doc_to_text_closed(row) == question_text(row["question"], row["options"])
     assert utils.doc_to_text_closed(row).endswith("Answer with the option's text.")
-    assert utils.closed_correct(row["answer_letter"], row) and utils.closed_correct(row["answer"].upper() + ".", row)
+    for right in (row["answer_letter"], row["answer"].upper() + "."):
+        assert utils.process_results_free(row, [right]) == {"free_acc": 100.0}
     wrong = next(c for c in "ABCD" if c != row["answer_letter"])
-    assert not utils.closed_correct(f"({wrong})", row)
+    assert utils.process_results_free(row, [f"({wrong})"]) == {"free_acc": 0.0}
+    gold = utils.doc_to_target_index(row)
+    logliks = [(-1.0, False) if i == gold else (-5.0, False) for i in range(len(row["options"]))]
+    assert utils.process_results_choice(row, logliks) == {"acc": 100.0, "acc_norm": 100.0}
 
 
 def test_exact_match_fallback_is_labelled():

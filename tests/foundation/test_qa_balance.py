@@ -51,6 +51,7 @@ def test_answers_and_positions_are_uniform_per_type(path):
         first = {r["movie"]: r for r in reversed(items)}.values()
         values = Counter(r["answer"] for r in first)
         assert len(values) > 1 and chisquare(list(values.values())).pvalue > P_MIN, (qa_type, values.most_common())
+        assert all(len(r["options"]) > 1 for r in items), f"{qa_type}: a closed question with one option"
         for k in {len(r["options"]) for r in items}:
             pos = Counter(r["options"].index(r["answer"]) for r in items if len(r["options"]) == k)
             if sum(pos.values()) >= 50:

@@ -64,6 +64,7 @@ def test_chance_and_majority_controls():
     # the majority prior answers "2" whatever the question: right once in three
     assert controls["majority"]["acc"] == 33.33
     assert controls["majority"]["per_type"]["count"]["top_answer"] == "2"
+    assert controls["majority"]["per_type"]["count"]["answer_share"] == 33.33  # 2, 1 and 3 once each
     assert scoring.MajorityPrior(ROWS_TRAIN).pick("count", ["3", "1", "2"]) == 2
 
 
