@@ -31,7 +31,8 @@ from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
-STAGES = ("data", "report", "base", "eval_base", "train_blind", "eval_blind", "train", "eval_tuned", "summary",
+# In start order: when `jobs` stages may run at once, the two long trainings start first.
+STAGES = ("data", "train", "train_blind", "report", "base", "eval_base", "eval_tuned", "eval_blind", "summary",
           "leaderboard")
 HELDOUT_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free,dreamframe_heldout_open"
 
@@ -61,7 +62,7 @@ class PipelineConfig:
     tuned_name: str = "tiny-dreamframe"
     """Name of the fine-tuned model in results and the leaderboard."""
     stages: str = ",".join(STAGES)
-    """Comma-separated stages to run: data,report,base,eval_base,train_blind,eval_blind,train,eval_tuned,summary,leaderboard."""
+    """Comma-separated stages to run: data,train,train_blind,report,base,eval_base,eval_tuned,eval_blind,summary,leaderboard."""
     jobs: int = 2
     """Stages run at once (each stage waits for its inputs)."""
     threads: int | None = None

@@ -22,18 +22,19 @@ from dreamframe.config import from_dict, load_yaml
 from tests.conftest import REPO
 
 CONFIGS = sorted((REPO / "configs" / "data_gen").glob("*.yaml"))
-MOVIES = 240
+MIN_MOVIES, MIN_QUESTIONS = 240, 3000
 P_MIN = 1e-3  # a uniformity test this unlikely under uniform answers fails the config
 
 
 def closed_rows(path: Path) -> list[dict]:
     cfg = from_dict(GenerateConfig, load_yaml(str(path)))
-    rows = []
-    for i in range(MOVIES):
+    rows, i = [], 0
+    while i < MIN_MOVIES or len(rows) < MIN_QUESTIONS:
         movie = write_movie(cfg.story, cfg.seed, i, f"m{i:05d}")
         split = "test" if i % 4 == 0 else "train"
         rows += [{"qa_type": q.qa_type, "answer": q.answer, "options": q.options, "question": q.question,
                   "split": split, "movie": i} for q in make_qa(movie, cfg.qa, seed=i) if q.options]
+        i += 1
     return rows
 
 
