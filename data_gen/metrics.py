@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Convert published LPIPS-Alex weights into the one safetensors file metrics.lpips_weights expects."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m data_gen.metrics", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m data_gen.metrics", description=main.__doc__, allow_abbrev=False)
     parser.add_argument("--alexnet", required=True, help="torchvision alexnet .pth (features.* tensors)")
     parser.add_argument("--lpips", required=True, help="lpips weights/v0.1/alex.pth (lin0..lin4)")
     parser.add_argument("--out", required=True, help="output .safetensors")

@@ -337,13 +337,13 @@ def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
                       _consistency_section(data["manifest"])])
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_shareable(out / "index.html", page(title, body))
     summary = {"dataset": str(folder.root), "movies": len(data["movies"]), "qa": len(data["rows"]),
                "genres": dict(data["genres"]), "qa_types": dict(data["qa_types"]), "levels": dict(data["levels"]),
                "balance": data["balance"], "blind_audit": data["blind_audit"], "thumbnails": shown,
                "missing_frames": missing,
                "consistency": data["manifest"].get("consistency")}
     write_shareable(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")
+    write_shareable(out / "index.html", page(title, body))  # last: the pipeline's done marker
     return summary
 
 

@@ -1,9 +1,13 @@
-"""Atomic file writes: temp file in the same folder, fsync, rename. A killed run never leaves half a file."""
+"""Atomic writes: temp file (or folder) in the same folder, fsync, rename. A killed run never leaves half
+a file, half an export folder or half a checkpoint where a reader (or a done-check) looks."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -32,3 +36,66 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def fsync_tree(path: str | Path) -> None:
+    """Flush a file, or every file and folder below `path`, to disk (a rename after it is then durable)."""
+    path = Path(path)
+    for p in [*path.rglob("*"), path] if path.is_dir() else [path]:
+        _fsync(p)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_path(path: str | Path) -> None:
+    """Remove a file or a folder tree; nothing when absent."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def partial_path(path: str | Path) -> Path:
+    """Where `path` is written before `publish` renames it into place: a hidden sibling, so globs and
+    done-checks never see it. A killed writer leaves only this behind; the next writer removes it."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.partial")
+
+
+def publish(partial: str | Path, path: str | Path) -> None:
+    """Put the finished file or folder `partial` at `path`, flushed, with one rename. An existing folder
+    at `path` is renamed aside first and removed after: a kill in between leaves `path` absent (redone
+    on the next run), never half-written."""
+    partial, path = Path(partial), Path(path)
+    fsync_tree(partial)
+    if path.is_dir() and not path.is_symlink():
+        old = path.with_name(f".{path.name}.old")
+        remove_path(old)
+        os.replace(path, old)
+        os.replace(partial, path)
+        remove_path(old)
+    else:
+        os.replace(partial, path)
+    _fsync(path.parent)
+
+
+@contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Write a whole folder atomically: fill the yielded temp folder; on success it replaces `path`
+    (see `publish`); on an exception it is removed and `path` is left as it was."""
+    partial = partial_path(path)
+    remove_path(partial)
+    partial.mkdir(parents=True)
+    try:
+        yield partial
+    except BaseException:
+        remove_path(partial)
+        raise
+    publish(partial, path)

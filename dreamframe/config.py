@@ -1,14 +1,16 @@
 """Run configuration: dataclasses whose field docstrings become `--help`, YAML files, dotted overrides.
 
 Every entry point parses `--config FILE.yaml` then `--section.key value` overrides with jsonargparse,
-so an unknown key is an error that names it. The resolved config is saved beside every output, and
-its fingerprint tells whether an existing output folder was made with the same settings.
+so an unknown key is an error that names it, and so is an abbreviated one (`--max_step` is not taken
+for `--max_steps`: one typo must not start a long default job). Counts and ranges are restricted types
+(jsonargparse.typing); a check across fields raises ValueError in the dataclass's `__post_init__`, which
+becomes the same kind of usage error. The resolved config is saved beside every output, and
+`config_diff` against it tells whether an existing output folder was made with the same settings.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import sys
 import typing
@@ -42,7 +44,7 @@ def build_parser(config_cls: type, prog: str, description: str):
         """Keeps the module docstring's command examples on their own lines."""
 
     set_parsing_settings(docstring_parse_attribute_docstrings=True)
-    parser = ArgumentParser(prog=prog, description=description, formatter_class=Formatter)
+    parser = ArgumentParser(prog=prog, description=description, formatter_class=Formatter, allow_abbrev=False)
     parser.add_argument("--config", action=ActionConfigFile, help="YAML file with any of the options below.")
     parser.add_class_arguments(config_cls, nested_key=None, as_group=False)
     return parser
@@ -55,7 +57,10 @@ def parse_config(config_cls: type[T], argv: Sequence[str] | None, prog: str, des
     argv = _normalise_argv(sys.argv[1:] if argv is None else argv, aliases or {})
     ns = parser.parse_args(argv)
     ns.pop("config", None)
-    return from_dict(config_cls, ns.as_dict())
+    try:
+        return from_dict(config_cls, ns.as_dict())
+    except ValueError as err:  # a check in a config's __post_init__: exit 2 naming the option
+        parser.error(str(err))
 
 
 def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T:
@@ -75,15 +80,29 @@ def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T
             value = [from_dict(sub, v, f"{_prefix}{name}.") if isinstance(v, dict) else v for v in value]
         else:
             _check_restricted(hints[name], value, f"{_prefix}{name}")
+            value = _plain(value)
         kwargs[name] = value
     return config_cls(**kwargs)
 
 
+def _plain(value: Any) -> Any:
+    """A restricted-type value (jsonargparse returns e.g. a `PositiveFloat` for `--optim.lr 0.01`) as its
+    builtin type, so it pickles as one: torch.load(weights_only=True) refuses other classes in a checkpoint
+    (an optimizer's lr), and a YAML dump writes a plain number."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    for base in (bool, int, float, str):
+        if isinstance(value, base) and type(value) is not base:
+            return base(value)
+    return value
+
+
 def _check_restricted(hint: Any, value: Any, key: str) -> None:
-    """Apply a jsonargparse restricted type (also inside `X | None` and `list[X]`) to a value."""
-    if typing.get_origin(hint) is list and isinstance(value, list):
-        for item in value:
-            _check_restricted(typing.get_args(hint)[0], item, key)
+    """Apply a jsonargparse restricted type (also inside `X | None`, `list[X]` and `tuple[X, Y]`) to a value."""
+    if typing.get_origin(hint) in (list, tuple) and isinstance(value, (list, tuple)):
+        args = typing.get_args(hint)
+        for i, item in enumerate(value):
+            _check_restricted(args[0] if typing.get_origin(hint) is list or args[-1] is Ellipsis else args[i], item, key)
         return
     for candidate in (hint, *typing.get_args(hint)):
         if isinstance(candidate, type) and candidate.__module__ == "jsonargparse.typing" and value is not None:
@@ -123,14 +142,14 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _ignored(key: str, ignore: tuple[str, ...]) -> bool:
+    """`key` is one of `ignore` or lies below one (`llm.price` covers `llm.price.input`, not `llm.prices`)."""
+    return any(key == p or key.startswith(p + ".") for p in ignore)
+
+
 def config_diff(old: dict[str, Any], new: dict[str, Any], ignore: Iterable[str] = ()) -> list[str]:
-    """Dotted keys whose values differ, as 'key: old -> new' lines, leaving out `ignore` prefixes."""
+    """Dotted keys whose values differ, as 'key: old -> new' lines, leaving out `ignore` keys and their children."""
     a, b = _flatten(old), _flatten(new)
     ignore = tuple(ignore)
-    keys = sorted(k for k in set(a) | set(b) if not k.startswith(ignore) and a.get(k) != b.get(k))
+    keys = sorted(k for k in set(a) | set(b) if not _ignored(k, ignore) and a.get(k) != b.get(k))
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in keys]
-
-
-def fingerprint(data: dict[str, Any], ignore: Iterable[str] = ()) -> str:
-    flat = {k: v for k, v in _flatten(data).items() if not k.startswith(tuple(ignore))}
-    return hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -78,6 +78,9 @@ class Stage:
 
 
 def stages(cfg: PipelineConfig) -> dict[str, Stage]:
+    """Every stage's command, done marker and inputs. Each marker is written last and atomically by its
+    stage (training's summary.json after the atomic export, the manifest, the summary, the report's and
+    leaderboard's index.html) or by the runner after a stage exits 0 (.done_*)."""
     out = Path(cfg.out)
     py = [sys.executable, "-m"]
     data = out / "data"
@@ -97,14 +100,14 @@ def stages(cfg: PipelineConfig) -> dict[str, Stage]:
                         out / "report" / "index.html", ("data",)),
         # the untrained model: the same config and seed as the fine-tune, stopped before step 1
         "base": Stage([*py, "training.train", *train_common, "--out", str(out / "base"), "--max_steps", "0"],
-                      out / "base" / "export" / "config.json", ("data",)),
+                      out / "base" / "summary.json", ("data",)),
         "eval_base": evaluate("base", cfg.base_name, "base", "base"),
         "train_blind": Stage([*py, "training.train", "--config", str(out / "configs" / "train_blind.yaml"),
                               *cfg.train_args, "--out", str(out / "blind")],
-                             out / "blind" / "export" / "config.json", ("data",)),
+                             out / "blind" / "summary.json", ("data",)),
         "eval_blind": evaluate("blind", cfg.blind_name, "blind", "train_blind", "--base_model", cfg.base_name),
         "train": Stage([*py, "training.train", *train_common, "--out", str(out / "train")],
-                       out / "train" / "export" / "config.json", ("data",)),
+                       out / "train" / "summary.json", ("data",)),
         "eval_tuned": evaluate("train", cfg.tuned_name, "tuned", "train", "--base_model", cfg.base_name),
         "summary": Stage([*py, "eval.summary", "--eval", str(out / "eval"), "--data", str(data),
                           "--models", json.dumps(roles), "--out", str(out / "summary.json")],

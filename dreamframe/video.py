@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,16 +85,45 @@ def list_frame_files(folder: str | Path) -> list[Path]:
     return files
 
 
+def frame_files(folder: str | Path) -> dict[int, Path]:
+    """A frame folder's images by frame index: the number ending each file name (`00007.jpg` -> 7; DreamFrame
+    counts from 0, MVBench from 1), or the listing position when the names carry no number. Frames are
+    addressed by this index, so a missing file fails the clips that need it instead of shifting the rest."""
+    files = list_frame_files(folder)
+    numbers = [re.search(r"(\d+)$", p.stem) for p in files]
+    if not all(numbers):
+        return dict(enumerate(files))
+    out: dict[int, Path] = {}
+    for path, m in zip(files, numbers):
+        i = int(m.group(1))  # type: ignore[union-attr]
+        if i in out:
+            raise VideoError(f"{folder}: two files for frame {i}: {out[i].name}, {path.name}")
+        out[i] = path
+    return out
+
+
+def read_frame_files(folder: str | Path, frames: dict[int, Path], indices: Sequence[int]) -> list[Image.Image]:
+    """Open the frames at `indices` (indices of `frame_files`); a missing one is a VideoError naming its file."""
+    missing = sorted({i for i in indices if i not in frames})
+    if missing:
+        sample = next(iter(frames.values()))
+        names = ", ".join(f"{i:0{len(sample.stem)}d}{sample.suffix}" for i in missing)
+        raise VideoError(f"{folder}: frame file(s) missing: {names} (frames are addressed by the number in "
+                         "their file name, so a gap is an error, not a shift)")
+    return [Image.open(frames[i]).convert("RGB") for i in indices]
+
+
 def load_video(path: str | Path, n: int, rule: SamplingRule = "segment_centre",
                span: tuple[int, int] | None = None) -> list[Image.Image]:
-    """n frames from a video file or a folder of frame images, chosen by the shared sampler."""
+    """n frames from a video file or a folder of frame images, chosen by the shared sampler. For a folder,
+    `span` is in frame indices (the numbers in the file names; default: first to last file)."""
     path = Path(path)
     if not path.exists():
         raise VideoError(f"{path}: video not found")
     if path.is_dir():
-        files = list_frame_files(path)
-        start, end = span or (0, len(files))
-        return [Image.open(files[i]).convert("RGB") for i in sample_indices(len(files), n, rule, start, end)]
+        frames = frame_files(path)
+        start, end = span or (min(frames), max(frames) + 1)
+        return read_frame_files(path, frames, sample_indices(end, n, rule, start, end))
     total, _ = video_info(path)
     start, end = span or (0, total)
     return decode_frames(path, sample_indices(total, n, rule, start, end))

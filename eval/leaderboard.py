@@ -182,8 +182,9 @@ def find_results(paths: Iterable[str]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_file():
             files.append(p)
-        elif p.is_dir():
-            found = sorted(p.rglob("results_*.json"))
+        elif p.is_dir():  # hidden folders are eval.run's own (staging, task files): never results
+            found = sorted(f for f in p.rglob("results_*.json")
+                           if not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
                 raise LeaderboardError(f"{p}: no results_*.json found (expected <dir>/<model>/results_<ts>.json)")
             files.extend(found)
@@ -277,15 +278,16 @@ def _reproduces(e: Entry) -> bool:
 
 
 def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
-    """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first."""
+    """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first. A NaN value
+    (e.g. an open-QA accuracy when no judge reply could be parsed) is kept: `build` lists it as n/a."""
     found: dict[str, tuple[str, str, float]] = {}
     keys = sorted((k for k in task_result if "," in k and "_stderr" not in k),
                   key=lambda k: (k.split(",", 1)[1] != "none", k))
     for key in keys:
         raw, filt = key.split(",", 1)
         value = task_result[key]
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            found.setdefault(canonical_metric(raw), (raw, filt, float(value)))
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found.setdefault(canonical_metric(raw), (raw, filt, float(value)))  # NaN too: shown as n/a
     return found
 
 
@@ -318,8 +320,8 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
                       board=f"{board} (partial)" if partial else board)
             if parent:
                 e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
-            e.samples = {}
-            for name in _leaves(task, subtasks):
+            e.samples = {} if math.isfinite(value) else None
+            for name in _leaves(task, subtasks) if e.samples is not None else []:
                 s = read_samples(path.parent / f"samples_{name}_{stamp}.jsonl", raw, filt)
                 s = s or judge_report_samples(path.parent, name, metric)
                 if s is None:
@@ -587,16 +589,21 @@ def build(cfg: LeaderboardConfig) -> dict[str, Any]:
     if not cfg.results:
         raise LeaderboardError("give at least one RESULTS_DIR (a folder of lm-eval results)")
     published, benchmarks = load_published(cfg.published)
-    ours = merge_latest(find_results(cfg.results), benchmarks)
+    loaded = merge_latest(find_results(cfg.results), benchmarks)
+    ours = [e for e in loaded if math.isfinite(e.value)]
+    unavailable = [e for e in loaded if not math.isfinite(e.value)]
+    for e in unavailable:  # never dropped without a word: warned here, listed as n/a in every output
+        print(f"warning: {e.source}: {e.model} {e.task} {e.raw_metric} is {e.value} (nothing could be scored); "
+              "shown as n/a and not ranked", file=sys.stderr)
     add_confidence_intervals(ours, cfg.bootstrap, cfg.confidence, cfg.seed)
     if cfg.controls:
         ours += add_controls(cfg.controls, ours)
     entries = ours + published
     groups = ranked_groups(entries, benchmarks)
     ds = deltas(entries, cfg.bootstrap, cfg.confidence, cfg.seed)
-    paths = write_outputs(cfg, entries, groups, ds, benchmarks)
-    return {"models": len({e.model for e in ours}), "numbers": len(ours), "published": len(published),
-            "groups": len(groups), "deltas": len(ds), "paths": paths}
+    paths = write_outputs(cfg, entries, groups, ds, benchmarks, unavailable)
+    return {"models": len({e.model for e in loaded}), "numbers": len(ours), "published": len(published),
+            "groups": len(groups), "deltas": len(ds), "unavailable": len(unavailable), "paths": paths}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -609,7 +616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(f"wrote {', '.join(summary['paths'])}: {summary['models']} models, {summary['numbers']} numbers, "
-          f"{summary['published']} published, {summary['groups']} ranked groups, {summary['deltas']} deltas")
+          f"{summary['published']} published, {summary['groups']} ranked groups, {summary['deltas']} deltas, "
+          f"{summary['unavailable']} n/a")
     return 0
 
 

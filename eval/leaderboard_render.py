@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,14 +57,16 @@ def _digits(metric: str) -> int:
 
 # -- CSV -------------------------------------------------------------------------------------------
 def to_csv(entries: Sequence[Entry], groups: Groups) -> str:
+    """One row per number; an unavailable one (n/a) has value `nan` and no rank."""
     ranks = {id(e): r for ranked in groups.values() for r, e in ranked}
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     w.writeheader()
-    for e in sorted(entries, key=lambda e: (e.board, e.metric, e.judge_key, e.parent or "", e.task, -e.value)):
+    for e in sorted(entries, key=lambda e: (e.board, e.metric, e.judge_key, e.parent or "", e.task,
+                                            -e.value if math.isfinite(e.value) else math.inf)):
         w.writerow({"model": e.model, "published": e.published, "base_model": e.base_model or "",
                     "benchmark": e.benchmark, "board": e.board, "task": e.task, "subtask_of": e.parent or "",
-                    "metric": e.metric, "value": round(e.value, 4),
+                    "metric": e.metric, "value": round(e.value, 4) if math.isfinite(e.value) else "nan",
                     "ci_low": round(e.ci[0], 4) if e.ci else "", "ci_high": round(e.ci[1], 4) if e.ci else "",
                     "n": e.n or "", "rank": ranks.get(id(e), ""), "judge": e.judge, "judge_group": e.judge_key,
                     "frames": e.frames, "source": e.source, "url": e.url or "",
@@ -306,7 +309,7 @@ def per_type_section(cfg: LeaderboardConfig) -> str:
 
 
 def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
-            benchmarks: dict[str, dict[str, Any]]) -> str:
+            benchmarks: dict[str, dict[str, Any]], unavailable: Sequence[Entry] = ()) -> str:
     refs = source_numbers(entries)
     ours = [e for e in entries if not e.published]
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -331,6 +334,7 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
     sub = subtask_section(entries, benchmarks)
     if sub:
         body += ["<h2>Per task</h2>", sub]
+    body.append(unavailable_html(unavailable))
     if refs:
         urls = {e.source: e.url for e in entries if e.published and e.url}
         body += ["<h2>Sources of published rows</h2><ol>"
@@ -340,13 +344,37 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
     return page(cfg.title, "\n".join(body))
 
 
+UNAVAILABLE_HEADER = ["model", "task", "metric", "value", "source"]
+UNAVAILABLE_NOTE = ("These results files hold a metric that is not a number (nothing could be scored, e.g. no "
+                    "judge reply parsed); they are shown as n/a and not ranked.")
+
+
+def _unavailable_rows(unavailable: Sequence[Entry]) -> list[list[str]]:
+    return [[e.model, e.task, e.raw_metric or e.metric, "n/a", e.source] for e in unavailable]
+
+
+def unavailable_markdown(unavailable: Sequence[Entry]) -> str:
+    if not unavailable:
+        return ""
+    rows = [_md_row(UNAVAILABLE_HEADER), _md_row(["---"] * len(UNAVAILABLE_HEADER))]
+    return "\n".join(["## Not available (n/a)", "", UNAVAILABLE_NOTE, "", *rows,
+                      *map(_md_row, _unavailable_rows(unavailable)), ""])
+
+
+def unavailable_html(unavailable: Sequence[Entry]) -> str:
+    if not unavailable:
+        return ""
+    return (f'<h2>Not available (n/a)</h2><p class="note">{esc(UNAVAILABLE_NOTE)}</p>'
+            + table(UNAVAILABLE_HEADER, _unavailable_rows(unavailable), table_id="unavailable"))
+
+
 def write_outputs(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
-                  benchmarks: dict[str, dict[str, Any]]) -> list[str]:
+                  benchmarks: dict[str, dict[str, Any]], unavailable: Sequence[Entry] = ()) -> list[str]:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"leaderboard.md": to_markdown(cfg, entries, groups, ds, benchmarks),
-             "leaderboard.csv": to_csv(entries, groups),
-             "index.html": to_html(cfg, entries, groups, ds, benchmarks)}
+    files = {"leaderboard.md": to_markdown(cfg, entries, groups, ds, benchmarks) + unavailable_markdown(unavailable),
+             "leaderboard.csv": to_csv([*entries, *unavailable], groups),
+             "index.html": to_html(cfg, entries, groups, ds, benchmarks, unavailable)}
     for name, text in files.items():
         write_shareable(out / name, text)
     return [str(out / name) for name in files]

@@ -24,9 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dreamframe.atomic import publish, remove_path
 from dreamframe.config import parse_config, to_dict
 
 TASKS_DIRNAME = ".dreamframe_tasks"
+STAGING_DIRNAME = ".staging"
+"""lm-eval writes results here first; `publish_results` then moves them into place."""
 PACKAGES = ("dreamframe", "lm_eval", "torch", "transformers", "datasets", "av", "numpy", "pillow", "peft",
             "accelerate", "safetensors")
 
@@ -98,6 +101,8 @@ def run(cfg: EvalConfig) -> Path:
     if not names:
         raise ValueError("--tasks is empty")
     out = Path(cfg.out)
+    display = cfg.name or _display_name(cfg.model)
+    model_dir = out / result_folder_name(display, sanitize_model_name)
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs,
                       judge=cfg.judge)
     for task, why in mat.skipped.items():
@@ -107,17 +112,16 @@ def run(cfg: EvalConfig) -> Path:
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
               + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
     adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
-    display = cfg.name or _display_name(cfg.model)
     info["model"] = display
     if cfg.base_model:
         info["base_model"] = cfg.base_model
-    model_name = sanitize_model_name(display)
-    model_dir = out / model_name
     lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                       cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
     ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
                                                      judge_options=dict(cfg.judge_options)))
-    tracker = EvaluationTracker(output_path=str(out))
+    staging = out / STAGING_DIRNAME
+    remove_path(staging)  # left by a run killed while saving
+    tracker = EvaluationTracker(output_path=str(staging))
     results = evaluate(lm, mat, display, tracker=tracker, limit=cfg.limit,
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
@@ -126,6 +130,8 @@ def run(cfg: EvalConfig) -> Path:
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
+    publish_results(staging / model_dir.name, model_dir)
+    remove_path(staging)
     print(make_table(results))
     if "groups" in results:
         print(make_table(results, "groups"))
@@ -137,6 +143,14 @@ def run(cfg: EvalConfig) -> Path:
     path = sorted(model_dir.glob("results_*.json"))[-1]
     print(f"results: {path}")
     return path
+
+
+def publish_results(staged: Path, model_dir: Path) -> None:
+    """Move what lm-eval wrote into <out>/<model>/, one rename per file, the results JSON last: a results
+    file (what the leaderboard reads) is never half-written and its per-sample files are already there."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(staged.iterdir(), key=lambda p: p.name.startswith("results_")):
+        publish(path, model_dir / path.name)
 
 
 def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int | None = None,
@@ -157,6 +171,16 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
     )
     apply_group_weights(results, getattr(mat, "group_weights", {}))
     return results
+
+
+def result_folder_name(display: str, sanitize: Any) -> str:
+    """The folder under --out a model's results go to: lm-eval's own sanitising of the name (it writes
+    there too), refused when that still leaves the folder (`..`, `.`) or holds control characters."""
+    name = sanitize(display)
+    if name.strip(".") == "" or any(ord(c) < 32 or c == "\x7f" for c in name):
+        raise ValueError(f"--name {display!r}: not usable as a results folder under --out; "
+                         "use letters, digits, '-', '_' or '.'")
+    return name
 
 
 def _display_name(model: str) -> str:

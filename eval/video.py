@@ -7,6 +7,7 @@ the LM class one batch at a time, and a missing or unreadable video is counted t
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from PIL import Image
 
 from dreamframe.frames import SAMPLING_RULES, sample_indices, seconds_to_frames
-from dreamframe.video import VideoError, decode_frames, list_frame_files, load_video, video_info
+from dreamframe.video import VideoError, decode_frames, frame_files, load_video, read_frame_files, video_info
 
 
 class MissingVideo(VideoError):
@@ -34,7 +35,11 @@ class VideoRef:
     fps: float | None = None
     """Frame rate of a frame folder (needed to turn a bound in seconds into frames)."""
     span: tuple[int, int] | None = None
-    """Explicit half-open frame span [start, end) (DreamFrame QA); wins over start_s/end_s."""
+    """Explicit half-open frame span [start, end) (DreamFrame QA); wins over start_s/end_s. In a frame folder,
+    frame i is the file whose name ends in the number i."""
+    root: str | None = None
+    """The benchmark folder the video must lie in: a path from an annotation file (`../../x`, `/etc/x`)
+    that leads outside it is refused when loading (counted as unreadable), never read."""
 
     def __post_init__(self) -> None:
         if self.rule not in SAMPLING_RULES:
@@ -66,6 +71,8 @@ class VideoRef:
     def load(self) -> list[Image.Image]:
         """Decode the sampled frames; raises MissingVideo or VideoError naming the path."""
         path = Path(self.path)
+        if self.root is not None and not inside(path, Path(self.root)):
+            raise VideoError(f"{path}: outside the benchmark folder {self.root}; not read")
         if not path.exists():
             raise MissingVideo(f"{path}: video not found")
         if self.rule == "videochat2" and self.span is None:
@@ -73,10 +80,13 @@ class VideoRef:
         span = self.span
         if span is None and (self.start_s is not None or self.end_s is not None):
             if path.is_dir():
-                total, fps = len(list_frame_files(path)), self.fps or 3.0
+                frames = frame_files(path)
+                first, fps = min(frames), self.fps or 3.0
+                start, end = seconds_to_frames(self.start_s, self.end_s, fps, max(frames) + 1 - first)
+                span = (start + first, end + first)
             else:
                 total, fps = video_info(path)
-            span = seconds_to_frames(self.start_s, self.end_s, fps, total)
+                span = seconds_to_frames(self.start_s, self.end_s, fps, total)
         try:
             return load_video(path, self.num_frames, self.rule, span)  # type: ignore[arg-type]
         except VideoError:
@@ -86,11 +96,12 @@ class VideoRef:
 
     def _load_videochat2(self, path: Path) -> list[Image.Image]:
         """MVBench's own bounds: the last frame of a video is never in the span, frame folders count
-        from 1 (`00001.jpg`), a bound is rounded with Python's round (mvbench.ipynb `get_index`)."""
+        from 1 (`00001.jpg`, opened by that name), a bound is rounded with Python's round (mvbench.ipynb
+        `get_index`)."""
         try:
             if path.is_dir():
-                files = list_frame_files(path)
-                max_frame, first, fps = len(files), 1, self.fps or 3.0
+                frames = frame_files(path)
+                max_frame, first, fps = max(frames), min(frames), self.fps or 3.0
             else:
                 total, fps = video_info(path)
                 max_frame, first = total - 1, 0
@@ -102,9 +113,16 @@ class VideoRef:
                 raise VideoError(f"{path}: too few frames ({max_frame + 1 - first})")
             idx = sample_indices(max_frame + 1, self.num_frames, "videochat2", start, end)
             if path.is_dir():
-                return [Image.open(files[i - 1]).convert("RGB") for i in idx]
+                return read_frame_files(path, frames, idx)
             return decode_frames(path, idx)
         except VideoError:
             raise
         except (OSError, ValueError) as err:
             raise VideoError(f"{path}: cannot read frames: {err}") from None
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path` lies in `root` once `..` and absolute parts are resolved lexically (symlinks a benchmark
+    layout places under its root, e.g. a video folder on another disk, stay allowed)."""
+    p, r = os.path.abspath(path), os.path.abspath(root)
+    return os.path.commonpath([p, r]) == r

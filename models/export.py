@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from dreamframe.atomic import atomic_folder
 from models.base import ModelConfig
 
 
@@ -20,12 +21,13 @@ class ExportConfig:
     """Build a model from `model` and save it as a HF folder (safetensors)."""
 
     out: str = "runs/models/tiny_llava_onevision"
-    """Output folder; must be empty or absent unless `overwrite`."""
+    """Output folder; must be empty or absent unless `overwrite`. Written atomically: a killed export leaves
+    the old folder (or none), never half a model."""
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: Literal["merge", "adapter"] = "merge"
     """With model.lora: merge it into the weights, or write it as a peft adapter beside the base."""
     overwrite: bool = False
-    """Replace the files of an existing non-empty folder."""
+    """Replace an existing non-empty folder."""
 
 
 def export(cfg: ExportConfig) -> Path:
@@ -35,7 +37,8 @@ def export(cfg: ExportConfig) -> Path:
     if out.exists() and any(out.iterdir()) and not cfg.overwrite:
         raise FileExistsError(f"--out {out} is not empty; choose another folder or pass --overwrite true")
     adapter = build_adapter(cfg.model)
-    adapter.save(out, lora=cfg.lora) if cfg.model.lora else adapter.save(out)
+    with atomic_folder(out) as partial:
+        adapter.save(partial, lora=cfg.lora) if cfg.model.lora else adapter.save(partial)
     return out
 
 

@@ -1,12 +1,22 @@
 """Settings of `python -m training.train`. Defaults equal configs/train/tiny_cpu.yaml (a test checks), and
-every YAML under configs/train/ is loaded through these dataclasses by a test, so a stale key fails."""
+every YAML under configs/train/ is loaded through these dataclasses by a test, so a stale key fails.
+Counts and ranges are restricted types (jsonargparse.typing): a bad value fails at parse time naming the
+option, instead of as a ZeroDivisionError (`--data.batch_size 0`) or hours into a run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal
 
+from jsonargparse.typing import (ClosedUnitInterval, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
+                                 restricted_number_type)
+
 from models.base import ModelConfig
+
+Fraction = restricted_number_type("Fraction", float, [(">=", 0), ("<", 1)])
+"""A number in [0, 1)."""
+StepLimit = restricted_number_type("StepLimit", int, (">=", -1))
+"""Optimizer steps, or -1 for none."""
 
 CLOSED_QA_TYPES = ["colour", "count", "location", "action", "how", "what", "where", "temporal", "identity"]
 # tiny_cpu.yaml trains on these: `identity` ("Who is the man in red?" -> a name) cannot be answered from the
@@ -27,7 +37,7 @@ class SourceConfig:
 
     path: str = ""
     """Dataset folder (has manifest.json) or LLaVA JSON file ([{"id", "video"|"frames"|"image", "conversations"}])."""
-    weight: float = 1.0
+    weight: NonNegativeFloat = 1.0
     """Mixing ratio: share of each epoch drawn from this source (weights are normalised)."""
     split: str = "train"
     """QA split of a dataset folder."""
@@ -49,17 +59,17 @@ class DataConfig:
     """Training sources with mixing ratios."""
     generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
-    generate_num_movies: int | None = None
+    generate_num_movies: PositiveInt | None = None
     """Movies written when generating the first source folder (None: the YAML's value)."""
-    epoch_samples: int | None = None
+    epoch_samples: PositiveInt | None = None
     """Samples per epoch across sources; None = the sum of the sources' sizes."""
-    batch_size: int = 16
+    batch_size: PositiveInt = 16
     """Micro-batch per device."""
-    num_workers: int = 0
+    num_workers: NonNegativeInt = 0
     """DataLoader worker processes (frames are decoded in them)."""
     group_by_length: bool = True
     """Batch samples of similar token length together, so padding stays small."""
-    group_window: int = 64
+    group_window: PositiveInt = 64
     """Length grouping sorts within windows of this many batches (larger: less padding, less randomness)."""
     seed: int = 0
     """Data order seed (the order of epoch e is a pure function of (seed, e))."""
@@ -67,22 +77,24 @@ class DataConfig:
     def __post_init__(self) -> None:
         if not self.sources:
             raise ValueError("data.sources: give at least one dataset folder or LLaVA JSON file")
+        if sum(s.weight for s in self.sources) <= 0:
+            raise ValueError(f"--data.sources: the weights {[s.weight for s in self.sources]} must have a positive sum")
 
 
 @dataclass
 class OptimConfig:
     """AdamW with linear warmup then cosine decay."""
 
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
-    warmup_ratio: float = 0.05
+    lr: PositiveFloat = 1e-3
+    weight_decay: NonNegativeFloat = 0.0
+    betas: tuple[Fraction, Fraction] = (0.9, 0.999)
+    warmup_ratio: Fraction = 0.05
     """Fraction of the optimizer steps spent warming up linearly from 0."""
-    min_lr_ratio: float = 0.05
+    min_lr_ratio: ClosedUnitInterval = 0.05
     """Cosine floor as a fraction of lr."""
-    grad_clip: float = 1.0
+    grad_clip: NonNegativeFloat = 1.0
     """Gradient-norm clip; 0 disables."""
-    accumulate: int = 1
+    accumulate: PositiveInt = 1
     """Micro-batches per optimizer step."""
 
 
@@ -108,9 +120,9 @@ class LogConfig:
     wandb_mode: Literal["offline", "online", "disabled"] = "offline"
     """`online` needs WANDB_API_KEY in the environment."""
     wandb_project: str = "dreamframe"
-    every_n_steps: int = 5
+    every_n_steps: PositiveInt = 5
     """Log metrics every N optimizer steps."""
-    peak_tflops: float | None = None
+    peak_tflops: PositiveFloat | None = None
     """Peak dense TFLOP/s per device for the MFU estimate (H100 bf16: 989, A100: 312); None: no MFU."""
 
 
@@ -123,10 +135,10 @@ class EvalConfig:
     dataset: str | None = None
     """Dataset folder to evaluate on; None: the first source that is a dataset folder."""
     split: str = "test"
-    max_samples: int | None = None
+    max_samples: PositiveInt | None = None
     """Evaluate at most this many closed questions (None: all)."""
-    batch_size: int = 32
-    max_new_tokens: int = 6
+    batch_size: PositiveInt = 32
+    max_new_tokens: PositiveInt = 6
     before: bool = True
     """Also score the model before training, so the gain is visible."""
 
@@ -143,20 +155,20 @@ class TrainConfig:
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    max_epochs: int = 4
-    max_steps: int = 2000
+    max_epochs: PositiveInt = 4
+    max_steps: StepLimit = 2000
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
-    devices: int | str = 1
+    devices: PositiveInt | Literal["auto"] = 1
     """Devices per node (an int, or `auto`)."""
-    num_nodes: int = 1
+    num_nodes: PositiveInt = 1
     seed: int = 0
     """Model init / dropout seed."""
-    checkpoint_every_n_steps: int = 50
-    """Save a resumable checkpoint every N optimizer steps (kept: the last one)."""
+    checkpoint_every_n_steps: PositiveInt = 50
+    """Save a resumable checkpoint every N optimizer steps (kept: the last two, written atomically)."""
     export: bool = True
     """Write a HF folder of the final model to <out>/export (LoRA merged, or lora_export=adapter)."""
     lora_export: Literal["merge", "adapter"] = "merge"
     resume: Literal["auto", "never"] = "auto"
-    """`auto`: continue from the newest checkpoint in <out>/checkpoints (same command = resume)."""
+    """`auto`: continue from the newest readable checkpoint in <out>/checkpoints (same command = resume)."""

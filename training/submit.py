@@ -47,6 +47,21 @@ class SubmitError(ValueError):
     """Bad submit options or job config; the message names the option or file."""
 
 
+# What a value rendered into an `#SBATCH` line may hold: a line break would end the directive and start a
+# line that bash runs. Names follow Slurm's (partition lists are comma-separated).
+SLURM_NAME = r"[A-Za-z0-9_.+-]+"
+SBATCH_VALUES = {
+    "partition": rf"{SLURM_NAME}(,{SLURM_NAME})*",
+    "account": SLURM_NAME,
+    "qos": SLURM_NAME,
+    "job_name": SLURM_NAME,
+    "mem": r"\d+(\.\d+)?[KMGT]?",
+    "constraint": r"[A-Za-z0-9_.+\-&|,\[\]*:()!]+",
+    "dependency": r"[A-Za-z_]+(:[0-9_+]+)+([,?][A-Za-z_]+(:[0-9_+]+)+)*|singleton",
+}
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 @dataclass
 class SubmitConfig:
     """Render an sbatch script for a DreamFrame job, save it beside the resolved job config, and submit it."""
@@ -180,11 +195,26 @@ def validate(cfg: SubmitConfig, kind: str) -> None:
     name = cfg.job_name or ""
     if name in ("bash", "interactive"):
         raise SubmitError(f"--job-name {name!r}: Lightning ignores SLURM for jobs with this name")
-    if re.search(r"\s", name):
-        raise SubmitError(f"--job-name {name!r}: no spaces")
+    if cfg.time is not None:
+        time_seconds(cfg.time)
+    for option, pattern in SBATCH_VALUES.items():
+        value = getattr(cfg, option)
+        if value is not None and not re.fullmatch(pattern, str(value)):
+            raise SubmitError(f"--{option.replace('_', '-')} {value!r}: not a valid Slurm value "
+                              f"(allowed: {pattern})")
     for key in cfg.env:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise SubmitError(f"--env: {key!r} is not a valid environment variable name")
+    for line in cfg.extra_sbatch:
+        if not line.startswith("-"):
+            raise SubmitError(f"--extra-sbatch {line!r}: each entry is one sbatch option, e.g. --reservation=x")
+    single_line = {"--setup": cfg.setup, "--extra-sbatch": cfg.extra_sbatch, "--env": list(cfg.env.values()),
+                   "--python": [cfg.python or ""], "--run-dir": [cfg.run_dir], "--train-overrides": cfg.train_overrides}
+    for option, values in single_line.items():
+        for value in values:
+            if CONTROL.search(value):
+                raise SubmitError(f"{option} {value!r}: a line break or control character would become a "
+                                  "line of its own in the job script")
 
 
 def layout(cfg: SubmitConfig, kind: str) -> dict[str, object]:
@@ -239,7 +269,16 @@ def _environment():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["q"] = lambda v: shlex.quote(str(v))
+    env.finalize = _one_line
     return env
+
+
+def _one_line(value: object) -> object:
+    """Every value the templates render (validated options, job overrides, paths) stays on its line:
+    a newline inside one would start a shell line in the script, quoted or not."""
+    if isinstance(value, str) and CONTROL.search(value):
+        raise SubmitError(f"{value!r}: a line break or control character cannot go into a job script")
+    return value
 
 
 def render(cfg: SubmitConfig, kind: str, job_dir: Path, workdir: Path, python: str,
@@ -279,10 +318,9 @@ def default_job_name(cfg: SubmitConfig, kind: str) -> str:
 
 
 def new_job_dir(cfg: SubmitConfig, kind: str) -> Path:
+    """<run_dir>/<job name>-<UTC time>; created only once its scripts rendered."""
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
-    job_dir = Path(cfg.run_dir).resolve() / f"{cfg.job_name or default_job_name(cfg, kind)}-{stamp}"
-    (job_dir / "logs").mkdir(parents=True, exist_ok=False)
-    return job_dir
+    return Path(cfg.run_dir).resolve() / f"{cfg.job_name or default_job_name(cfg, kind)}-{stamp}"
 
 
 def sbatch(script: Path, dependency: str | None = None) -> str:
@@ -306,9 +344,10 @@ def submit(cfg: SubmitConfig, job_args: Sequence[str] = ()) -> tuple[Path, list[
     eval_tasks = check_resolved(kind, resolved, parsed)
     shard_tasks = split_tasks(eval_tasks, max(cfg.array, 1)) if kind == "eval" else None
     job_dir = new_job_dir(cfg, kind)
-    (job_dir / "config.yaml").write_text(resolved, encoding="utf-8")
     scripts = render(cfg, kind, job_dir, Path.cwd(), python, command_args=[] if parsed else args,
                      shard_tasks=shard_tasks)
+    (job_dir / "logs").mkdir(parents=True, exist_ok=False)
+    (job_dir / "config.yaml").write_text(resolved, encoding="utf-8")
     ids: dict[str, str] = {}
     submitted: list[tuple[str, str | None]] = []
     for script in scripts:

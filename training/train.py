@@ -4,10 +4,12 @@
     python -m training.train --config configs/train/tiny_cpu.yaml --max_steps 20 --out /tmp/t
     srun python -m training.train --config configs/train/dreamframe_7b_llava_ov.yaml   # 8 GPUs a node
 
-Running the same command again resumes from the newest checkpoint in <out> (also the SLURM hpc
-checkpoint that a SIGUSR1 before the time limit writes before the job is requeued), at the same
-global step and data order. At the end: <out>/export (a HF folder), <out>/summary.json with the
-throughput and the held-out multiple-choice accuracy before and after training.
+Running the same command again resumes from the newest readable checkpoint in <out> (also the SLURM
+hpc checkpoint that a SIGUSR1 before the time limit writes before the job is requeued), at the same
+global step and data order; a moved or copied <out> resumes too. At the end: <out>/export (a HF folder),
+<out>/summary.json with the throughput and the held-out multiple-choice accuracy before and after
+training. Checkpoints and the export are written atomically (training/checkpoints.py, dreamframe/atomic.py)
+and summary.json last, so it exists only for a finished run (the pipeline's done marker).
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dreamframe.atomic import atomic_write_text
+from dreamframe.atomic import atomic_folder, atomic_write_text
 from dreamframe.config import config_diff, parse_config, to_dict
 from dreamframe.dataset import DatasetError
 from training.config import TrainConfig
+from training.data_check import check_training_data
 
-# Keys that may change between a run and its resumption (they do not change what is trained).
-RUNTIME_KEYS = ("eval", "log", "resume", "export", "lora_export", "data.num_workers", "checkpoint_every_n_steps",
+# Keys that may change between a run and its resumption (they do not change what is trained); `out` is
+# where the folder is, so a moved or copied folder resumes.
+RUNTIME_KEYS = ("out", "eval", "log", "resume", "export", "lora_export", "data.num_workers", "checkpoint_every_n_steps",
                 "data.generate_config", "data.generate_num_movies")
 
 
@@ -73,14 +77,6 @@ def check_output_dir(cfg: TrainConfig) -> None:
         atomic_write_text(saved, yaml.safe_dump(data, sort_keys=False))
 
 
-def latest_checkpoint(out: Path) -> str | None:
-    """Newest of <out>/checkpoints/*.ckpt and the SLURM hpc checkpoints <out>/hpc_ckpt_*.ckpt (files or
-    DeepSpeed folders)."""
-    found = [p for p in [*(out / "checkpoints").glob("*.ckpt"), *out.glob("hpc_ckpt_*.ckpt")]
-             if p.exists() and not p.is_symlink()]
-    return str(max(found, key=lambda p: p.stat().st_mtime)) if found else None
-
-
 def LossLog(path: Path):  # noqa: N802 - a callback factory keeps lightning out of module import
     """Appends {"step", "loss"} per optimizer step to <out>/loss.jsonl on rank 0 (flushed each line, so a
     killed run keeps its curve; a resumed run appends, and the last row of a step wins)."""
@@ -98,10 +94,11 @@ def LossLog(path: Path):  # noqa: N802 - a callback factory keeps lightning out 
 
 def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
     import lightning as L
-    from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+    from lightning.pytorch.callbacks import LearningRateMonitor, TQDMProgressBar
     from lightning.pytorch.loggers import CSVLogger, WandbLogger
     from lightning.pytorch.plugins.environments import SLURMEnvironment
 
+    from training.checkpoints import AtomicCheckpoint
     from training.strategies import build_strategy
 
     out = Path(cfg.out)
@@ -115,9 +112,7 @@ def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
         if global_rank() == 0 and run_id is None:
             atomic_write_text(run_id_file, logger.experiment.id)
         loggers.append(logger)
-    ckpt = ModelCheckpoint(dirpath=str(out / "checkpoints"), filename="step{step:07d}", auto_insert_metric_name=False,
-                           every_n_train_steps=cfg.checkpoint_every_n_steps, save_top_k=1, monitor="step", mode="max",
-                           save_on_train_epoch_end=True)
+    ckpt = AtomicCheckpoint(out / "checkpoints", cfg.checkpoint_every_n_steps)
     plugins = [SLURMEnvironment(auto_requeue=True, requeue_signal=__import__("signal").SIGUSR1)] \
         if SLURMEnvironment.detect() else []
     return L.Trainer(
@@ -138,11 +133,16 @@ def eval_dataset(cfg: TrainConfig) -> str | None:
 
 
 def export_model(trainer: Any, adapter: Any, cfg: TrainConfig) -> Path:
-    """Write <out>/export on rank 0; under ZeRO-3 every rank first gathers the full parameters."""
+    """Write <out>/export on rank 0, atomically (a kill leaves no half folder); under ZeRO-3 every rank first
+    gathers the full parameters."""
     from training.strategies import zero_stage
 
     path = Path(cfg.out) / "export"
-    save = (lambda: adapter.save(path, lora=cfg.lora_export)) if cfg.model.lora else (lambda: adapter.save(path))
+
+    def save() -> None:
+        with atomic_folder(path) as partial:
+            adapter.save(partial, lora=cfg.lora_export) if cfg.model.lora else adapter.save(partial)
+
     if zero_stage(cfg) == 3:
         import deepspeed
 
@@ -188,6 +188,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     if cfg.log.wandb_mode == "offline":
         os.environ.setdefault("WANDB_MODE", "offline")
     ensure_data(cfg)  # bad input fails here, before the heavy imports
+    print(check_training_data(cfg.data), flush=True)  # a damaged file fails in seconds, named
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     check_output_dir(cfg)
@@ -195,13 +196,14 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     import lightning as L
 
     from models.registry import build_adapter
+    from training.checkpoints import newest_readable
     from training.data import make_datamodule
     from training.evaluate import heldout_check
     from training.module import make_module, make_throughput_callback
     from training.strategies import zero_stage
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
-    ckpt = latest_checkpoint(out) if cfg.resume == "auto" else None
+    ckpt = newest_readable(out) if cfg.resume == "auto" else None
     evals: dict[str, Any] = {}
     before_file = out / "eval_before.json"
     dataset = eval_dataset(cfg)

@@ -151,6 +151,8 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
             raise
         missing_tasks[task] = result.skipped[task] = str(err)
         return False
+    for row in rows:  # every video path of an annotation file is confined to the benchmark folder
+        row["video"]["root"] = str(root)
     rows, absent = split_missing_videos(rows)
     if absent:
         result.missing[task] = {"videos": len(absent), "video_examples": absent[:MISSING_EXAMPLES], "tasks": {}}

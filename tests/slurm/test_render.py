@@ -182,3 +182,44 @@ def test_help_is_instant_and_lists_options():
     assert proc.returncode == 0 and "--gpus_per_node" in proc.stdout and "--cluster" in proc.stdout
     heavy = [m for m in ("torch", "lightning", "transformers") if re.search(rf"\| {m}$", proc.stderr, re.M)]
     assert heavy == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--partition", "gpu\ntouch /tmp/pwned"], "--partition 'gpu\\ntouch /tmp/pwned': not a valid Slurm value"),
+    (["--partition", "gpu;touch /tmp/pwned"], "--partition 'gpu;touch /tmp/pwned'"),
+    (["--account", "$(touch /tmp/pwned)"], "--account '$(touch /tmp/pwned)'"),
+    (["--qos", "normal`id`"], "--qos 'normal`id`'"),
+    (["--mem", "64G\nid"], "--mem '64G\\nid'"),
+    (["--constraint", "a100\nid"], "--constraint 'a100\\nid'"),
+    (["--job-name", "a b"], "--job-name 'a b'"),
+    (["--dependency", "afterok:1\nid"], "--dependency 'afterok:1\\nid'"),
+    (["--extra_sbatch", '["--reservation=x\\nid"]'], "a line break or control character"),
+    (["--setup", '["module load cuda\\nid"]'], "--setup"),
+    (["--env", '{"NCCL_DEBUG": "WARN\\nid"}'], "--env"),
+    (["--python", "python\nid"], "--python"),
+])
+def test_no_option_value_becomes_a_shell_line(tmp_path, args, message):
+    """Issue 12: a newline or shell metacharacter in any option rendered into the script is refused, by
+    name, before anything is written (it used to become a line that sbatch runs)."""
+    cmd = [sys.executable, "-m", "training.submit", "--dry-run", "--run_dir", str(tmp_path / "runs"),
+           "--config", TRAIN_YAML, *args]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_every_rendered_value_stays_on_its_line(tmp_path):
+    """The template-level backstop: even a value no validator knows of (here a job override rendered onto
+    the command line when the job's module cannot resolve the config) cannot add a line."""
+    cfg = S.SubmitConfig(job_config=TRAIN_YAML)
+    with pytest.raises(S.SubmitError, match="line break"):
+        S.render(cfg, "train", tmp_path, REPO, sys.executable, command_args=["--out=/x\ntouch /tmp/pwned"])
+    text = S.render(cfg, "train", tmp_path, REPO, sys.executable, command_args=["--out=/x y;$(id)"])[0].text
+    assert "'--out=/x y;$(id)'" in text  # quoted: one argument, nothing run
+
+
+def test_valid_slurm_values_pass(tmp_path):
+    job_dir, _ = dry_run(tmp_path, "--config", TRAIN_YAML, "--partition", "gpu,gpu-long", "--account", "proj_1.a",
+                         "--qos", "high", "--mem", "64G", "--constraint", "a100&ib", "--dependency", "afterok:12:13")
+    opts = sbatch_options((job_dir / "job.sbatch").read_text())
+    assert opts["--partition"] == "gpu,gpu-long" and opts["--constraint"] == "a100&ib" and opts["--mem"] == "64G"

@@ -1,9 +1,13 @@
 """DeepSpeed ZeRO-2 / ZeRO-3 through Lightning on CPU (test-only overrides from conftest): train, fail
-mid-run, resume at the same step with the same losses, export a HF folder that reloads identically."""
+mid-run, resume at the same step with the same losses (skipping a newer checkpoint folder with a damaged
+shard), export a HF folder that reloads identically."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 
 import pytest
 
@@ -55,6 +59,13 @@ def test_zero_train_crash_resume_export(stage, tiny_data, tmp_path, monkeypatch)
         run(cfg(tmp_path / "crash"), callbacks=[crash_at(4)])
     ckpt = tmp_path / "crash" / "checkpoints" / "step0000003.ckpt"
     assert ckpt.is_dir(), "DeepSpeed checkpoints are folders"
+    assert (ckpt / "latest").is_file() and not list((tmp_path / "crash").rglob(".*.partial"))
+    # a newer folder whose optimizer shard was cut short (what a kill mid-save used to leave): skipped
+    damaged = ckpt.with_name("step0000004.ckpt")
+    shutil.copytree(ckpt, damaged)
+    shard = next(damaged.rglob("*optim_states.pt"))
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    os.utime(damaged, (time.time() + 60, time.time() + 60))  # written after step 3, as it would have been
     resumed = run(cfg(tmp_path / "crash"))
     assert resumed["resumed_from"] == str(ckpt)
     assert resumed["global_step"] == 5
