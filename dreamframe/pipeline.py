@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -34,6 +35,8 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / 
 # In start order: when `jobs` stages may run at once, the two long trainings start first.
 STAGES = ("data", "train", "train_blind", "report", "base", "eval_base", "eval_tuned", "eval_blind", "summary",
           "leaderboard")
+PROGRESS_EVERY = 30.0
+"""Seconds between two screen updates of one stage's progress bar (its log gets every update)."""
 HELDOUT_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free,dreamframe_heldout_open"
 
 
@@ -158,15 +161,25 @@ class Runner:
             sys.stdout.flush()
 
     def _pump(self, name: str, proc: subprocess.Popen) -> None:
-        """Tee the stage's output to its log; on screen, one line per line (a progress bar's last state)."""
+        """Tee the stage's output to its log; on screen, every line, and a progress bar's state (redrawn
+        with carriage returns) at most every PROGRESS_EVERY seconds, so parallel stages stay readable."""
         assert proc.stdout is not None
+        buffer, last_progress = b"", 0.0
         with open(self.log_dir / f"{name}.log", "ab") as log:
-            for line in proc.stdout:
-                log.write(line)
+            while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
+                log.write(chunk)
                 log.flush()
-                shown = line.decode(errors="replace").rstrip().split("\r")[-1]
-                if shown.strip():
-                    self._echo(name, shown)
+                buffer += chunk
+                *parts, buffer = re.split(rb"(\r|\n)", buffer)
+                for text, end in zip(parts[::2], parts[1::2]):
+                    shown = text.decode(errors="replace").rstrip()
+                    if not shown.strip():
+                        continue
+                    if end == b"\n" or time.monotonic() - last_progress >= PROGRESS_EVERY:
+                        self._echo(name, shown)
+                        last_progress = time.monotonic() if end == b"\r" else last_progress
+            if buffer.strip():
+                self._echo(name, buffer.decode(errors="replace").rstrip())
 
     def run(self) -> dict[str, float]:
         self.log_dir.mkdir(parents=True, exist_ok=True)
