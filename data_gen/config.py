@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from jsonargparse.typing import (ClosedUnitInterval, NonNegativeFloat, NonNegativeInt, PositiveInt,
+from jsonargparse.typing import (ClosedUnitInterval, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
                                  restricted_number_type, restricted_string_type)
 
 from data_gen.metrics import MetricsConfig
@@ -19,10 +19,12 @@ from data_gen.style.textual_inversion import TextualInversionConfig
 from data_gen.story.llm_config import PlotConfig
 from dreamframe.frames import SamplingRule
 from dreamframe.llm.config import LLMConfig
+from dreamframe.vocab import QA_TYPES
 
 AtLeastTwo = restricted_number_type("AtLeastTwo", int, (">=", 2))
 FrameSize = restricted_number_type("FrameSize", int, (">=", 16))
 JpegQuality = restricted_number_type("JpegQuality", int, [(">=", 1), ("<=", 100)])
+QAType = Literal[QA_TYPES]  # type: ignore[valid-type]
 MoviePrefix = restricted_string_type("MoviePrefix", r"^[A-Za-z0-9_-]*$")
 
 
@@ -58,6 +60,8 @@ class QAConfig:
     """QA pairs about the whole movie (a detailed description is always one)."""
     num_options: AtLeastTwo = 4
     """Answer choices offered for closed questions, at least 2 (fewer when fewer exist)."""
+    types: list[QAType] | None = None
+    """QA types asked (dreamframe.vocab.QA_TYPES); None asks every type."""
 
 
 @dataclass
@@ -80,6 +84,9 @@ class RenderConfig:
     """Square frame size in pixels (at least 16)."""
     jpeg_quality: JpegQuality = 90
     """JPEG quality of the saved keyframes (1-100)."""
+    figure_scale: PositiveFloat = 1.0
+    """Procedural renderer: figure size relative to a standing figure half the frame high. Raise it when
+    the model sees small frames, so clothing colour, count and pose survive the resize."""
     video_fps: NonNegativeFloat = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

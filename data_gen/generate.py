@@ -69,7 +69,7 @@ def style_and_frames(cfg: GenerateConfig, movie: Movie):
 
         style = style_from_keyword(movie.style_keyword)
         files = {f"{movie.id}.json": style.to_json().encode()}
-        frames = ProceduralRenderer(cfg.render.size).render(movie, style)
+        frames = ProceduralRenderer(cfg.render.size, cfg.render.figure_scale).render(movie, style)
     if cfg.metrics.clip_model or cfg.metrics.lpips_weights:
         from data_gen.metrics import measure_consistency
 

@@ -20,6 +20,9 @@ from dreamframe.schema import Character, Frame, Movie, QAPair
 from dreamframe.vocab import COLOURS, EXPRESSIONS, VERB_ING, VERBS
 
 COUNT_OPTIONS = ["1", "2", "3"]
+# "hug" needs two people, so it would be the answer less often than it is a distractor - a prior a blind
+# model could learn. Action questions ask about the other verbs, each equally often the answer.
+ACTION_VERBS = tuple(v for v in VERBS if v != "hug")
 
 
 @dataclass
@@ -53,13 +56,13 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
     span = (frames[0].index, frames[-1].index + 1)
     cast = [movie.character(n) for n in dict.fromkeys(n for f in frames for n in f.characters)]
     out: list[Candidate] = []
-    genders = Counter(c.gender for c in cast)
-    for c in cast:
-        noun = "person" if len(cast) == 1 else c.gender
-        if len(cast) == 1 or genders[c.gender] == 1:
-            out.append(Candidate("colour", "substory", span, f"What colour is the {noun} in this clip wearing?",
-                                 c.colour, list(COLOURS)))
-    if len(movie.characters) > 1:
+    worn = {c.colour for c in cast}
+    unworn = [k for k in COLOURS if k not in worn]
+    question = ("What colour is the person in this clip wearing?" if len(cast) == 1
+                else "What colour is one of the people in this clip wearing?")
+    for c in cast:  # distractors are colours nobody in the clip wears, so exactly one option is right
+        out.append(Candidate("colour", "substory", span, question, c.colour, [c.colour, *unworn]))
+    if len(movie.characters) == len(COUNT_OPTIONS):  # only a full cast can show every count: answers stay uniform
         out.append(Candidate("count", "substory", span, "How many people appear in this clip?",
                              str(len(cast)), COUNT_OPTIONS))
     places = {f.place for f in frames}
@@ -67,9 +70,9 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
         out.append(Candidate("location", "substory", span, "Where does this clip take place?",
                              frames[0].place, list(movie.locations)))
     done = {f.verb for f in frames}
-    absent = [VERB_ING[v] for v in VERBS if v not in done]
+    absent = [VERB_ING[v] for v in ACTION_VERBS if v not in done]
     for c in cast:
-        acting = {f.verb for f in frames if c.name in f.characters}
+        acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
         for verb in sorted(acting):
             out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
                                  VERB_ING[verb], [VERB_ING[verb], *absent]))
@@ -147,7 +150,7 @@ def _select(cands: list[Candidate], k: int, used_types: Counter, used_answers: C
     """Greedy balance: least-used type first, then least-used answer, random tie-break."""
     picked: list[Candidate] = []
     pool = list(cands)
-    for _ in range(min(k, len(pool))):
+    while pool and len(picked) < k:
         noise = rng.random(len(pool))
         best = min(range(len(pool)), key=lambda i: (used_types[pool[i].qa_type], used_answers[pool[i].key], noise[i]))
         c = pool.pop(best)
@@ -164,18 +167,22 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int) -> list[QAPair]:
     used_types: Counter = Counter()
     used_answers: Counter = Counter()
     chosen: list[Candidate] = []
+
+    def select(cands: list[Candidate], k: int) -> list[Candidate]:
+        wanted = [c for c in cands if (cfg.types is None or c.qa_type in cfg.types)
+                  and (not c.pool or len(set(c.pool)) > 1)]  # a closed question needs a wrong option
+        return _select(wanted, k, used_types, used_answers, rng)
+
     start = 0
     for chapter in movie.chapters:
         ch_start = start
         for sub in chapter.substories:
-            chosen += _select(substory_candidates(movie, sub.frames, sub.reason), cfg.per_substory,
-                              used_types, used_answers, rng)
+            chosen += select(substory_candidates(movie, sub.frames, sub.reason), cfg.per_substory)
             start += len(sub.frames)
-        chosen += _select(chapter_candidates(movie, chapter, (ch_start, start), rng), cfg.per_chapter,
-                          used_types, used_answers, rng)
+        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng), cfg.per_chapter)
     span = (0, movie.num_frames)
     describe = Candidate("describe", "movie", span, "Describe the movie in detail.", movie.overview)
-    chosen += [describe] + _select(movie_candidates(movie), cfg.per_movie - 1, used_types, used_answers, rng)
+    chosen += select([describe], 1) + select(movie_candidates(movie), cfg.per_movie - 1)
     return [
         QAPair(id=f"{movie.id}-q{i:03d}", question=c.question, answer=c.answer, qa_type=c.qa_type, level=c.level,
                frame_start=c.span[0], frame_end=c.span[1], options=_options(c, cfg.num_options, rng))

@@ -5,7 +5,8 @@
 
 One self-contained index.html (thumbnails embedded as data URIs, inline SVG charts, no network):
 counts, genre mix against the paper's, QA types and levels, answer-balance checks (how often the
-most common answer is right vs chance, and where the right option sits), a keyframe contact sheet
+most common answer is right vs chance, and where the right option sits), blind answerability (majority and
+text-only answerers fitted on the train split, scored on the test split), a keyframe contact sheet
 per movie, and the consistency metrics when the manifest carries them.
 """
 
@@ -135,9 +136,13 @@ def collect(folder: Any, max_movies: int, progress: bool = True) -> dict[str, An
                        "style_keyword": m.style_keyword, "frames": m.num_frames, "qa": len(m.qa),
                        "characters": [c.phrase for c in m.characters],
                        "descriptions": [f.description for f in m.frames] if len(movies) < max_movies else []})
+    from dreamframe.scoring import blind_audit
+
+    train, test = ([r for r in rows if r["split"] == split] for split in ("train", "test"))
     return {"manifest": manifest, "rows": rows, "movies": movies,
             "genres": Counter(m["genre"] for m in movies), "qa_types": Counter(r["qa_type"] for r in rows),
-            "levels": Counter(r["level"] for r in rows), "balance": answer_balance(rows)}
+            "levels": Counter(r["level"] for r in rows), "balance": answer_balance(rows),
+            "blind_audit": blind_audit(train, test) if train and test else {}}
 
 
 # -- page --------------------------------------------------------------------------------------
@@ -286,6 +291,29 @@ def _consistency_section(manifest: dict[str, Any]) -> str:
     return "".join(html)
 
 
+def _blind_section(data: dict[str, Any]) -> str:
+    from dreamframe.html import cell, esc, table
+
+    audit = data["blind_audit"]
+    if not audit:
+        return "<h2>Blind answerability</h2><p class=\"note\">Needs closed questions in both splits.</p>"
+
+    def pct(value: float, ci: list[float] | None = None) -> dict[str, Any]:
+        return cell(f"{value:.1f}" + (f' <span class="muted">[{ci[0]:.1f}, {ci[1]:.1f}]</span>' if ci else ""),
+                    sort=value, cls="num")
+
+    rows = [[t, a["n"], pct(a["chance"]), pct(a["majority"], a["majority_ci"]), pct(a["text_only"], a["text_only_ci"]),
+             cell('<span class="badge warn">answerable without the frames</span>' if a["flagged"]
+                  else '<span class="badge ok">ok</span>', sort=a["flagged"])] for t, a in audit.items()]
+    return ("<h2>Blind answerability</h2><p class=\"note\">Accuracy (%) on the test split's closed questions of "
+            "two answerers that never see the frames, fitted on the train split: <b>majority</b> (the option that "
+            "is most often the answer of its type) and <b>text-only</b> (naive Bayes from the question's words to "
+            "the answer). A type is flagged when either beats chance by more than 5 points: a model could learn "
+            f"it without looking. {esc('95% Wilson intervals in brackets.')}</p>"
+            + table(["qa_type", "test questions", "chance %", "majority %", "text-only %", "check"], rows,
+                    table_id="blind"))
+
+
 def _writer_rules_section(manifest: dict[str, Any]) -> str:
     """What the paper's Stage-1 rules did to an LLM writer's replies (manifest["plot"], data_gen.story.rule_log)."""
     from dreamframe.html import esc, table
@@ -331,18 +359,18 @@ def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
     title = cfg.title or f"Dataset report: {folder.root.name}"
     now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     body = "\n".join([f"<h1>{esc(title)}</h1>", f'<p class="muted">{esc(str(folder.root.resolve()))} - report built {now}</p>',
-                      _counts_section(data), _distribution_section(data), _balance_section(data), sheets,
-                      _consistency_section(data["manifest"]), _writer_rules_section(data["manifest"])])
+                      _counts_section(data), _distribution_section(data), _balance_section(data), _blind_section(data),
+                      sheets, _consistency_section(data["manifest"]), _writer_rules_section(data["manifest"])])
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_shareable(out / "index.html", page(title, body))
     summary = {"dataset": str(folder.root), "movies": len(data["movies"]), "qa": len(data["rows"]),
                "genres": dict(data["genres"]), "qa_types": dict(data["qa_types"]), "levels": dict(data["levels"]),
-               "balance": data["balance"], "thumbnails": shown, "missing_frames": missing,
-               "consistency": data["manifest"].get("consistency"),
+               "balance": data["balance"], "blind_audit": data["blind_audit"], "thumbnails": shown,
+               "missing_frames": missing, "consistency": data["manifest"].get("consistency"),
                "writer_rules": {k: v for k, v in (data["manifest"].get("plot") or {}).items()
                                 if k in ("rules", "levels", "acceptance", "rejected")} or None}
     write_shareable(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")
+    write_shareable(out / "index.html", page(title, body))  # last: the pipeline's done marker
     return summary
 
 
@@ -376,6 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     flags = [b["qa_type"] for b in s["balance"] if b["flag"]]
+    flags += [f"{t} (blind)" for t, a in s["blind_audit"].items() if a["flagged"]]
     print(f"wrote {Path(cfg.out) / 'index.html'}: {s['movies']} movies, {s['qa']} QA pairs, {s['thumbnails']} thumbnails"
           + (f", {s['missing_frames']} frames missing" if s["missing_frames"] else "")
           + (f"; answer-balance flags on: {', '.join(flags)}" if flags else "; answer balance ok"))

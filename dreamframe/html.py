@@ -35,7 +35,9 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .badge.ours{background:#d8ecff;color:#124a80}
 .badge.warn{background:#ffd9d9;color:#8a0000}
 .badge.ok{background:#dcf5dc;color:#145214}
+.badge.control{background:#e6e6e6;color:#444}
 tr.published td{background:#fffaf0}
+tr.control td{background:#f6f6f6;color:#555}
 figure{margin:.5rem 0 1.5rem}figcaption{font-size:.85rem;color:#555}
 .sheet{display:flex;flex-wrap:wrap;gap:2px}.sheet img{width:96px;height:96px;object-fit:cover}
 .scroll{overflow-x:auto;max-width:100%}#overview td:first-child{min-width:13em}.setting{color:#777;font-size:.72em;white-space:nowrap}

@@ -1,24 +1,28 @@
-"""The main job: generate DreamFrame data, score the base model, fine-tune it, score again, report.
+"""The main job: does DreamFrame data teach a model to see? Generate data, fine-tune, and score the model
+beside controls that cannot see: chance, the majority answer, and a blind twin trained without the frames.
 
     python -m dreamframe.pipeline                                   # = --config configs/pipeline/demo_cpu.yaml
     python -m dreamframe.pipeline --config configs/pipeline/demo_cpu.yaml --out runs/demo2
     python -m dreamframe.pipeline --stages data,report              # only some stages
 
 Every stage is its own `python -m <room>.<verb>` process (so `dreamframe` imports no room, and each
-stage's memory is returned when it ends). A stage whose output exists is skipped, so a killed run
-started again with the same command resumes; the stages themselves resume inside (movies, steps,
-cached answers). Logs: <out>/logs/<stage>.log. At the end it prints where everything is and the
-held-out scores of the base and fine-tuned model with 95% bootstrap intervals
-(the leaderboard also shows the fine-tune's delta over its base).
+stage's memory is returned when it ends); `jobs` stages run at once when their inputs are ready (the
+two trainings side by side on a 2-core machine). A stage whose output exists is skipped, so a killed
+run started again with the same command resumes; the stages themselves resume inside (movies, steps,
+cached answers). Logs: <out>/logs/<stage>.log. The `summary` stage writes <out>/summary.json: held-out
+closed accuracy of base, blind and tuned models, chance and majority, overall and per question type,
+with 95% intervals, and the verdict of which types the tuned model learned.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,12 +32,17 @@ from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
-STAGES = ("data", "report", "base", "eval_base", "train", "eval_tuned", "leaderboard")
+# In start order: when `jobs` stages may run at once, the two long trainings start first.
+STAGES = ("data", "train", "train_blind", "report", "base", "eval_base", "eval_tuned", "eval_blind", "summary",
+          "leaderboard")
+PROGRESS_EVERY = 30.0
+"""Seconds between two screen updates of one stage's progress bar (its log gets every update)."""
+HELDOUT_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free,dreamframe_heldout_open"
 
 
 @dataclass
 class PipelineConfig:
-    """Generate data, evaluate the base model, fine-tune, evaluate again, write leaderboard + dataset report."""
+    """Generate data, fine-tune a model and its blind twin, score both beside chance and the majority answer."""
 
     out: str = "runs/demo"
     """Folder for everything the run writes."""
@@ -44,53 +53,79 @@ class PipelineConfig:
     train_config: str = "configs/train/tiny_cpu.yaml"
     """training YAML; its data source is replaced by <out>/data."""
     train_args: list[str] = field(default_factory=list)
-    """Extra `python -m training.train` options."""
-    eval_tasks: str = "dreamframe_heldout"
-    """Benchmarks scored before and after fine-tuning."""
+    """Extra `python -m training.train` options (tuned, blind and base alike)."""
+    eval_tasks: str = HELDOUT_TASKS
+    """Held-out tasks scored for every model (the summary needs the closed and free ones)."""
     eval_args: list[str] = field(default_factory=list)
     """Extra `python -m eval.run` options."""
     base_name: str = "tiny-base"
     """Name of the untrained model in results and the leaderboard."""
+    blind_name: str = "tiny-blind"
+    """Name of the blind control: same config, steps and seed, trained on frames of other movies."""
     tuned_name: str = "tiny-dreamframe"
     """Name of the fine-tuned model in results and the leaderboard."""
     stages: str = ",".join(STAGES)
-    """Comma-separated stages to run (always in this order): data,report,base,eval_base,train,eval_tuned,leaderboard."""
+    """Comma-separated stages to run: data,train,train_blind,report,base,eval_base,eval_tuned,eval_blind,summary,leaderboard."""
+    jobs: int = 2
+    """Stages run at once (each stage waits for its inputs)."""
     threads: int | None = None
     """torch threads per stage (OMP_NUM_THREADS); None: the stage's default."""
 
 
-def _stage_commands(cfg: PipelineConfig) -> dict[str, tuple[list[str], Path]]:
-    """Stage -> (command, the output whose presence means the stage is done). Each marker is written last
-    and atomically by its stage (training's summary.json after the atomic export, the manifest, the
-    report's and leaderboard's index.html) or by `run_stage` after a stage exits 0 (.done_*)."""
+@dataclass
+class Stage:
+    cmd: list[str]
+    done: Path
+    """The output whose presence means the stage is done."""
+    after: tuple[str, ...] = ()
+
+
+def stages(cfg: PipelineConfig) -> dict[str, Stage]:
+    """Every stage's command, done marker and inputs. Each marker is written last and atomically by its
+    stage (training's summary.json after the atomic export, the manifest, the summary, the report's and
+    leaderboard's index.html) or by the runner after a stage exits 0 (.done_*). A stage waits for the
+    inputs that are wanted in this run; one left out of --stages is taken as it is on disk."""
     out = Path(cfg.out)
     py = [sys.executable, "-m"]
     data = out / "data"
     train_common = ["--config", str(out / "configs" / "train.yaml"), *cfg.train_args]
     eval_common = ["--tasks", cfg.eval_tasks, "--data_dirs", json.dumps({"dreamframe_heldout": str(data)}),
                    "--out", str(out / "eval"), *cfg.eval_args]
+
+    def evaluate(model: str, name: str, marker: str, after: str, *extra: str) -> Stage:
+        return Stage([*py, "eval.run", "--model", str(out / model / "export"), "--name", name, *extra, *eval_common],
+                     out / "eval" / f".done_{marker}", (after,))
+
+    roles = {"base": cfg.base_name, "blind": cfg.blind_name, "tuned": cfg.tuned_name}
+    with_summary = "summary" in cfg.stages.split(",") or (out / "summary.json").exists()
     return {
-        "data": ([*py, "data_gen.generate", "--config", cfg.data_config, "--out", str(data), *cfg.data_args],
-                 data / "manifest.json"),
-        "report": ([*py, "data_gen.report", str(data), "--out", str(out / "report")], out / "report" / "index.html"),
+        "data": Stage([*py, "data_gen.generate", "--config", cfg.data_config, "--out", str(data), *cfg.data_args],
+                      data / "manifest.json"),
+        "report": Stage([*py, "data_gen.report", str(data), "--out", str(out / "report")],
+                        out / "report" / "index.html", ("data",)),
         # the untrained model: the same config and seed as the fine-tune, stopped before step 1
-        "base": ([*py, "training.train", *train_common, "--out", str(out / "base"), "--max_steps", "0"],
-                 out / "base" / "summary.json"),
-        "eval_base": ([*py, "eval.run", "--model", str(out / "base" / "export"), "--name", cfg.base_name,
-                       *eval_common],
-                      out / "eval" / ".done_base"),
-        "train": ([*py, "training.train", *train_common, "--out", str(out / "train")],
-                  out / "train" / "summary.json"),
-        "eval_tuned": ([*py, "eval.run", "--model", str(out / "train" / "export"), "--name", cfg.tuned_name,
-                        "--base_model", cfg.base_name, *eval_common],
-                       out / "eval" / ".done_tuned"),
-        "leaderboard": ([*py, "eval.leaderboard", str(out / "eval"), "--out", str(out / "leaderboard")],
-                        out / "leaderboard" / "index.html"),
+        "base": Stage([*py, "training.train", *train_common, "--out", str(out / "base"), "--max_steps", "0"],
+                      out / "base" / "summary.json", ("data",)),
+        "eval_base": evaluate("base", cfg.base_name, "base", "base"),
+        "train_blind": Stage([*py, "training.train", "--config", str(out / "configs" / "train_blind.yaml"),
+                              *cfg.train_args, "--out", str(out / "blind")],
+                             out / "blind" / "summary.json", ("data",)),
+        "eval_blind": evaluate("blind", cfg.blind_name, "blind", "train_blind", "--base_model", cfg.base_name),
+        "train": Stage([*py, "training.train", *train_common, "--out", str(out / "train")],
+                       out / "train" / "summary.json", ("data",)),
+        "eval_tuned": evaluate("train", cfg.tuned_name, "tuned", "train", "--base_model", cfg.base_name),
+        "summary": Stage([*py, "eval.summary", "--eval", str(out / "eval"), "--data", str(data),
+                          "--models", json.dumps(roles), "--out", str(out / "summary.json")],
+                         out / "summary.json", ("eval_base", "eval_blind", "eval_tuned")),
+        "leaderboard": Stage([*py, "eval.leaderboard", str(out / "eval"), "--out", str(out / "leaderboard"),
+                              *(["--controls", str(out / "summary.json")] if with_summary else [])],
+                             out / "leaderboard" / "index.html", ("eval_base", "eval_blind", "eval_tuned", "summary")),
     }
 
 
-def write_train_config(cfg: PipelineConfig) -> Path:
-    """The training YAML pointed at this run's dataset: first source, tokenizer corpus; no built-in eval."""
+def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
+    """The training YAMLs pointed at this run's dataset (first source, tokenizer corpus; no built-in
+    eval): the fine-tune's, and the blind control's, whose dataset-folder sources get shuffled frames."""
     import yaml
 
     out = Path(cfg.out)
@@ -101,48 +136,94 @@ def write_train_config(cfg: PipelineConfig) -> Path:
     tiny = (data.get("model") or {}).get("tiny")
     if isinstance(tiny, dict) and "corpus" in tiny:
         tiny["corpus"] = [str(out / "data")]
-    data.setdefault("eval", {})["enabled"] = False  # eval.run scores both models instead
-    path = out / "configs" / "train.yaml"
-    text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + yaml.safe_dump(data, sort_keys=False)
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        atomic_write_text(path, text)
-    return path
+    data.setdefault("eval", {})["enabled"] = False  # eval.run scores every model instead
+    blind = json.loads(json.dumps(data))
+    for src in blind["data"]["sources"]:
+        src["frames"] = "shuffled"
+    paths = out / "configs" / "train.yaml", out / "configs" / "train_blind.yaml"
+    for path, content in zip(paths, (data, blind)):
+        text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + yaml.safe_dump(content, sort_keys=False)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            atomic_write_text(path, text)
+    return paths
 
 
-def run_stage(name: str, cmd: list[str], done: Path, log_dir: Path, env: dict[str, str]) -> float:
-    """Run one stage with its output teed to <out>/logs/<stage>.log; returns seconds (0 when skipped)."""
-    if done.exists():
-        print(f"[{name}] done already ({done}), skipped", flush=True)
-        return 0.0
-    log_dir.mkdir(parents=True, exist_ok=True)
-    print(f"[{name}] {shlex.join(cmd)}", flush=True)
-    start = time.perf_counter()
-    with open(log_dir / f"{name}.log", "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            log.write(line)
-            sys.stdout.buffer.write(line)
+class Runner:
+    """Starts each wanted stage once its inputs are done, at most `jobs` at a time; prefixes their output."""
+
+    def __init__(self, plan: dict[str, Stage], wanted: list[str], log_dir: Path, env: dict[str, str], jobs: int):
+        self.plan, self.wanted, self.log_dir, self.env, self.jobs = plan, wanted, log_dir, env, max(1, jobs)
+        self.lock = threading.Lock()
+
+    def _echo(self, name: str, text: str) -> None:
+        with self.lock:
+            sys.stdout.write(f"[{name}] {text}\n")
             sys.stdout.flush()
-        rc = proc.wait()
-    if rc != 0:
-        raise RuntimeError(f"stage {name!r} failed with exit code {rc}; see {log_dir / f'{name}.log'}")
-    if done.suffix == "" and done.name.startswith(".done"):
-        atomic_write_text(done, "")
-    return time.perf_counter() - start
 
+    def _pump(self, name: str, proc: subprocess.Popen) -> None:
+        """Tee the stage's output to its log; on screen, every line, and a progress bar's state (redrawn
+        with carriage returns) at most every PROGRESS_EVERY seconds, so parallel stages stay readable."""
+        assert proc.stdout is not None
+        buffer, last_progress = b"", 0.0
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            while chunk := proc.stdout.read1(65536):  # type: ignore[attr-defined]
+                log.write(chunk)
+                log.flush()
+                buffer += chunk
+                *parts, buffer = re.split(rb"(\r|\n)", buffer)
+                for text, end in zip(parts[::2], parts[1::2]):
+                    shown = text.decode(errors="replace").rstrip()
+                    if not shown.strip():
+                        continue
+                    if end == b"\n" or time.monotonic() - last_progress >= PROGRESS_EVERY:
+                        self._echo(name, shown)
+                        last_progress = time.monotonic() if end == b"\r" else last_progress
+            if buffer.strip():
+                self._echo(name, buffer.decode(errors="replace").rstrip())
 
-def scores(cfg: PipelineConfig) -> list[str]:
-    """'model task metric value [ci]' lines of the base and fine-tuned model, from the leaderboard CSV."""
-    import csv
+    def run(self) -> dict[str, float]:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        timings: dict[str, float] = {}
+        pending = [s for s in STAGES if s in self.wanted]
+        running: dict[str, tuple[subprocess.Popen, threading.Thread, float]] = {}
+        finished = {s for s in STAGES if s not in self.wanted or self.plan[s].done.exists()}
+        for name in [s for s in pending if self.plan[s].done.exists()]:
+            self._echo(name, f"done already ({self.plan[name].done}), skipped")
+            pending.remove(name)
+            timings[name] = 0.0
+        try:
+            while pending or running:
+                for name in list(pending):
+                    if len(running) < self.jobs and all(d in finished for d in self.plan[name].after):
+                        pending.remove(name)
+                        running[name] = self._start(name)
+                for name, (proc, pump, started) in list(running.items()):
+                    if proc.poll() is None:
+                        continue
+                    pump.join()
+                    del running[name]
+                    if proc.returncode != 0:
+                        raise RuntimeError(f"stage {name!r} failed with exit code {proc.returncode}; "
+                                           f"see {self.log_dir / f'{name}.log'}")
+                    stage = self.plan[name]
+                    if stage.done.name.startswith(".done"):
+                        atomic_write_text(stage.done, "")
+                    finished.add(name)
+                    timings[name] = round(time.perf_counter() - started, 1)
+                    self._echo(name, f"finished in {timings[name]:.0f} s")
+                time.sleep(0.2)
+        finally:
+            for proc, _, _ in running.values():
+                proc.terminate()
+        return timings
 
-    path = Path(cfg.out) / "leaderboard" / "leaderboard.csv"
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["model"] in (cfg.base_name, cfg.tuned_name)]
-    return [f"{r['model']:16s} {r['task']} {r['metric']} {float(r['value']):.1f}"
-            + (f" [{float(r['ci_low']):.1f}, {float(r['ci_high']):.1f}]" if r["ci_low"] else "") for r in rows]
+    def _start(self, name: str) -> tuple[subprocess.Popen, threading.Thread, float]:
+        cmd = self.plan[name].cmd
+        self._echo(name, shlex.join(cmd))
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env)
+        pump = threading.Thread(target=self._pump, args=(name, proc), daemon=True)
+        pump.start()
+        return proc, pump, time.perf_counter()
 
 
 def run(cfg: PipelineConfig) -> dict[str, float]:
@@ -153,16 +234,12 @@ def run(cfg: PipelineConfig) -> dict[str, float]:
     env = dict(os.environ)
     env.setdefault("WANDB_MODE", "offline")
     env.setdefault("HF_HUB_OFFLINE", "1")
+    env["PYTHONUNBUFFERED"] = "1"
     if cfg.threads:
         env["OMP_NUM_THREADS"] = str(cfg.threads)
     out = Path(cfg.out)
-    write_train_config(cfg)
-    commands = _stage_commands(cfg)
-    timings = {}
-    for name in STAGES:
-        if name in wanted:
-            cmd, done = commands[name]
-            timings[name] = round(run_stage(name, cmd, done, out / "logs", env), 1)
+    write_train_configs(cfg)
+    timings = Runner(stages(cfg), wanted, out / "logs", env, cfg.jobs).run()
     atomic_write_text(out / "pipeline_timings.json", json.dumps(timings, indent=2) + "\n")
     return timings
 
@@ -172,19 +249,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--config" not in argv and not any(a in ("-h", "--help") for a in argv):
         argv = ["--config", str(DEFAULT_CONFIG), *argv]
     cfg = parse_config(PipelineConfig, argv, prog="python -m dreamframe.pipeline", description=__doc__)
+    started = time.perf_counter()
     try:
         timings = run(cfg)
     except (RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     out = Path(cfg.out)
-    print(f"\nfinished in {sum(timings.values()):.0f} s: " + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
+    print(f"\nfinished in {time.perf_counter() - started:.0f} s wall: "
+          + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
     for what, path in (("dataset", out / "data"), ("dataset report", out / "report" / "index.html"),
-                       ("fine-tuned model", out / "train" / "export"), ("eval results", out / "eval"),
+                       ("fine-tuned model", out / "train" / "export"), ("blind control", out / "blind" / "export"),
+                       ("eval results", out / "eval"), ("summary", out / "summary.json"),
                        ("leaderboard", out / "leaderboard" / "index.html")):
         print(f"  {what:17s} {path}")
-    for line in scores(cfg):
-        print(f"  {line}")
+    table = out / "summary.txt"
+    if table.exists():
+        print("\n" + table.read_text(encoding="utf-8"))
     return 0
 
 

@@ -61,6 +61,9 @@ class LeaderboardConfig:
     """Seed of the bootstrap resampling (intervals are reproducible)."""
     title: str = "DreamFrame leaderboard"
     """Page title."""
+    controls: str | None = None
+    """A held-out summary.json (python -m eval.summary): adds its chance and majority rows, and marks its
+    blind model, as controls beside the models that read the frames."""
 
 
 @dataclass
@@ -90,6 +93,8 @@ class Entry:
     """pooled / macro mean over the strata, or one weight per stratum (Video-Bench's official score)."""
     errors: dict[str, int] = field(default_factory=dict)
     board: str = ""
+    control: str = ""
+    """Non-empty for a control row (chance, majority, blind): what it is, shown instead of a rank claim."""
     partial: bool = False
     """Measured on a partial download (sub-tasks or videos missing): ranked only with other partial numbers."""
 
@@ -452,6 +457,35 @@ def merge_latest(files: Sequence[Path], benchmarks: dict[str, dict[str, Any]]) -
     return entries
 
 
+# -- controls ------------------------------------------------------------------------------------
+CONTROL_NOTES = {"chance": "control: mean of 1/len(options)",
+                 "majority": "control: the train split's most frequent answer of each question type",
+                 "blind": "control: same model and training, frames of other movies"}
+
+
+def add_controls(path: str, entries: list[Entry]) -> list[Entry]:
+    """Chance and majority rows of a held-out summary on the board of the closed held-out task, and the
+    summary's blind model marked as a control."""
+    try:
+        summary = json.loads(Path(path).read_text(encoding="utf-8"))
+        table, roles = summary["heldout_closed"], summary.get("models", {})
+    except (OSError, json.JSONDecodeError, KeyError) as err:
+        raise LeaderboardError(f"--controls {path}: not a held-out summary ({err})") from err
+    for role, name in roles.items():
+        for e in entries:
+            if e.model == name and role in CONTROL_NOTES:
+                e.control = CONTROL_NOTES[role]
+    board = [e for e in entries if e.task == "dreamframe_heldout_closed" and e.metric == "accuracy"]
+    if not board:
+        return []
+    like = board[0]
+    return [Entry(model=f"{role} (control)", benchmark=like.benchmark, task=like.task, metric="accuracy",
+                  value=float(table[role]["acc"]), ci=tuple(table[role]["acc_ci"]) if "acc_ci" in table[role] else None,
+                  n=table[role].get("n"), frames="none (never reads the frames)", source=str(path),
+                  board=like.board, raw_metric="acc", control=CONTROL_NOTES[role])
+            for role in ("chance", "majority") if role in table]
+
+
 # -- statistics, ranking, deltas -----------------------------------------------------------------
 def add_confidence_intervals(entries: Iterable[Entry], n_boot: int, confidence: float, seed: int) -> None:
     from eval.stats import bootstrap_ci
@@ -514,34 +548,39 @@ class Delta:
 
 
 def deltas(entries: Sequence[Entry], n_boot: int, confidence: float, seed: int) -> list[Delta]:
-    """Each fine-tune minus its base on the same task, metric and judge (paired bootstrap when the
-    two ran on the same questions, unpaired otherwise)."""
-    from eval.stats import bootstrap_distribution, percentile_ci
-
+    """Each fine-tune minus its base, and minus every blind control run on the same task, metric and
+    judge (paired bootstrap when the two ran on the same questions, unpaired otherwise)."""
     index = {(e.model, e.board, e.metric, e.judge_key, e.published): e for e in entries if e.parent is None}
+    blind = [e for e in entries if e.parent is None and e.control and e.samples]
     out = []
     for e in entries:
-        if e.parent is not None or not e.base_model:
+        if e.parent is not None or not e.base_model or e.control:
             continue
         base = index.get((e.base_model, e.board, e.metric, e.judge_key, e.published))
-        if base is None:
-            continue
-        ci, note = None, "" if e.frames == base.frames else f"frames differ: {e.frames} vs {base.frames}"
-        if e.samples and base.samples and n_boot > 0:
-            same = e.samples.keys() == base.samples.keys() and all(
-                e.samples[k].keys() == base.samples[k].keys() for k in e.samples)
-            if same:
-                strata = [[e.samples[k][d] - base.samples[k][d] for d in e.samples[k]] for k in e.samples]
-                dist = bootstrap_distribution(strata, n_boot, seed, e.aggregate)
-            else:
-                dist = (bootstrap_distribution([list(s.values()) for s in e.samples.values()], n_boot, seed, e.aggregate)
-                        - bootstrap_distribution([list(s.values()) for s in base.samples.values()], n_boot,
-                                                 seed + 1, base.aggregate))
-                note = "; ".join(filter(None, [note, "unpaired (different questions)"]))
-            ci = percentile_ci(dist, confidence)
-        out.append(Delta(e.model, base.model, e.board, e.metric, e.judge_key, e.value - base.value, ci,
-                         e.published, note))
+        others = [base] if base is not None else []
+        others += [b for b in blind if b.group_key == e.group_key and b.model != e.model]
+        out += [_delta(e, other, n_boot, confidence, seed) for other in others]
     return out
+
+
+def _delta(e: Entry, base: Entry, n_boot: int, confidence: float, seed: int) -> Delta:
+    from eval.stats import bootstrap_distribution, percentile_ci
+
+    ci, note = None, "" if e.frames == base.frames else f"frames differ: {e.frames} vs {base.frames}"
+    if e.samples and base.samples and n_boot > 0:
+        same = e.samples.keys() == base.samples.keys() and all(
+            e.samples[k].keys() == base.samples[k].keys() for k in e.samples)
+        if same:
+            strata = [[e.samples[k][d] - base.samples[k][d] for d in e.samples[k]] for k in e.samples]
+            dist = bootstrap_distribution(strata, n_boot, seed, e.aggregate)
+        else:
+            dist = (bootstrap_distribution([list(s.values()) for s in e.samples.values()], n_boot, seed, e.aggregate)
+                    - bootstrap_distribution([list(s.values()) for s in base.samples.values()], n_boot,
+                                             seed + 1, base.aggregate))
+            note = "; ".join(filter(None, [note, "unpaired (different questions)"]))
+        ci = percentile_ci(dist, confidence)
+    label = f"{base.model} (control)" if base.control else base.model
+    return Delta(e.model, label, e.board, e.metric, e.judge_key, e.value - base.value, ci, e.published, note)
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -579,6 +618,8 @@ def build(cfg: LeaderboardConfig) -> dict[str, Any]:
         print(f"warning: {e.source}: {e.model} {e.task} {e.raw_metric} is {e.value} (nothing could be scored); "
               "shown as n/a and not ranked", file=sys.stderr)
     add_confidence_intervals(ours, cfg.bootstrap, cfg.confidence, cfg.seed)
+    if cfg.controls:
+        ours += add_controls(cfg.controls, ours)
     entries = ours + published
     groups = ranked_groups(entries, benchmarks)
     ds = deltas(entries, cfg.bootstrap, cfg.confidence, cfg.seed)

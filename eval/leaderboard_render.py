@@ -14,7 +14,7 @@ from typing import Any
 from dreamframe.html import bar_chart, cell, esc, figure, fmt, hbar_chart, page, table, write_shareable
 from eval.leaderboard import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
-OURS_COLOR, PUBLISHED_COLOR = "#4e79a7", "#f28e2b"
+OURS_COLOR, PUBLISHED_COLOR, CONTROL_COLOR = "#4e79a7", "#f28e2b", "#9d9d9d"
 CSV_FIELDS = ["model", "published", "base_model", "benchmark", "board", "task", "subtask_of", "metric", "value",
               "ci_low", "ci_high", "n", "rank", "judge", "judge_group", "frames", "source", "url",
               "model_fingerprint", "raw_metric", "errors"]
@@ -41,6 +41,10 @@ def source_numbers(entries: Sequence[Entry]) -> dict[str, int]:
         if e.published and e.source not in out:
             out[e.source] = len(out) + 1
     return out
+
+
+def _colour(e: Entry) -> str:
+    return PUBLISHED_COLOR if e.published else CONTROL_COLOR if e.control else OURS_COLOR
 
 
 def _ci_text(ci: tuple[float, float] | None, digits: int) -> str:
@@ -91,18 +95,26 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
                   _md_row(["---"] * 8)]
         for r, e in ranked:
             name = f"{e.model} *(published [{refs[e.source]}])*" if e.published else e.model
+            name += f" *({e.control})*" if e.control else ""
             src = f"[{refs[e.source]}]" if e.published else Path(e.source).name
             lines.append(_md_row([r, name, f"{e.value:.{d}f}", _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
         lines.append("")
-    if ds:
-        lines += ["## Fine-tune vs base", "", _md_row(["fine-tune", "base", "benchmark", "metric", "judge", "delta",
-                                                       "95% CI", "note"]), _md_row(["---"] * 8)]
-        for x in ds:
+    for published, heading in ((False, DELTA_HEADINGS[False]), (True, DELTA_HEADINGS[True])):
+        rows = [x for x in ds if x.published == published]
+        if not rows:
+            continue
+        lines += [f"## {heading}", "", _md_row(["fine-tune", "compared with", "benchmark", "metric", "judge", "delta",
+                                                  "95% CI", "note"]), _md_row(["---"] * 8)]
+        for x in rows:
             d = _digits(x.metric)
-            lines.append(_md_row([x.model + (" *(published)*" if x.published else ""), x.base,
-                                  title_of(x.task, benchmarks), x.metric, x.judge_key, f"{x.value:+.{d}f}",
-                                  _ci_text(x.ci, d), x.note]))
+            lines.append(_md_row([x.model, x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
+                                  f"{x.value:+.{d}f}", _ci_text(x.ci, d), x.note]))
         lines.append("")
+    per_type = heldout_per_type(cfg)
+    if per_type:
+        headers, rows = per_type
+        lines += [f"## {PER_TYPE_HEADING}", "", _md_row(headers), _md_row(["---"] * len(headers))]
+        lines += [_md_row(r) for r in rows] + [""]
     for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
         lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %; columns: model / judge / frames)", "",
                   _md_row(["task", *models]), _md_row(["---"] * (len(models) + 1))]
@@ -115,6 +127,36 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
         lines += ["## Sources", ""] + [f"{n}. {src}" + (f" <{urls[src]}>" if src in urls else "")
                                        for src, n in refs.items()] + [""]
     return "\n".join(lines)
+
+
+DELTA_HEADINGS = {
+    False: "Ours: fine-tune minus its base and its blind control (this run's data; not comparable with published gains)",
+    True: "Published: gains reported by the papers (their models, data and judges)",
+}
+PER_TYPE_HEADING = "DreamFrame held-out, closed questions per type (acc %, 95% CI), beside the controls"
+
+
+def heldout_per_type(cfg: LeaderboardConfig) -> tuple[list[str], list[list[str]]] | None:
+    """Rows = question types, columns = controls then models, from the --controls summary."""
+    if not cfg.controls:
+        return None
+    import json
+
+    table = json.loads(Path(cfg.controls).read_text(encoding="utf-8"))["heldout_closed"]
+    names = json.loads(Path(cfg.controls).read_text(encoding="utf-8")).get("models", {})
+    cols = [c for c in ("chance", "majority", "base", "blind", "tuned") if c in table]
+    types = sorted({t for c in cols for t in table[c].get("per_type", {})})
+
+    def fmt_cell(block: dict[str, Any]) -> str:
+        if "acc" not in block:
+            return "-"
+        ci = block.get("acc_ci")
+        return f"{block['acc']:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
+
+    headers = ["type", *[f"{c}" + (f" ({names[c]})" if c in names else "") for c in cols]]
+    rows = [["all", *[fmt_cell(table[c]) for c in cols]]]
+    rows += [[t, *[fmt_cell(table[c].get("per_type", {}).get(t, {})) for c in cols]] for t in types]
+    return headers, rows
 
 
 def subtask_tables(entries: Sequence[Entry]) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], Entry]]]:
@@ -153,6 +195,8 @@ def _model_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
     if e.published:
         html = (f'{esc(e.model)} <span class="badge published">published</span>'
                 f'<br><span class="muted">source <a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></span>')
+    elif e.control:
+        html = f'{esc(e.model)} <span class="badge control">control</span><br><span class="muted">{esc(e.control)}</span>'
     else:
         html = (f'{esc(e.model)} <span class="badge ours">ours</span>'
                 + (f'<br><span class="muted">base: {esc(e.base_model)}</span>' if e.base_model else ""))
@@ -193,16 +237,16 @@ def group_section(key: tuple[str, str, str], ranked: list[tuple[int, Entry]], be
                      e.n or "", e.judge, e.frames,
                      cell(f'<a href="#src-{refs[e.source]}">[{refs[e.source]}]</a>' if e.published
                           else esc(Path(e.source).parent.name + "/" + Path(e.source).name), sort=e.source)])
-        classes.append("published" if e.published else "")
+        classes.append("published" if e.published else "control" if e.control else "")
     labels = [e.model + (" (published)" if e.published else "") for _, e in ranked]
     svg = hbar_chart(labels, [e.value for _, e in ranked], errors=[e.ci for _, e in ranked],
-                     colors=[PUBLISHED_COLOR if e.published else OURS_COLOR for _, e in ranked],
+                     colors=[_colour(e) for _, e in ranked],
                      x_max=100.0 if key[1] == "accuracy" else (5.0 if key[1] == "score" else None),
                      title=group_title(key, benchmarks), x_label=key[1] + (" %" if key[1] == "accuracy" else ""))
     return (f'<h3 id="group-{index}">{esc(group_title(key, benchmarks))}</h3>'
             + table(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"], rows,
                     row_classes=classes)
-            + figure(svg, "Bars: ours in blue, published in orange; whiskers: bootstrap 95% CI."))
+            + figure(svg, "Bars: ours in blue, controls in grey, published in orange; whiskers: 95% CI."))
 
 
 def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
@@ -232,19 +276,36 @@ def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
 def delta_section(ds: Sequence[Delta], benchmarks: dict) -> str:
     if not ds:
         return '<p class="note">No fine-tune with its base model on the same benchmark and judge.</p>'
-    acc = [x for x in ds if x.metric == "accuracy"]
-    svg = hbar_chart([f"{x.model} vs {x.base}: {title_of(x.task, benchmarks)}" for x in acc], [x.value for x in acc],
-                     errors=[x.ci for x in acc], colors=[PUBLISHED_COLOR if x.published else OURS_COLOR for x in acc],
-                     diverging=True, title="fine-tune minus base", x_label="accuracy delta (points)")
-    rows = [[cell(esc(x.model) + (' <span class="badge published">published</span>' if x.published else ""),
-                  sort=x.model), x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
-             cell(f"{x.value:+.{_digits(x.metric)}f}", sort=round(x.value, 4), cls="num"),
-             _ci_text(x.ci, _digits(x.metric)), x.note] for x in ds]
-    return (figure(svg, "Accuracy of each fine-tune minus its base on the same benchmark and judge (ours blue, "
-                        "published orange); whiskers: bootstrap 95% CI of the difference, paired when both ran the "
-                        "same questions. Score deltas are in the table.")
-            + table(["fine-tune", "base", "benchmark", "metric", "judge", "delta", "95% CI", "note"], rows,
-                    table_id="deltas"))
+    html = []
+    for published in (False, True):
+        part = [x for x in ds if x.published == published]
+        if not part:
+            continue
+        acc = [x for x in part if x.metric == "accuracy"]
+        svg = hbar_chart([f"{x.model} vs {x.base}: {title_of(x.task, benchmarks)}" for x in acc],
+                         [x.value for x in acc], errors=[x.ci for x in acc],
+                         colors=[PUBLISHED_COLOR if published else OURS_COLOR] * len(acc), diverging=True,
+                         title=DELTA_HEADINGS[published], x_label="accuracy delta (points)")
+        rows = [[x.model, x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
+                 cell(f"{x.value:+.{_digits(x.metric)}f}", sort=round(x.value, 4), cls="num"),
+                 _ci_text(x.ci, _digits(x.metric)), x.note] for x in part]
+        html.append(f"<h3>{esc(DELTA_HEADINGS[published])}</h3>"
+                    + figure(svg, "Accuracy difference on the same benchmark and judge; whiskers: bootstrap 95% CI "
+                             "of the difference, paired when both ran the same questions. Score deltas are in the "
+                             "table.")
+                    + table(["fine-tune", "compared with", "benchmark", "metric", "judge", "delta", "95% CI", "note"],
+                            rows, table_id="deltas-published" if published else "deltas"))
+    return "".join(html)
+
+
+def per_type_section(cfg: LeaderboardConfig) -> str:
+    per_type = heldout_per_type(cfg)
+    if not per_type:
+        return ""
+    headers, rows = per_type
+    return (f"<h2>{esc(PER_TYPE_HEADING)}</h2><p class=\"note\">A type counts as learned only when the tuned "
+            "model's interval lies above both the blind control's and the majority answer's (summary.json: "
+            "verdict).</p>" + table(headers, rows, table_id="per-type"))
 
 
 def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
@@ -268,7 +329,8 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
             overview(entries, groups, benchmarks, refs),
             "<h2>Per benchmark</h2><ul>" + toc + "</ul>",
             *[group_section(k, ranked, benchmarks, refs, i) for i, (k, ranked) in enumerate(groups.items())],
-            "<h2>Fine-tune vs base</h2>", delta_section(ds, benchmarks)]
+            per_type_section(cfg), "<h2>Fine-tunes against their base and controls</h2>",
+            delta_section(ds, benchmarks)]
     sub = subtask_section(entries, benchmarks)
     if sub:
         body += ["<h2>Per task</h2>", sub]

@@ -1,7 +1,8 @@
 """The lm-eval model class: runs any `models/` adapter on video QA requests, batched and cached.
 
 lm-eval hands `generate_until` a list of `Instance`s whose args are
-`(context, gen_kwargs, {"visual": [...]})`; `visual` is either a list of PIL frames (one video) or a
+`(context, gen_kwargs, {"visual": [...]})` (and `loglikelihood`, for multiple-choice tasks,
+`(context, continuation, {"visual": [...]})`); `visual` is either a list of PIL frames (one video) or a
 list holding one `VideoRef` (decoded here, a batch at a time). Requests are grouped by task and
 generation settings, sorted by prompt length (less left padding) and sent to `adapter.generate` in
 batches. Answers are appended to the answer cache after every batch, so a killed run resumes.
@@ -71,32 +72,58 @@ class DreamFrameLM(LM):
         self.errors: dict[str, Counter] = defaultdict(Counter)
         self.error_items: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.stats = Counter()
+        self._cache_by_task: dict[str, dict[str, Any]] = {}
         self.frames_to_model: dict[str, int] = {}
         """task -> frames per video actually handed to the adapter."""
         params = inspect.signature(adapter.generate).parameters
         self.supports_answer_prefix = "answer_prefix" in params
 
     # -- lm-eval API ----------------------------------------------------------------------------
-    def loglikelihood(self, requests):  # noqa: D102 - video QA here is generative only
-        raise NotImplementedError("DreamFrameLM scores by generation (output_type: generate_until)")
+    def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+        """(log p(continuation | context, video), is greedy) per request, for `multiple_choice` tasks.
+
+        The context is the user turn and the continuation the whole assistant turn (its end-of-turn
+        marker included, see `answer_logprobs`); lm-eval's leading target delimiter is dropped because
+        a chat turn starts afresh. A request whose video is missing scores -inf (counted)."""
+        from tqdm.auto import tqdm
+
+        results: list[tuple[float, bool] | None] = [None] * len(requests)
+        todo: dict[str, list[tuple[int, str, Any]]] = defaultdict(list)
+        for i, req in enumerate(requests):
+            context, continuation, visual = _unpack_loglikelihood(req.args)
+            task = req.task_name or "unknown"
+            key = answer_key(context, visual, {"loglikelihood": continuation})
+            cached = self._cached(task).get(key)
+            if cached is not None:
+                results[i] = (float(cached[0]), bool(cached[1]))
+                self.stats["cached"] += 1
+            else:
+                todo[task].append((i, key, req))
+        pending = sum(len(v) for v in todo.values())
+        bar = tqdm(total=len(requests), initial=len(requests) - pending, desc="scoring options", unit="option",
+                   disable=disable_tqdm or not self.progress)
+        for task, items in todo.items():
+            items.sort(key=lambda it: -len(it[2].args[0]))
+            for j in range(0, len(items), self.batch_size):
+                self._score_batch(task, items[j:j + self.batch_size], results)
+                bar.update(min(self.batch_size, len(items) - j))
+        bar.close()
+        return [r if r is not None else (float("-inf"), False) for r in results]
 
     def loglikelihood_rolling(self, requests):  # noqa: D102
-        raise NotImplementedError("DreamFrameLM scores by generation (output_type: generate_until)")
+        raise NotImplementedError("DreamFrameLM scores answers to videos, not whole texts (no perplexity tasks)")
 
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
         from tqdm.auto import tqdm
 
         answers: list[str | None] = [None] * len(requests)
         todo: dict[tuple[str, str], list[tuple[int, str, Any]]] = defaultdict(list)
-        cached_by_task: dict[str, dict[str, str]] = {}
         for i, req in enumerate(requests):
             context, gen_kwargs, visual = _unpack(req.args)
             task = req.task_name or "unknown"
-            if task not in cached_by_task:
-                cached_by_task[task] = self.cache.load(task) if self.cache else {}
             key = answer_key(context, visual, gen_kwargs)
-            if key in cached_by_task[task]:
-                answers[i] = cached_by_task[task][key]
+            if key in self._cached(task):
+                answers[i] = self._cached(task)[key]
                 self.stats["cached"] += 1
             else:
                 group = (task, repr(sorted(gen_kwargs.items(), key=lambda kv: kv[0])))
@@ -119,20 +146,49 @@ class DreamFrameLM(LM):
         return [a if a is not None else "" for a in answers]
 
     # -- internals --------------------------------------------------------------------------------
+    def _cached(self, task: str) -> dict[str, Any]:
+        if task not in self._cache_by_task:
+            self._cache_by_task[task] = self.cache.load(task) if self.cache else {}
+        return self._cache_by_task[task]
+
     def _load_batch(self, task: str, batch: list[tuple[int, str, Any]]) -> list[list[Image.Image] | None]:
-        """Frames per request, or None (counted) when the video is missing or unreadable."""
+        """Frames per request, or None (counted) when the video is missing or unreadable; requests about
+        the same video (a question's options) share one decode."""
         out: list[list[Image.Image] | None] = []
+        decoded: dict[str, list[Image.Image] | None] = {}
         for _, _, req in batch:
-            _, _, visual = _unpack(req.args)
-            try:
-                out.append(_frames(visual))
-            except MissingVideo as err:
-                self._count(task, "missing_video", req, err)
-                out.append(None)
-            except VideoError as err:
-                self._count(task, "unreadable", req, err)
-                out.append(None)
+            visual = req.args[-1].get("visual", []) if isinstance(req.args[-1], dict) else []
+            visual = visual if isinstance(visual, list) else [visual]
+            vid = answer_key("", visual, {})
+            if vid not in decoded:
+                try:
+                    decoded[vid] = _frames(visual)
+                except MissingVideo as err:
+                    self._count(task, "missing_video", req, err)
+                    decoded[vid] = None
+                except VideoError as err:
+                    self._count(task, "unreadable", req, err)
+                    decoded[vid] = None
+            out.append(decoded[vid])
         return out
+
+    def _score_batch(self, task: str, batch: list[tuple[int, str, Any]], results: list) -> None:
+        frames = self._load_batch(task, batch)
+        ok = [(item, f) for item, f in zip(batch, frames) if f is not None]
+        if not ok:
+            return
+        contexts, answers = zip(*[_unpack_loglikelihood(item[2].args)[:2] for item, _ in ok])
+        videos = [f for _, f in ok]
+        with self._frame_count(videos):
+            scored = self.adapter.answer_logprobs(videos, list(contexts), list(answers), batch_size=len(ok))
+        self.frames_to_model[task] = len(videos[0])
+        rows = []
+        for ((i, key, req), _), (logprob, greedy) in zip(ok, scored):
+            results[i] = (logprob, greedy)
+            rows.append({"key": key, "doc_id": req.doc_id, "answer": [logprob, greedy]})
+        self.stats["scored"] += len(rows)
+        if self.cache:
+            self.cache.append(task, rows)
 
     @contextmanager
     def _frame_count(self, videos: list[list[Image.Image]]):
@@ -190,6 +246,12 @@ def _unpack(args: tuple) -> tuple[str, dict[str, Any], list[Any]]:
     if visual is None:
         visual = []
     return context, gen_kwargs, visual if isinstance(visual, list) else [visual]
+
+
+def _unpack_loglikelihood(args: tuple) -> tuple[str, str, list[Any]]:
+    """(context, continuation without lm-eval's leading target delimiter, visual list)."""
+    visual = args[2].get("visual", []) if len(args) > 2 and isinstance(args[2], dict) else []
+    return args[0], args[1].lstrip(), visual if isinstance(visual, list) else [visual]
 
 
 def _frames(visual: list[Any]) -> list[Image.Image]:

@@ -61,7 +61,8 @@ class HFVideoAdapter(VideoLVLMAdapter):
       tower + projector (`dummy_vision_zero()`) where a video would, so ZeRO-3 ranks never diverge;
     - `generate_chats(samples, max_new_tokens, answer_prefix)`: generation from whole chats (system turns,
       an answer prefix such as "Best option:(") for the eval harness;
-    - `option_logprobs(frames, prompts, options)`: multiple-choice scoring by likelihood;
+    - `option_logprobs(frames, prompts, options)`, `answer_logprobs(frames, prompts, answers)`:
+      multiple-choice scoring by likelihood (lm-eval's `loglikelihood`);
     - `save(path, lora="merge"|"adapter")`.
     """
 
@@ -396,32 +397,44 @@ class HFVideoAdapter(VideoLVLMAdapter):
 
     def option_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], options: list[list[str]],
                         batch_size: int = 16) -> list[list[float]]:
-        """Multiple-choice scoring by likelihood (lm-eval's `loglikelihood`): for each prompt, the summed
-        log-probability of each option as the whole assistant turn (end-of-turn marker included, so
-        "red" and "red coat" are told apart) - exactly minus the training loss of that answer."""
+        """Multiple-choice scoring by likelihood: for each prompt, the summed log-probability of each
+        option as the whole assistant turn (see `answer_logprobs`)."""
+        flat = [(i, o) for i, opts in enumerate(options) for o in opts]
+        scored = self.answer_logprobs([frames[i] for i, _ in flat], [prompts[i] for i, _ in flat],
+                                      [o for _, o in flat], batch_size)
+        out: list[list[float]] = [[] for _ in prompts]
+        for (i, _), (logprob, _) in zip(flat, scored):
+            out[i].append(logprob)
+        return out
+
+    def answer_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], answers: list[str],
+                        batch_size: int = 16) -> list[tuple[float, bool]]:
+        """lm-eval's `loglikelihood` for chats: per (frames, user prompt, answer), the summed log-probability
+        of the answer as the whole assistant turn - end-of-turn marker included, so "red" and "red coat"
+        are told apart; exactly minus the training loss of that answer - and whether greedy decoding
+        would produce it."""
         import torch
 
         rows = []
-        for i, (f, p, opts) in enumerate(zip(frames, prompts, options, strict=True)):
-            for j, o in enumerate(opts):
-                chat = [{"role": "user", "content": p}, {"role": "assistant", "content": o}]
-                enc = self.encode(Sample(f, chat, f"{i}/option {j}"), train=True)
-                rows.append((i, self._frames(f), enc["input_ids"], enc["labels"]))
-        scores: list[list[float]] = [[] for _ in prompts]
+        for i, (f, p, a) in enumerate(zip(frames, prompts, answers, strict=True)):
+            chat = [{"role": "user", "content": p}, {"role": "assistant", "content": a}]
+            enc = self.encode(Sample(f, chat, f"{i}/answer"), train=True)
+            rows.append((self._frames(f), enc["input_ids"], enc["labels"]))
+        scores: list[tuple[float, bool]] = []
         was_training = self.model.training
         self.model.eval()
         for start in range(0, len(rows), batch_size):
             chunk = rows[start:start + batch_size]
-            width = max(len(ids) for _, _, ids, _ in chunk)
+            width = max(len(ids) for _, ids, _ in chunk)
             ids = torch.full((len(chunk), width), self.tokenizer.pad_token_id, dtype=torch.long)
             labels = torch.full_like(ids, IGNORE)
             mask = torch.zeros_like(ids)
-            for r, (_, _, row_ids, row_labels) in enumerate(chunk):
+            for r, (_, row_ids, row_labels) in enumerate(chunk):
                 ids[r, :len(row_ids)] = torch.tensor(row_ids)
                 labels[r, :len(row_ids)] = torch.tensor(row_labels)
                 mask[r, :len(row_ids)] = 1
             batch = {"input_ids": ids, "attention_mask": mask}
-            videos = [f for _, f, _, _ in chunk if f]
+            videos = [f for f, _, _ in chunk if f]
             if videos:
                 batch.update(self.video_inputs(videos))
             batch.update(self.extra_inputs(ids))
@@ -431,8 +444,8 @@ class HFVideoAdapter(VideoLVLMAdapter):
             target = labels[:, 1:]
             keep = target != IGNORE
             picked = logp.gather(2, target.clamp(min=0)[..., None])[..., 0] * keep
-            for r, (i, _, _, _) in enumerate(chunk):
-                scores[i].append(float(picked[r].sum()))
+            greedy = ((logp.argmax(-1) == target) | ~keep).all(-1)
+            scores += [(float(picked[r].sum()), bool(greedy[r])) for r in range(len(chunk))]
         self.model.train(was_training)
         return scores
 

@@ -38,11 +38,13 @@ class Item:
     span: tuple[int, int] | None = None
 
 
-def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None) -> list[Item]:
-    """QA rows of a dataset folder as items, frames picked from each row's span by the shared sampler."""
+def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None,
+                 frames: str = "matched", seed: int = 0) -> list[Item]:
+    """QA rows of a dataset folder as items, frames picked from each row's span by the shared sampler
+    (`frames="shuffled"`: from another movie's row, see `SourceConfig.frames`)."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
-    items = []
+    items, movies = [], []
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
@@ -53,7 +55,32 @@ def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[s
         items.append(Item(id=row["id"], frames=[str(folder.root / span[i]) for i in idx], messages=[
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))
+        movies.append(row["movie_id"])
+    if frames == "shuffled":
+        donors = other_movie_donors(movies, seed)
+        clips = [it.frames for it in items]
+        for it, d in zip(items, donors):
+            it.frames = clips[d]
+    elif frames != "matched":
+        raise ValueError(f"data.sources[].frames must be 'matched' or 'shuffled', got {frames!r}")
     return items
+
+
+def other_movie_donors(movies: Sequence[str], seed: int) -> list[int]:
+    """For each item, the index of an item from another movie: a random permutation, with each item that
+    landed on its own movie swapped with a random partner until none does (needs >= 2 movies)."""
+    if len(set(movies)) < 2:
+        raise DatasetError("frames: shuffled needs samples from at least two movies")
+    rng = np.random.default_rng([seed, 2718])
+    donor = rng.permutation(len(movies))
+    for _ in range(100):
+        bad = [i for i in range(len(movies)) if movies[donor[i]] == movies[i]]
+        if not bad:
+            return donor.tolist()
+        for i in bad:
+            j = int(rng.integers(len(movies)))
+            donor[i], donor[j] = donor[j], donor[i]
+    raise DatasetError("frames: shuffled could not pair every sample with another movie's frames")
 
 
 def _strip_tags(text: str) -> str:
@@ -91,10 +118,10 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
     return items
 
 
-def source_items(src: SourceConfig, model: ModelConfig) -> list[Item]:
+def source_items(src: SourceConfig, model: ModelConfig, seed: int = 0) -> list[Item]:
     path = Path(src.path)
     if path.is_dir():
-        return folder_items(src.path, src.split, model, src.qa_types)
+        return folder_items(src.path, src.split, model, src.qa_types, src.frames, seed)
     if path.suffix == ".json" and path.exists():
         return json_items(src.path, src.media_root, model)
     raise DatasetError(f"data source {src.path}: not found (expected a dataset folder or a LLaVA .json file)")
@@ -259,7 +286,7 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
             if self.items:
                 return
             for src in cfg.sources:
-                got = source_items(src, model_cfg)
+                got = source_items(src, model_cfg, cfg.seed)
                 if not got:
                     raise DatasetError(f"data source {src.path} (split {src.split}) has no samples")
                 self.items += got

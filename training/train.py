@@ -198,7 +198,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     from models.registry import build_adapter
     from training.checkpoints import newest_readable
     from training.data import make_datamodule
-    from training.evaluate import mc_accuracy
+    from training.evaluate import heldout_check
     from training.module import make_module, make_throughput_callback
     from training.strategies import deepspeed_dict, offloads_optimizer, zero_stage
     L.seed_everything(cfg.seed, workers=True)
@@ -211,7 +211,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         if before_file.exists():
             evals["before"] = json.loads(before_file.read_text(encoding="utf-8"))
         elif ckpt is None:
-            evals["before"] = mc_accuracy(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+            evals["before"] = heldout_check(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
                                           cfg.eval.max_new_tokens, cfg.eval.max_samples)
             atomic_write_text(before_file, json.dumps(evals["before"], indent=2))
     datamodule = make_datamodule(cfg.data, cfg.model, adapter)
@@ -241,10 +241,10 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         if cfg.eval.enabled and dataset and trainer.is_global_zero:
             from models.registry import load_adapter
 
-            evals["after"] = mc_accuracy(load_adapter(path), dataset, cfg.eval.split, cfg.eval.batch_size,
+            evals["after"] = heldout_check(load_adapter(path), dataset, cfg.eval.split, cfg.eval.batch_size,
                                          cfg.eval.max_new_tokens, cfg.eval.max_samples)
     elif cfg.eval.enabled and dataset and trainer.is_global_zero and zero_stage(cfg) != 3:
-        evals["after"] = mc_accuracy(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+        evals["after"] = heldout_check(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
                                      cfg.eval.max_new_tokens, cfg.eval.max_samples)
     summary["eval"] = evals
     if trainer.is_global_zero:
@@ -262,8 +262,9 @@ def describe(summary: dict[str, Any]) -> str:
         lines.append(f"exported {summary['export']['path']} (reload max |logit diff| "
                      f"{summary['export']['max_abs_logit_diff_after_reload']:.2e})")
     for when, ev in summary.get("eval", {}).items():
-        lines.append(f"held-out MC accuracy {when}: {100 * ev['accuracy']:.1f}% on {ev['n']} questions "
-                     f"(chance {100 * ev['chance']:.1f}%, unmatched {ev['unmatched']})")
+        lines.append(f"held-out closed questions {when} ({ev['n']}): acc {ev['acc']:.1f}% {ev['acc_ci']}, "
+                     f"free_acc {ev['free_acc']:.1f}% {ev['free_acc_ci']} (chance {ev['chance']:.1f}%, "
+                     f"majority {ev['majority']:.1f}%)")
     return "\n".join(lines)
 
 

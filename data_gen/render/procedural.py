@@ -142,8 +142,8 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
 class ProceduralRenderer:
     """Renders every frame of a movie with one fixed style."""
 
-    def __init__(self, size: int = 336):
-        self.size = size
+    def __init__(self, size: int = 336, figure_scale: float = 1.0):
+        self.size, self.figure_scale = size, figure_scale
 
     def render(self, movie: Movie, style: StyleParams) -> Iterator[Image.Image]:
         backgrounds: dict[str, Image.Image] = {}
@@ -158,23 +158,31 @@ class ProceduralRenderer:
         img = background.copy()
         draw = ImageDraw.Draw(img)
         n = len(chars)
-        spacing = 0.16 if frame.verb == "hug" else 0.27
-        xs = [0.5 + spacing * (i - (n - 1) / 2) for i in range(n)]
-        for i, (char, x) in enumerate(zip(chars, xs)):
+        for i, (char, (cx, _)) in enumerate(zip(chars, self.torso_centres(frame.verb, n))):
             facing = 1 if (n > 1 and i < (n - 1) / 2) else (-1 if n > 1 else 1)
-            self._figure(draw, char, frame, x * self.size, style, facing)
+            self._figure(draw, char, frame, cx, style, facing)
         return img
 
-    def _figure(self, draw: ImageDraw.ImageDraw, char: Character, frame: Frame, cx: float,
-                style: StyleParams, facing: int) -> None:
-        s = self.size / 336
-        verb = frame.verb
+    def _body(self, verb: str) -> tuple[float, float, float, float, float, float]:
+        """(scale, ground, height, head radius, neck, hip) of a figure doing `verb`, in pixels."""
+        s = self.size / 336 * self.figure_scale
         ground = self.size * 0.92
         height = 170 * s * (0.7 if verb in ("sit", "squat") else 1.0)
         head_r = 17 * s
+        neck = ground - height + 2 * head_r
+        return s, ground, height, head_r, neck, neck + height * 0.42
+
+    def torso_centres(self, verb: str, n: int) -> list[tuple[float, float]]:
+        """Pixel centre of each of the n figures' clothing, left to right (where its colour is painted)."""
+        spacing = (0.16 if verb == "hug" else 0.27) * min(self.figure_scale, 1.2)
+        _, _, _, _, neck, hip = self._body(verb)
+        return [((0.5 + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]
+
+    def _figure(self, draw: ImageDraw.ImageDraw, char: Character, frame: Frame, cx: float,
+                style: StyleParams, facing: int) -> None:
+        verb = frame.verb
+        s, ground, height, head_r, neck, hip = self._body(verb)
         top = ground - height
-        neck = top + 2 * head_r
-        hip = neck + height * 0.42
         cloth = _rgb(char.colour)
         ol = style.outline_colour if style.outline_width else None
         ow = max(1, int(style.outline_width * s)) if style.outline_width else 0

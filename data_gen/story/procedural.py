@@ -56,6 +56,11 @@ def _pick(rng: np.random.Generator, items, k: int | None = None, replace: bool =
     return [items[i] for i in rng.choice(len(items), size=k, replace=replace)]
 
 
+def _join(items: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
+
+
 def _somebody(chars: list[Character]) -> str:
     return " and ".join(c.phrase for c in chars)
 
@@ -87,17 +92,17 @@ def _characters(rng: np.random.Generator, cfg: StoryConfig) -> list[Character]:
     count = int(rng.choice(np.arange(1, len(weights) + 1), p=weights / weights.sum()))
     colours = _pick(rng, list(COLOURS), count)
     chars, used = [], set()
-    for colour in colours:
+    for colour in colours:  # names and look-alikes are distinct within a movie
         gender = _pick(rng, ["man", "woman"])
         name = _pick(rng, [n for n in NAMES[gender] if n not in used])
-        used.add(name)
-        chars.append(Character(name=name, gender=gender, lookalike=_pick(rng, LOOKALIKES[gender]), colour=colour))
+        lookalike = _pick(rng, [a for a in LOOKALIKES[gender] if a not in used])
+        used.update((name, lookalike))
+        chars.append(Character(name=name, gender=gender, lookalike=lookalike, colour=colour))
     return chars
 
 
 def _substory(rng, style: str, place: str, chars: list[Character], cfg: StoryConfig, start: int) -> SubStory:
-    sizes = np.arange(1, len(chars) + 1)
-    size = int(rng.choice(sizes, p=sizes / sizes.sum()))  # larger casts likelier: balances count answers
+    size = int(rng.integers(1, len(chars) + 1))  # uniform, so a full cast's clips answer "how many" uniformly
     cast = sorted(_pick(rng, chars, size), key=chars.index)
     goal = _pick(rng, GOALS)
     lead = cast[0]
@@ -118,10 +123,11 @@ def _substory(rng, style: str, place: str, chars: list[Character], cfg: StoryCon
         text = _pick(rng, LINES).format(place=place, goal=goal, expression=expr)
         dialogue.append(DialogueLine(after_frame=after, speaker=_pick(rng, cast).name, text=text))
     dialogue.sort(key=lambda d: d.after_frame)
-    names = " and ".join(c.name for c in cast)
-    content = (f"{names} {'go' if len(cast) > 1 else 'goes'} to the {place} because {lead.name} wants to {goal}. "
-               + " Then ".join(f"they {VERB_ING[f.verb]}" if len(cast) > 1 else f"{pronoun} is {VERB_ING[f.verb]}"
-                               for f in frames[:3]) + ".")
+    names = _join([c.name for c in cast])
+    subject, why = ("they are", lead.name) if len(cast) > 1 else (f"{pronoun} is", pronoun)
+    acts = [f"{subject} {VERB_ING[f.verb]}" for f in frames[:3]]
+    content = (f"{names} {'go' if len(cast) > 1 else 'goes'} to the {place} because {why} wants to {goal}. "
+               + " ".join(f"{'Then ' + a if k else a[0].upper() + a[1:]}." for k, a in enumerate(acts)))
     return SubStory(scene=place, content=content, reason=f"{lead.name} wants to {goal}", frames=frames,
                     dialogue=dialogue)
 
@@ -144,8 +150,9 @@ def write_movie(cfg: StoryConfig, seed: int, index: int, movie_id: str) -> Movie
         content = " ".join(s.content.split(". ")[0] + "." for s in subs)
         chapters.append(Chapter(scene=scene, content=content, substories=subs))
     title = f"The {_pick(rng, TITLE_ADJ)} {_pick(rng, TITLE_NOUN)}"
-    who = ", ".join(f"{c.name}, {c.phrase}" for c in chars)
-    overview = (f"A {genre} movie about {who}. " + " ".join(ch.content.split(". ")[0] + "." for ch in chapters))
+    who = _join([f"{c.name} ({c.phrase})" for c in chars])
+    article = "An" if genre[0] in "aeiou" else "A"
+    overview = (f"{article} {genre} movie about {who}. " + " ".join(ch.content.split(". ")[0] + "." for ch in chapters))
     return Movie(
         id=movie_id, title=title, genre=genre, overview=overview, tone=_pick(rng, TONES),
         style_description=f"{style}, " + ", ".join(_pick(rng, STYLE_PHRASES, 3)),

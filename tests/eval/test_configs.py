@@ -40,7 +40,8 @@ def test_list_tasks_is_the_registry(capsys):
     assert main(["--list-tasks"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed["mvbench"]) == 20 and "mvbench_episodic_reasoning" in listed["mvbench"]
-    assert listed["dreamframe_heldout"] == ["dreamframe_heldout_closed", "dreamframe_heldout_open"]
+    assert listed["dreamframe_heldout"] == ["dreamframe_heldout_closed", "dreamframe_heldout_free",
+                                            "dreamframe_heldout_open"]
 
 
 def test_registered_with_lm_eval():

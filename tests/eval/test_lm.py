@@ -44,9 +44,13 @@ def test_heldout_rows_and_prompts(heldout_root):
 
     assert utils.doc_to_text_closed(row) == question_text(row["question"], row["options"])
     assert utils.doc_to_text_closed(row).endswith("Answer with the option's text.")
-    assert utils.closed_correct(row["answer_letter"], row) and utils.closed_correct(row["answer"].upper() + ".", row)
+    for right in (row["answer_letter"], row["answer"].upper() + "."):
+        assert utils.process_results_free(row, [right]) == {"free_acc": 100.0}
     wrong = next(c for c in "ABCD" if c != row["answer_letter"])
-    assert not utils.closed_correct(f"({wrong})", row)
+    assert utils.process_results_free(row, [f"({wrong})"]) == {"free_acc": 0.0}
+    gold = utils.doc_to_target_index(row)
+    logliks = [(-1.0, False) if i == gold else (-5.0, False) for i in range(len(row["options"]))]
+    assert utils.process_results_choice(row, logliks) == {"acc": 100.0, "acc_norm": 100.0}
 
 
 def test_exact_match_fallback_is_labelled():
@@ -107,3 +111,36 @@ def test_fingerprint_follows_weights_not_paths(tiny_adapter, tmp_path):
     with torch.no_grad():
         next(loaded.model.parameters()).view(-1)[0] += 1.0
     assert fingerprint_adapter(loaded) != info["model_fingerprint"]
+
+
+def test_closed_questions_score_the_same_in_eval_and_in_the_training_check(tiny_adapter, heldout_root, tmp_path):
+    """One model, one number per protocol: eval's closed tasks (lm-eval multiple_choice through
+    DreamFrameLM.loglikelihood, and free generation) and training's built-in check agree."""
+    from eval.run import evaluate
+    from eval.tasks import materialise
+    from training.evaluate import heldout_check
+
+    cfg = tiny_adapter.cfg
+    mat = materialise(["dreamframe_heldout_closed", "dreamframe_heldout_free"], tmp_path, tmp_path / "tasks",
+                      num_frames=cfg.num_frames, rule=cfg.frame_sampling,
+                      data_dirs={"dreamframe_heldout": str(heldout_root)})
+    res = evaluate(DreamFrameLM(tiny_adapter, batch_size=8, progress=False), mat, "tiny", bootstrap_iters=0)
+    check = heldout_check(tiny_adapter, str(heldout_root), batch_size=8, max_new_tokens=16, progress=False)
+    closed, free = res["results"]["dreamframe_heldout_closed"], res["results"]["dreamframe_heldout_free"]
+    assert check["n"] == mat.num_docs["dreamframe_heldout_closed"] == mat.num_docs["dreamframe_heldout_free"]
+    assert closed["acc,none"] == pytest.approx(check["acc"], abs=0.01)
+    assert closed["acc_norm,none"] == pytest.approx(check["acc_norm"], abs=0.01)
+    assert free["free_acc,none"] == pytest.approx(check["free_acc"], abs=0.01)
+
+
+def test_loglikelihood_is_the_answers_log_probability(tiny_adapter, heldout_root):
+    row = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", tiny_adapter.cfg.num_frames,
+                             "segment_centre")[0]
+    ref = VideoRef.from_dict(row["video"])
+    prompt = utils.doc_to_text_closed(row)
+    reqs = [Instance(request_type="loglikelihood", doc=row, idx=i, metadata=("t", 0, 1),
+                     arguments=(prompt, option, {"visual": [ref]})) for i, option in enumerate(row["options"])]
+    got = DreamFrameLM(tiny_adapter, batch_size=3, progress=False).loglikelihood(reqs)
+    want = tiny_adapter.option_logprobs([ref.load()], [prompt], [row["options"]])[0]
+    assert [g[0] for g in got] == pytest.approx(want, abs=1e-4)
+    assert all(isinstance(g[1], bool) for g in got) and all(g[0] < 0 for g in got)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from dreamframe.dataset import DatasetFolder
 from eval.run import main
 
 REPO = Path(__file__).parents[2]
@@ -51,27 +52,35 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 1
     assert df["answers"]["answer_prefix_applied"] is True
     n_docs = sum(df["num_docs"].values())
-    assert n_docs == 19 + 22
-    assert df["answers"]["generated"] == n_docs - 1 and df["answers"]["from_cache"] == 0
+    heldout = {t: n for t, n in df["num_docs"].items() if t.startswith("dreamframe_heldout")}
+    closed = sum(len(r["options"]) > 0 for r in DatasetFolder(heldout_root).load_qa("test"))
+    assert n_docs == 19 + sum(heldout.values())
+    assert heldout["dreamframe_heldout_closed"] == heldout["dreamframe_heldout_free"] == closed
+    options = sum(len(r["options"]) for r in DatasetFolder(heldout_root).load_qa("test"))
+    generated = n_docs - heldout["dreamframe_heldout_closed"]  # closed questions are scored by likelihood
+    assert df["answers"]["generated"] == generated - 1 and df["answers"]["options_scored"] == options
+    assert df["answers"]["from_cache"] == 0
     assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 100.0
     assert res["groups"]["mvbench"]["alias"] == "mvbench (partial: 19 of 20 tasks, 1 video(s) missing)"
     # per-sample JSONL for every task, with the metric value of each sample
     for task in df["num_docs"]:
         files = list((out / "tiny-llava_onevision").glob(f"samples_{task}_*.jsonl"))
         rows = [json.loads(line) for line in files[0].read_text().splitlines()]
-        assert len(rows) == df["num_docs"][task] and all("acc" in r for r in rows)
+        metric = "free_acc" if task == "dreamframe_heldout_free" else "acc"
+        assert len(rows) == df["num_docs"][task] and all(metric in r for r in rows)
 
     # same command again: every readable answer comes from the cache, errors are counted again
     assert main(argv) == 0
     again = _results(out)["dreamframe"]
-    assert again["answers"]["generated"] == 0 and again["answers"]["from_cache"] == n_docs - 1
+    assert again["answers"]["generated"] == again["answers"]["options_scored"] == 0
+    assert again["answers"]["from_cache"] == generated - 1 + options
     assert again["errors"] == df["errors"]
     assert _results(out)["results"] == res["results"]
 
 
 def test_killed_run_resumes(tmp_path, heldout_root):
     out = tmp_path / "out"
-    args = ["--model", "tiny-llava_onevision", "--tasks", "dreamframe_heldout_closed", "--data-root", str(heldout_root),
+    args = ["--model", "tiny-llava_onevision", "--tasks", "dreamframe_heldout_free", "--data-root", str(heldout_root),
             "--out", str(out), "--batch-size", "1", "--max-new-tokens", "32", "--threads", "1",
             "--limit", "8", "--progress", "false", "--bootstrap-iters", "0"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
@@ -80,7 +89,7 @@ def test_killed_run_resumes(tmp_path, heldout_root):
     deadline = time.time() + 120
     cache_files: list[Path] = []
     while time.time() < deadline and proc.poll() is None:
-        cache_files = list(out.glob("*/cache/*/answers/dreamframe_heldout_closed.jsonl"))
+        cache_files = list(out.glob("*/cache/*/answers/dreamframe_heldout_free.jsonl"))
         if cache_files and cache_files[0].read_text().count('"key"') >= 1:
             break
         time.sleep(0.02)

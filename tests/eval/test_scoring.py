@@ -20,7 +20,12 @@ class ReferenceLM(LM):
         self.wrong = wrong
 
     def loglikelihood(self, requests):
-        raise NotImplementedError
+        """Multiple choice: the reference option is the likeliest continuation (or the least likely)."""
+        out = []
+        for req in requests:
+            right = req.args[1].strip() == req.doc["answer"]
+            out.append((0.0, True) if right != self.wrong else (-10.0, False))
+        return out
 
     def loglikelihood_rolling(self, requests):
         raise NotImplementedError
@@ -51,7 +56,9 @@ def test_reference_answers_score_100_wrong_score_0(tmp_path, mvbench_root, heldo
     res = evaluate(ReferenceLM(wrong), mat, "reference", bootstrap_iters=0)
     expected = 0.0 if wrong else 100.0
     for task, n in mat.num_docs.items():
-        assert res["results"][task]["acc,none"] == expected, task
+        metric = "free_acc" if task == "dreamframe_heldout_free" else "acc"
+        assert res["results"][task][f"{metric},none"] == expected, task
         assert res["n-samples"][task]["effective"] == n
+    assert res["results"]["dreamframe_heldout_closed"]["acc_norm,none"] == expected
     assert res["groups"]["mvbench"]["acc,none"] == expected
     assert res["groups"]["dreamframe_heldout"]["acc,none"] == expected

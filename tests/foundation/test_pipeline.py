@@ -1,17 +1,27 @@
+import json
+from collections import Counter, defaultdict
+
+import pyarrow.parquet as pq
+import pytest
 import yaml
 
-from dreamframe.pipeline import PipelineConfig, main, write_train_config
+from dreamframe.pipeline import PipelineConfig, main, write_train_configs
 from tests.conftest import REPO
 
 
-def test_train_config_points_at_the_runs_dataset(tmp_path):
+def test_train_configs_point_at_the_runs_dataset_and_the_blind_one_shuffles_frames(tmp_path):
     cfg = PipelineConfig(out=str(tmp_path / "run"), train_config=str(REPO / "configs/train/tiny_cpu.yaml"))
-    data = yaml.safe_load(write_train_config(cfg).read_text())
+    tuned_path, blind_path = write_train_configs(cfg)
+    data, blind = yaml.safe_load(tuned_path.read_text()), yaml.safe_load(blind_path.read_text())
     original = yaml.safe_load((REPO / "configs/train/tiny_cpu.yaml").read_text())
     assert data["data"]["sources"][0]["path"] == str(tmp_path / "run" / "data")
     assert data["data"]["sources"][0].get("qa_types") == original["data"]["sources"][0].get("qa_types")
     assert data["model"]["tiny"]["corpus"] == [str(tmp_path / "run" / "data")]
     assert data["data"]["generate_config"] is None and data["eval"]["enabled"] is False
+    # the blind control differs only in where its frames come from
+    assert blind["data"]["sources"][0].pop("frames") == "shuffled"
+    assert data["data"]["sources"][0].pop("frames", "matched") == "matched"
+    assert blind == data
 
 
 def test_stages_run_then_skip_when_their_output_exists(tmp_path, capsys):
@@ -31,3 +41,53 @@ def test_stages_run_then_skip_when_their_output_exists(tmp_path, capsys):
 def test_unknown_stage_is_a_clear_error(tmp_path, capsys):
     assert main(["--out", str(tmp_path), "--stages", "data,trian"]) == 1
     assert "trian" in capsys.readouterr().err
+
+
+def _closed_rows(path):
+    return [r for r in pq.read_table(path).to_pylist() if r["options"]]
+
+
+@pytest.mark.slow
+def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["--config", str(REPO / "configs/pipeline/demo_cpu.yaml"), "--out", str(out),
+            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '8']",
+            "--train_args", "[--max_steps, '3', --data.batch_size, '4', --checkpoint_every_n_steps, '100']",
+            "--eval_args", "[--batch_size, '16', --num_frames, '4', --threads, '1', --bootstrap_iters, '0']"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "tuned - blind" in printed and "[train_blind] finished" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    table = summary["heldout_closed"]
+    test = _closed_rows(out / "data" / "qa" / "test-00000-of-00001.parquet")
+    train = _closed_rows(out / "data" / "qa" / "train-00000-of-00001.parquet")
+    types = {r["qa_type"] for r in test}
+    for role in ("base", "blind", "tuned"):
+        block = table[role]
+        assert block["n"] == len(test) and set(block["per_type"]) == types
+        for key in ("acc", "free_acc"):
+            lo, hi = block[f"{key}_ci"]
+            assert 0 <= lo <= block[key] <= hi <= 100
+        for t, per in block["per_type"].items():
+            assert {"acc", "acc_ci", "free_acc", "n"} <= set(per) and per["n"] == sum(r["qa_type"] == t for r in test)
+    # the controls, recomputed here from the dataset's tables
+    assert table["chance"]["acc"] == pytest.approx(100 * sum(1 / len(r["options"]) for r in test) / len(test), abs=0.01)
+    counts = defaultdict(Counter)
+    for r in train:
+        counts[r["qa_type"]][r["answer"]] += 1
+    hits = [max(r["options"], key=lambda o: (counts[r["qa_type"]][o], -r["options"].index(o))) == r["answer"]
+            for r in test]
+    assert table["majority"]["acc"] == pytest.approx(100 * sum(hits) / len(hits), abs=0.01)
+    assert set(table["majority"]["per_type"]) == set(table["chance"]["per_type"]) == types
+    assert {"acc_minus_blind", "learned_types", "constant_answer_types"} <= set(summary["verdict"])
+    # the blind twin is its own model, trained on other movies' frames
+    fingerprints = {json.loads(f.read_text())["dreamframe"]["model_fingerprint"]
+                    for f in (out / "eval").glob("*/results_*.json")}
+    assert len(fingerprints) == 3
+    board = (out / "leaderboard" / "leaderboard.md").read_text()
+    assert "chance (control)" in board and "majority (control)" in board and "tiny-blind *(control" in board
+    assert (out / "summary.txt").read_text().startswith("held-out closed acc")
+    # the same command again: every stage is done already
+    assert main(args) == 0
+    again = capsys.readouterr().out
+    assert again.count("done already") == 10

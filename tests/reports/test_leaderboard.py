@@ -116,8 +116,43 @@ def test_fine_tune_deltas_are_paired_differences(board):
     ft = float(pick(rows, model="tiny-llava-dreamframe", task="mvbench")[0]["value"])
     line = next(x for x in md.splitlines() if x.startswith("| tiny-llava-dreamframe | tiny-llava-base | MVBench"))
     assert f"{ft - base:+.1f}" in line and "[" in line  # with a bootstrap interval
-    assert "| VideoChatGPT-7B + DreamFrame data *(published)* | VideoChatGPT-7B | MVBench | accuracy | none | +3.1 |" in md
+    # published gains sit in their own section, after ours, never in one table with them
+    ours, published = md.split("## Ours: ")[1], md.split("## Published: ")[1]
+    assert "| VideoChatGPT-7B + DreamFrame data | VideoChatGPT-7B | MVBench | accuracy | none | +3.1 |" in published
+    assert "VideoChatGPT" not in ours.split("## Published: ")[0] and md.index("## Ours: ") < md.index("## Published: ")
     assert summary["deltas"] == 4 + 9  # ours: mvbench, msvd acc+score, held-out; published: 3 pairs x 3
+
+
+def test_controls_stand_beside_the_models_and_the_blind_one_gets_a_delta(tmp_path):
+    """A held-out summary's chance and majority rows join the closed held-out board as controls; its
+    blind model is marked a control, and the fine-tune gets a delta against it as well as its base."""
+    res = tmp_path / "res"
+    rng = np.random.default_rng(0)
+    for model, p, base in (("tiny-base", 0.0, None), ("tiny-blind", 0.3, "tiny-base"), ("tiny-tuned", 0.6, "tiny-base")):
+        write_results(res, model, {"dreamframe_heldout_closed": {"acc": list((rng.random(200) < p).astype(float))}},
+                      base_model=base, frames=("segment_centre", 4), fingerprint=model)
+    summary = {"models": {"base": "tiny-base", "blind": "tiny-blind", "tuned": "tiny-tuned"},
+               "heldout_closed": {"chance": {"acc": 27.5, "per_type": {"count": {"acc": 33.33}}},
+                                  "majority": {"acc": 29.0, "acc_ci": [25.0, 33.5],
+                                               "per_type": {"count": {"acc": 35.0, "acc_ci": [28.0, 42.0]}}},
+                                  "tuned": {"acc": 60.0, "acc_ci": [53.0, 66.0],
+                                            "per_type": {"count": {"acc": 71.0, "acc_ci": [60.0, 80.0]}}}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    out = tmp_path / "lb"
+    built = build(LeaderboardConfig(results=[str(res)], out=str(out), bootstrap=200, published="none",
+                                    controls=str(tmp_path / "summary.json")))
+    rows = rows_of(out)
+    board = {r["model"]: r for r in rows if r["task"] == "dreamframe_heldout_closed"}
+    assert set(board) == {"tiny-base", "tiny-blind", "tiny-tuned", "chance (control)", "majority (control)"}
+    assert float(board["chance (control)"]["value"]) == 27.5 and board["majority (control)"]["ci_low"] == "25.0"
+    md = (out / "leaderboard.md").read_text()
+    assert "tiny-blind *(control: same model and training, frames of other movies)*" in md
+    assert "| tiny-tuned | tiny-blind (control) |" in md and "| tiny-tuned | tiny-base |" in md
+    assert "| tiny-blind | tiny-base |" not in md  # a control is compared with, not compared
+    assert built["deltas"] == 2
+    assert "| count | 33.3 | 35.0 [28.0, 42.0] | 71.0 [60.0, 80.0] |" in md  # per-type table beside the controls
+    html = (out / "index.html").read_text()
+    assert 'class="badge control"' in html and "per-type" in html
 
 
 def test_latest_results_file_wins_and_same_name_different_weights_split(tmp_path):

@@ -1,5 +1,5 @@
 """Configs load through the dataclasses (a stale key fails); the module's zero-weighted vision pass on a
-text-only batch; the MFU estimate's parameter accounting; option matching of the held-out check."""
+text-only batch; the MFU estimate's parameter accounting."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import yaml
 from dreamframe.config import from_dict, to_dict
 from tests.training.conftest import ROOT
 from training.config import TrainConfig
-from training.evaluate import match_option
 from training.strategies import deepspeed_dict
 
 TRAIN_YAMLS = sorted((ROOT / "configs" / "train").glob("*.yaml"))
@@ -45,14 +44,6 @@ def test_deepspeed_json_rejects_keys_owned_by_the_train_config(tmp_path):
     cfg.strategy.name, cfg.strategy.deepspeed_config = "deepspeed", str(bad)
     with pytest.raises(ValueError, match="gradient_accumulation_steps"):
         deepspeed_dict(cfg)
-
-
-def test_match_option():
-    opts = ["red", "dark blue", "blue", "green"]
-    assert match_option("blue", opts) == 2
-    assert match_option("It is dark blue.", opts) == 1
-    assert match_option("(D) something", opts) == 3
-    assert match_option("purple", opts) is None
 
 
 def test_text_only_batch_still_runs_the_vision_tower():

@@ -1,6 +1,7 @@
 """The held-out (test) split of a DreamFrame dataset folder, as two lm-eval tasks and their group.
 
-- dreamframe_heldout_closed: questions with options; scored by option letter (or the exact option text);
+- dreamframe_heldout_closed: questions with options, scored by option log-likelihood (acc, acc_norm);
+- dreamframe_heldout_free: the same questions answered by free generation, matched to an option (free_acc);
 - dreamframe_heldout_open: free-form answers; scored by the run's judge (--judge; `auto` = the
   lexical judge), or with --judge exact_match by normalised exact match (`exact_match_fallback`).
 Frames come from the movie's keyframe folder, limited to the QA pair's frame span, sampled with
@@ -22,13 +23,14 @@ SPLIT = "test"
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
          "metadata": {"version": 1.0}}
 TASKS: dict[str, str] = {
-    "dreamframe_heldout_closed": "held-out questions with options (option letter)",
+    "dreamframe_heldout_closed": "held-out questions with options (option log-likelihood: acc, acc_norm)",
+    "dreamframe_heldout_free": "held-out questions with options (free generation matched to an option)",
     "dreamframe_heldout_open": "held-out open questions (judge)",
 }
 
 
 def template(task: str) -> str:
-    return "_closed.yaml" if task.endswith("_closed") else "_open.yaml"
+    return f"_{task.rsplit('_', 1)[1]}.yaml"
 
 
 def find_root(data_root: Path) -> Path:
@@ -55,7 +57,7 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
         table = folder.load_qa(SPLIT)
     except DatasetError as err:
         raise BenchmarkDataError(str(err)) from None
-    want_closed = task.endswith("_closed")
+    want_closed = not task.endswith("_open")
     rows = []
     for qa in table:
         options = list(qa["options"] or [])

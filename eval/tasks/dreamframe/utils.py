@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from eval import runtime
+from dreamframe import scoring
 from dreamframe.prompts import question_text
-from eval.tasks.common import first_option_letter, normalise_answer
+from eval import runtime
+from eval.tasks.common import normalise_answer
 from eval.video import VideoRef
 
 OPEN_PROMPT = "\nAnswer the question in one sentence."
@@ -25,16 +26,18 @@ def doc_to_text_open(doc: dict[str, Any]) -> str:
     return f"{doc['question']}{OPEN_PROMPT}"
 
 
-def closed_correct(pred: str, doc: dict[str, Any]) -> bool:
-    """Right when the first option letter in the answer is the gold one, or the answer is the gold option's text."""
-    letter = first_option_letter(pred, len(doc["options"]))
-    if letter is not None:
-        return letter == doc["answer_letter"]
-    return normalise_answer(pred) == normalise_answer(doc["answer"])
+def doc_to_target_index(doc: dict[str, Any]) -> int:
+    return list(doc["options"]).index(doc["answer"])
 
 
-def process_results_closed(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    return {"acc": 100.0 * closed_correct(results[0], doc)}  # percent, like every benchmark
+def process_results_choice(doc: dict[str, Any], results: list[tuple[float, bool]]) -> dict[str, float]:
+    """acc / acc_norm of one question from its options' log-likelihoods (lm-eval's multiple-choice rule)."""
+    metrics = scoring.closed_metrics(doc["options"], doc["answer"], logliks=[ll for ll, _ in results])
+    return {"acc": 100.0 * metrics["acc"], "acc_norm": 100.0 * metrics["acc_norm"]}  # percent, like every benchmark
+
+
+def process_results_free(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    return {"free_acc": 100.0 * scoring.closed_metrics(doc["options"], doc["answer"], free=results[0])["free_acc"]}
 
 
 def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
