@@ -129,10 +129,11 @@ def collect(folder: Any, max_movies: int, progress: bool = True) -> dict[str, An
             except Exception as err:  # a broken parquet file: name it
                 raise DatasetError(f"{path}: cannot read QA table ({err})") from err
     movies = []
-    ids = folder.finished_movie_ids()
-    for mid in tqdm(ids, desc="movies", unit="movie", disable=not progress):
-        m = folder.load_movie(mid)
+    finished, incomplete = folder.scan()  # a movie with missing or broken files is shown, and flagged
+    for m in tqdm(sorted(finished + [folder.load_movie(i) for i in incomplete], key=lambda m: m.id),
+                  desc="movies", unit="movie", disable=not progress):
         movies.append({"id": m.id, "title": m.title, "genre": m.genre, "split": m.split,
+                       "problem": incomplete.get(m.id),
                        "style_keyword": m.style_keyword, "frames": m.num_frames, "qa": len(m.qa),
                        "characters": [c.phrase for c in m.characters],
                        "descriptions": [f.description for f in m.frames] if len(movies) < max_movies else []})
@@ -254,7 +255,9 @@ def _contact_sheets(folder: Any, data: dict[str, Any], cfg: ReportConfig) -> tup
                 imgs.append(f'<span class="badge warn" title="{esc(desc)}">frame {i} missing or unreadable</span>')
         parts.append(f'<h3 id="movie-{esc(m["id"])}">{esc(m["id"])}: {esc(m["title"])} '
                      f'<span class="badge">{esc(m["genre"])}</span> <span class="badge">{esc(m["style_keyword"])}</span> '
-                     f'<span class="badge">{esc(m["split"])}</span></h3><p class="muted">{m["frames"]} frames, '
+                     f'<span class="badge">{esc(m["split"])}</span>'
+                     + (f' <span class="badge warn">incomplete: {esc(m["problem"])}</span>' if m["problem"] else "")
+                     + f'</h3><p class="muted">{m["frames"]} frames, '
                      f'{m["qa"]} QA pairs; {esc("; ".join(m["characters"]))}</p><div class="sheet">{"".join(imgs)}</div>')
     more = len(data["movies"]) - len(movies)
     head = (f"<h2>Contact sheets</h2><p class=\"muted\">{len(movies)} movies, up to {cfg.frames_per_movie} evenly "
@@ -366,7 +369,9 @@ def build(cfg: ReportConfig, progress: bool = True) -> dict[str, Any]:
     summary = {"dataset": str(folder.root), "movies": len(data["movies"]), "qa": len(data["rows"]),
                "genres": dict(data["genres"]), "qa_types": dict(data["qa_types"]), "levels": dict(data["levels"]),
                "balance": data["balance"], "blind_audit": data["blind_audit"], "thumbnails": shown,
-               "missing_frames": missing, "consistency": data["manifest"].get("consistency"),
+               "missing_frames": missing,
+               "incomplete_movies": {m["id"]: m["problem"] for m in data["movies"] if m["problem"]},
+               "consistency": data["manifest"].get("consistency"),
                "writer_rules": {k: v for k, v in (data["manifest"].get("plot") or {}).items()
                                 if k in ("rules", "levels", "acceptance", "rejected")} or None}
     write_shareable(out / "report.json", json.dumps(summary, indent=2, default=str) + "\n")

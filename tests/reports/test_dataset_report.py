@@ -107,4 +107,5 @@ def test_missing_keyframes_are_reported_not_fatal(dataset, tmp_path):
     (copy / "frames" / "m00001" / "00000.jpg").write_bytes(b"not a jpeg")
     s = build(ReportConfig(dataset=str(copy), out=str(tmp_path / "r"), frames_per_movie=4), progress=False)
     assert s["missing_frames"] == 2 and s["thumbnails"] == 4 * 4 - 2
+    assert list(s["incomplete_movies"]) == ["m00000"]  # a missing file; a corrupt one is seen only on reading
     assert (tmp_path / "r" / "index.html").read_text().count("frame 0 missing or unreadable") == 2
