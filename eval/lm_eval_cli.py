@@ -20,10 +20,16 @@ from __future__ import annotations
 
 
 def main() -> None:
+    """lm-eval's `cli_evaluate`, with abbreviated options refused as in every DreamFrame command."""
     import eval.lm  # noqa: F401 - registers the lm-eval model "dreamframe"
-    from lm_eval.__main__ import cli_evaluate
+    from lm_eval._cli.harness import HarnessCLI
+    from lm_eval.utils import setup_logging
 
-    cli_evaluate()
+    setup_logging()
+    cli = HarnessCLI()
+    for parser in (cli._parser, *cli._subparsers.choices.values()):
+        parser.allow_abbrev = False  # argparse reads it at parse time: `--task` is not `--tasks`
+    cli.execute(cli.parse_args())
 
 
 if __name__ == "__main__":
