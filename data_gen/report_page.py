@@ -36,7 +36,7 @@ def distributions(data: dict[str, Any]) -> dict[str, Any]:
     from dreamframe.vocab import GENRE_MIX
 
     n_movies = max(1, len(data["movies"]))
-    genres = sorted(set(data["genres"]) | set(GENRE_MIX), key=lambda g: -GENRE_MIX.get(g, 0))
+    genres = sorted(set(data["genres"]) | set(GENRE_MIX), key=lambda g: (-GENRE_MIX.get(g, 0), g))  # ties: by name
     ours = [100 * data["genres"].get(g, 0) / n_movies for g in genres]
     paper = [GENRE_MIX.get(g) for g in genres]
     by_split: dict[str, Counter] = defaultdict(Counter)

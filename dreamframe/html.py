@@ -96,9 +96,9 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
     def y(v: float) -> float:
         return top_pad + plot_h * (top - v) / (top - bottom)
 
-    bars, labels = [], []
+    groups = []
     for c, cat in enumerate(categories):
-        gx = left + c * group_w + 6
+        gx, bars = left + c * group_w + 6, []
         for s, name in enumerate(names):
             v = series[name][c] if c < len(series[name]) else None
             if v is None:
@@ -111,7 +111,7 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
                          "fill": bar_colors[c] if bar_colors and c < len(bar_colors) else colors[name],
                          "series": name, "category": cat,
                          "whisker": (x + (bar_w - 1) / 2, y(iv[0]), y(iv[1])) if iv else None})
-        labels.append({"x": gx + group_w / 2 - 6, "y": top_pad + plot_h + 10, "text": cat})
+        groups.append({"bars": bars, "label": {"x": gx + group_w / 2 - 6, "y": top_pad + plot_h + 10, "text": cat}})
     items, lx, ly = [], left, height
     for name in names if legend else []:
         item_w = 22 + 6 * len(name[:64])
@@ -122,8 +122,8 @@ def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[float | N
     full_h = height + (18 * (1 + sum(22 + 6 * len(n[:40]) for n in names) // max(1, width - left)) if legend else 0)
     ticks = [{"y": y(v), "value": v} for v in (bottom + (top - bottom) * k / 4 for k in range(5))]
     return render("bar_chart.svg.jinja", width=width, height=full_h, title=title, left=left, right=width - right,
-                  ticks=ticks, zero=y(0), y_label=y_label, y_label_at=top_pad + plot_h / 2, bars=bars,
-                  labels=labels, legend=items)
+                  ticks=ticks, zero=y(0), y_label=y_label, y_label_at=top_pad + plot_h / 2, groups=groups,
+                  legend=items)
 
 
 def hbar_chart(labels: Sequence[str], values: Sequence[float], errors: Sequence[tuple[float, float] | None] | None = None,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.leaderboard_published import is_headline, benchmark_of, canonical_metric
+from eval.leaderboard_published import benchmark_of, canonical_metric, is_headline
 from eval.leaderboard_types import NO_JUDGE, PLAIN_LM_EVAL, PUBLISHED_PROTOCOL, Entry, LeaderboardError
 
 

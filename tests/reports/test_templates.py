@@ -40,7 +40,6 @@ def test_templates_load_through_the_package_loader(package):
     assert shipped == set(TEMPLATES[package])  # a template added later is listed here and checked in the wheel
 
 
-@pytest.mark.slow
 def test_wheel_ships_the_templates(tmp_path):
     """Build the wheel offline from a copy of the packages (setuptools, no isolation) and look inside."""
     src = tmp_path / "src"
