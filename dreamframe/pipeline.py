@@ -66,7 +66,7 @@ class PipelineConfig:
     """Name of the fine-tuned model in results and the leaderboard."""
     stages: str = ",".join(STAGES)
     """Comma-separated stages to run: data,train,train_blind,report,base,eval_base,eval_tuned,eval_blind,summary,leaderboard."""
-    jobs: int = 2
+    jobs: int = 3
     """Stages run at once (each stage waits for its inputs)."""
     threads: int | None = None
     """torch threads per stage (OMP_NUM_THREADS); None: the stage's default."""
