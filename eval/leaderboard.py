@@ -27,7 +27,6 @@ import yaml
 
 from dreamframe.config import parse_config
 
-BUILTIN_PUBLISHED = Path(__file__).with_name("published.yaml")
 ACCURACY_METRICS = {"acc", "accuracy", "exact_match", "em", "correct", "acc_norm"}
 SCORE_METRICS = {"score", "judge_score", "gpt_score", "mean_score"}
 NO_JUDGE = "none"
@@ -52,7 +51,7 @@ class LeaderboardConfig:
     out: str | None = None
     """Output folder (required)."""
     published: str = "builtin"
-    """Published reference rows: `builtin` (eval/published.yaml), a YAML path, or `none`."""
+    """Published reference rows: `builtin` (from each eval/tasks/<bench>/benchmark.yaml), a YAML path, or `none`."""
     bootstrap: int = 1000
     """Bootstrap resamples for the confidence intervals (0 disables them)."""
     confidence: float = 0.95
@@ -110,8 +109,11 @@ class Entry:
 
 # -- benchmarks and published rows ---------------------------------------------------------------
 def load_published(path: str) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
-    """The published rows and the benchmark table from a YAML file (`builtin`, a path, or `none`)."""
-    data = yaml.safe_load(BUILTIN_PUBLISHED.read_text(encoding="utf-8"))
+    """The published rows and the benchmark table: `builtin` (the benchmark folders' cards,
+    eval.tasks.registry.published), a YAML file of the same format, or `none`."""
+    from eval.tasks.registry import published
+
+    data = published()
     benchmarks = data["benchmarks"]
     if path == "none":
         return [], benchmarks
