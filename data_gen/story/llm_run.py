@@ -44,19 +44,14 @@ def client_config(cfg: GenerateConfig) -> LLMConfig:
     return replace(cfg.llm, cache=cache)
 
 
-def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], progress: bool = True,
-                  client: LLMClient | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], client: LLMClient,
+                  progress: bool = True) -> tuple[dict[str, str], dict[str, Any]]:
     """Write and stage the stories of `todo` concurrently. Returns (failures by movie id, LLM usage)."""
     from tqdm import tqdm
 
     todo = [(i, m) for i, m in todo if not story_path(cfg.out, m).exists()]
     if cfg.plot.movie_concurrency < 1:
         raise ValueError(f"plot.movie_concurrency must be >= 1, got {cfg.plot.movie_concurrency}")
-    if client is None:
-        try:
-            client = build_client(client_config(cfg))
-        except ValueError as err:  # a bad llm section: stop before any movie, naming the option
-            raise DatasetError(f"invalid llm config: {err}") from None
     failures: dict[str, str] = {}
     if not todo:
         return failures, client.usage.as_dict()
@@ -136,7 +131,7 @@ class LLMStoryWriter:
             raise DatasetError(f"invalid llm config: {err}") from None
 
         def stage(batch: list[tuple[int, str]]) -> dict[str, str]:
-            failures, usage_now = write_stories(cfg, batch, progress, client=client)
+            failures, usage_now = write_stories(cfg, batch, client, progress)
             self.usage.update(usage_now)  # the client's running totals
             secret = read_api_key(cfg.llm.api_key_env)
             return {mid: redact(err, secret) for mid, err in failures.items()}
