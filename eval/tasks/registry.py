@@ -23,14 +23,13 @@ SOURCES = TASKS_DIR / "sources.yaml"
 
 class Benchmark(Protocol):
     """What a benchmark module (or object) offers `eval.tasks.materialise`; the optional extras
-    (default_frames, NEEDS_LLM_JUDGE, group_weights) are in eval/tasks/README.md."""
+    (PARSE_RULE, default_frames, NEEDS_LLM_JUDGE, group_weights) are in eval/tasks/README.md."""
 
     NAME: str
     DATA_DIR: str
     DEFAULT_FRAMES: dict[str, Any]
     TASKS: dict[str, str]
     GROUP: dict[str, Any] | None
-    PARSE_RULE: str | dict[str, str]
 
     def template(self, task: str) -> str:
         """The file name (in the benchmark's folder) of the lm-eval YAML the task includes."""
