@@ -19,6 +19,8 @@ from dreamframe.registry import Registry
 TASKS_DIR = Path(__file__).resolve().parent
 CARD = "benchmark.yaml"
 SOURCES = TASKS_DIR / "sources.yaml"
+DEFAULT_ORDER = 1000
+"""Where a board without `order` comes on the leaderboard page: after the others, in folder order."""
 
 
 class Benchmark(Protocol):
@@ -124,4 +126,6 @@ def published(tasks_dir: Path = TASKS_DIR, sources: Path = SOURCES) -> dict[str,
                 if board not in boards:
                     raise CardError(f"{where}: {board!r} is not a board of this card (boards: {', '.join(boards)})")
             doc["rows"].append(row)
+    boards = sorted(doc["benchmarks"].items(), key=lambda kv: kv[1].get("order", DEFAULT_ORDER))  # stable: folder order
+    doc["benchmarks"] = dict(boards)
     return doc
