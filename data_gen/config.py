@@ -17,8 +17,10 @@ from data_gen.metrics import MetricsConfig
 from data_gen.render.diffusion import DiffusionConfig
 from data_gen.style.textual_inversion import TextualInversionConfig
 from data_gen.story.llm_config import PlotConfig
+from data_gen.story.writers import WRITERS
 from dreamframe.frames import SamplingRule
 from dreamframe.llm.config import LLMConfig
+from dreamframe.registry import RegistryError
 from dreamframe.vocab import QA_TYPES
 
 AtLeastTwo = restricted_number_type("AtLeastTwo", int, (">=", 2))
@@ -32,8 +34,9 @@ MoviePrefix = restricted_string_type("MoviePrefix", r"^[A-Za-z0-9_-]*$")
 class StoryConfig:
     """Stage 1: who writes the movie, and how big it is (l x m x n frames)."""
 
-    backend: Literal["procedural", "llm"] = "procedural"
-    """Story writer: `procedural` (seeded, offline) or `llm` (the paper's story expansion; see the `llm` and `plot` sections)."""
+    backend: str = "procedural"
+    """Story writer: `procedural` (seeded, offline) or `llm` (the paper's story expansion; see the `llm` and `plot`
+    sections); the names registered in data_gen/story/writers.py."""
     chapters: PositiveInt = 3
     """Chapters per movie (the paper's l = 11)."""
     substories: PositiveInt = 3
@@ -124,6 +127,11 @@ class GenerateConfig:
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
+def hash_seed(seed: int, index: int) -> int:
+    """The seed of movie `index`'s random draws (grounded QA, LLM requests): a pure function of (seed, index)."""
+    return (seed * 1_000_003 + index) % (2**32)
+
+
 # Keys that may change between runs into the same folder without changing any movie.
 RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards",
                 "llm.base_url", "llm.api_key_env", "llm.max_concurrency", "llm.max_retries", "llm.backoff",
@@ -136,6 +144,10 @@ def check_generate_config(cfg: GenerateConfig) -> None:
         raise ValueError("--out is required: the dataset folder to write")
     if not cfg.shard_index < cfg.num_shards:
         raise ValueError(f"--shard_index must be in [0, --num_shards={cfg.num_shards}), got {cfg.shard_index}")
+    try:
+        WRITERS.check(cfg.story.backend)
+    except RegistryError as err:
+        raise ValueError(f"--{err}") from None
     weights = cfg.story.character_weights
     if not 1 <= len(weights) <= 3 or sum(weights) <= 0:
         raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "

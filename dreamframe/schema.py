@@ -178,3 +178,17 @@ def load_movie(path: str | Path) -> Movie:
     except (OSError, UnicodeDecodeError) as err:
         raise SchemaError(f"{path}: cannot read movie: {err}") from None
     return parse_movie(text, path)
+
+
+def qa_arrow_schema():
+    """The pyarrow schema of the qa/<split>-*.parquet tables (rows from dreamframe.dataset.qa_row); the
+    dataset writer and the dataset card both read it here."""
+    import pyarrow as pa
+
+    return pa.schema([
+        ("id", pa.string()), ("movie_id", pa.string()), ("split", pa.string()),
+        ("question", pa.string()), ("answer", pa.string()), ("options", pa.list_(pa.string())),
+        ("closed", pa.bool_()), ("qa_type", pa.string()), ("level", pa.string()),
+        ("frame_start", pa.int32()), ("frame_end", pa.int32()), ("frame_paths", pa.list_(pa.string())),
+        ("genre", pa.string()), ("style_keyword", pa.string()),
+    ])

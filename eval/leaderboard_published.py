@@ -1,5 +1,5 @@
-"""Published reference rows and the benchmark table (eval/published.yaml or a user's file), and how
-lm-eval task and metric names map onto them."""
+"""Published reference rows and the benchmark table (the benchmark folders' cards, eval/tasks/*/benchmark.yaml,
+or a user's file), and how lm-eval task and metric names map onto them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import yaml
 
 from eval.leaderboard_types import ACCURACY_METRICS, NO_JUDGE, SCORE_METRICS, Entry, LeaderboardError
 
-BUILTIN_PUBLISHED = Path(__file__).with_name("published.yaml")
-
-
 def load_published(path: str) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
-    """The published rows and the benchmark table from a YAML file (`builtin`, a path, or `none`)."""
-    data = yaml.safe_load(BUILTIN_PUBLISHED.read_text(encoding="utf-8"))
+    """The published rows and the benchmark table: `builtin` (the benchmark folders' cards,
+    eval.tasks.registry.published), a YAML file of the same format, or `none`."""
+    from eval.tasks.registry import published
+
+    data = published()
     benchmarks = data["benchmarks"]
     if path == "none":
         return [], benchmarks

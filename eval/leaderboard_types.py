@@ -30,7 +30,7 @@ class LeaderboardConfig:
     out: str | None = None
     """Output folder (required)."""
     published: str = "builtin"
-    """Published reference rows: `builtin` (eval/published.yaml), a YAML path, or `none`."""
+    """Published reference rows: `builtin` (from each eval/tasks/<bench>/benchmark.yaml), a YAML path, or `none`."""
     bootstrap: int = 1000
     """Bootstrap resamples for the confidence intervals (0 disables them)."""
     confidence: float = 0.95

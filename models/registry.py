@@ -1,32 +1,44 @@
-"""Family name -> adapter class; `build_adapter(cfg)` for training, `load_adapter(folder)` for eval."""
+"""The model families `model.family` may name; `build_adapter(cfg)` for training, `load_adapter(folder)` for eval.
+
+Add a family: one module with a `VideoLVLMAdapter` subclass (models/qwen2_5_vl.py is a short one), one
+`FAMILIES.add` line below (with the transformers `model_type` its config.json says, so public
+checkpoints load too), and a tiny config configs/models/tiny_<family>.yaml (tests build every family).
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
+from typing import Any, Protocol
 
+from dreamframe.registry import Registry
 from models.base import ModelConfig, VideoLVLMAdapter
 
-# family -> "module:Class" (imported lazily so `--help` stays instant)
-FAMILIES: dict[str, str] = {
-    "llava_onevision": "models.llava_onevision:LlavaOnevisionAdapter",
-    "llava_next_video": "models.llava_next_video:LlavaNextVideoAdapter",
-    "video_llava": "models.video_llava:VideoLlavaAdapter",
-    "qwen2_5_vl": "models.qwen2_5_vl:Qwen25VLAdapter",
-}
-# transformers config.json model_type -> family, for folders that were not written by us
-MODEL_TYPES: dict[str, str] = {
-    "llava_onevision": "llava_onevision", "llava_next_video": "llava_next_video",
-    "video_llava": "video_llava", "qwen2_5_vl": "qwen2_5_vl",
-}
+
+class ModelFamily(Protocol):
+    """What the registry needs of a family: its name and a builder (an adapter class offers both)."""
+
+    family: str
+
+    def build(self, cfg: ModelConfig) -> VideoLVLMAdapter:
+        """Load from cfg.path (local folder or hub id), or build a tiny random-init model."""
+
+
+FAMILIES: Registry[type[VideoLVLMAdapter]] = Registry("model family", ModelFamily, option="model.family")
+FAMILIES.add("llava_onevision", "models.llava_onevision:LlavaOnevisionAdapter", __file__, model_type="llava_onevision")
+FAMILIES.add("llava_next_video", "models.llava_next_video:LlavaNextVideoAdapter", __file__, model_type="llava_next_video")
+FAMILIES.add("video_llava", "models.video_llava:VideoLlavaAdapter", __file__, model_type="video_llava")
+FAMILIES.add("qwen2_5_vl", "models.qwen2_5_vl:Qwen25VLAdapter", __file__, model_type="qwen2_5_vl")
+
+
+def family_of_model_type(model_type: Any) -> str | None:
+    """The family whose transformers `model_type` this is (for folders we did not write), else None."""
+    return next((e.name for e in FAMILIES.entries() if e.info["model_type"] == model_type), None)
 
 
 def adapter_class(family: str) -> type[VideoLVLMAdapter]:
-    if family not in FAMILIES:
-        raise ValueError(f"model.family={family!r} is unknown; choose one of {sorted(FAMILIES)}")
-    module, name = FAMILIES[family].split(":")
-    return getattr(importlib.import_module(module), name)
+    """The family's adapter class (imported now); an unknown family is a ValueError naming model.family."""
+    return FAMILIES.load(family)
 
 
 def build_adapter(cfg: ModelConfig) -> VideoLVLMAdapter:
@@ -50,9 +62,11 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
         cfg.family = meta["family"]
     elif config_file.is_file():
         model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
-        if model_type not in MODEL_TYPES:
-            raise ValueError(f"{config_file}: model_type {model_type!r} has no adapter; known: {sorted(MODEL_TYPES)}")
-        cfg, meta = ModelConfig(family=MODEL_TYPES[model_type]), {}
+        family = family_of_model_type(model_type)
+        if family is None:
+            known = sorted(e.info["model_type"] for e in FAMILIES.entries())
+            raise ValueError(f"{config_file}: model_type {model_type!r} has no adapter; known: {known}")
+        cfg, meta = ModelConfig(family=family), {}
     else:
         raise FileNotFoundError(f"{folder} is not a model folder (no {META_FILE} or config.json)")
     for key, value in overrides.items():

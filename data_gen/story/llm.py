@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from data_gen.config import GenerateConfig
+from data_gen.config import GenerateConfig, hash_seed
 from data_gen.story import rules
 from data_gen.story.llm_schemas import VERIFY_SCHEMA, level1_schema, level2_schema, level3_schema
 from data_gen.story.procedural import GOALS, OBJECTS, frame_description
@@ -213,8 +213,6 @@ class PlotWriter:
             raise
 
     async def _write(self, index: int, movie_id: str, log: RuleLog) -> tuple[Movie, dict[str, Any]]:
-        from data_gen.generate import hash_seed
-
         cfg = self.cfg
         seed = hash_seed(cfg.seed, index)
         rng = np.random.default_rng([cfg.seed, index, 31])

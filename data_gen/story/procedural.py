@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_gen.config import StoryConfig
+from data_gen.config import GenerateConfig, StoryConfig
 from dreamframe.schema import Chapter, Character, DialogueLine, Frame, Movie, SubStory
 from dreamframe.vocab import COLOURS, EXPRESSIONS, FRAME_TEMPLATE, GENRE_MIX, VERB_ING, VERBS
 
@@ -159,3 +159,22 @@ def write_movie(cfg: StoryConfig, seed: int, index: int, movie_id: str) -> Movie
         style_keyword=style, characters=chars, locations=locations, chapters=chapters,
         source={"story": "procedural"},
     )
+
+
+class ProceduralStoryWriter:
+    """story.backend `procedural` (data_gen.story.writers.StoryWriter): each movie written in its worker from
+    (seed, index) alone; no batch stage, nothing extra in the manifest."""
+
+    batch_size = 0
+
+    def __init__(self, cfg: GenerateConfig):
+        self.cfg = cfg
+
+    def batch_stage(self, progress: bool) -> None:
+        return None
+
+    def story(self, index: int, movie_id: str) -> Movie:
+        return write_movie(self.cfg.story, self.cfg.seed, index, movie_id)
+
+    def manifest(self, finished: list[str]) -> dict:
+        return {}

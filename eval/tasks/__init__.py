@@ -1,9 +1,10 @@
-"""Registry of benchmarks and their lm-eval task names, and the step that turns `--data-root` into tasks.
+"""The step that turns `--data-root` into lm-eval tasks, for the benchmarks of eval.tasks.registry.
 
-Each benchmark is a folder `eval/tasks/<bench>/` (see README.md there) whose `__init__.py` reads the
-official annotation files into plain rows. `materialise` writes, per lm-eval task, the rows as JSONL
-and a two-line task YAML that `include:`s the benchmark's static template and points
-`dataset_path: json` at those rows; that folder is the include path handed to lm-eval's TaskManager.
+Each benchmark is a folder `eval/tasks/<bench>/` (see README.md there) with a `benchmark.yaml` card
+and an `__init__.py` that reads the official annotation files into plain rows. `materialise` writes,
+per lm-eval task, the rows as JSONL and a two-line task YAML that `include:`s the benchmark's static
+template and points `dataset_path: json` at those rows; that folder is the include path handed to
+lm-eval's TaskManager.
 
 Partial downloads: asked for a whole benchmark, a sub-task whose annotation file is absent is left out,
 and so is every question whose video is absent; both are counted, the tasks and the benchmark's group
@@ -13,11 +14,9 @@ A sub-task named on its own must be complete: its missing file is an error.
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import yaml
@@ -25,21 +24,8 @@ import yaml
 from dreamframe.atomic import atomic_write_text
 from eval.judges.select import rules_only
 from eval.tasks.common import AnnotationMissing
+from eval.tasks.registry import BENCHMARKS, all_task_names, benchmark_folder, load_benchmark
 
-# benchmark name (as given to --tasks) -> module, or "module:attribute" for an object with a module's face.
-BENCHMARKS: dict[str, str] = {
-    "dreamframe_heldout": "eval.tasks.dreamframe",
-    "mvbench": "eval.tasks.mvbench",
-    "msvd_qa": "eval.tasks.open_qa.bench:msvd_qa",
-    "msrvtt_qa": "eval.tasks.open_qa.bench:msrvtt_qa",
-    "tgif_qa": "eval.tasks.open_qa.bench:tgif_qa",
-    "activitynet_qa": "eval.tasks.open_qa.bench:activitynet_qa",
-    "vcgbench": "eval.tasks.vcgbench",
-    "tempcompass": "eval.tasks.tempcompass",
-    "videomme": "eval.tasks.videomme",
-    "videomme_w_subs": "eval.tasks.videomme.with_subtitles",
-    "videobench": "eval.tasks.videobench",
-}
 MISSING_EXAMPLES = 20
 """Missing videos listed by name per task (all are counted)."""
 
@@ -63,17 +49,6 @@ class Materialised:
 
     def partial(self, name: str) -> bool:
         return name in self.missing
-
-
-def load_benchmark(name: str) -> ModuleType:
-    module, _, attribute = BENCHMARKS[name].partition(":")
-    loaded = importlib.import_module(module)
-    return getattr(loaded, attribute) if attribute else loaded
-
-
-def all_task_names() -> dict[str, list[str]]:
-    """benchmark -> its lm-eval task names (the registry `eval.run --list-tasks` prints)."""
-    return {name: list(load_benchmark(name).TASKS) for name in BENCHMARKS}
 
 
 def resolve(names: list[str]) -> dict[str, list[str] | None]:
@@ -121,9 +96,10 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
         missing_tasks: dict[str, str] = {}
+        templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
-                                     whole=wanted is None, judge=judge)]
+                                     whole=wanted is None, judge=judge, templates=templates)]
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
@@ -138,7 +114,8 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
-                      result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str) -> bool:
+                      result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str,
+                      templates: Path) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -163,7 +140,7 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
         return False
     data_file = work_dir / "data" / f"{task}.jsonl"
     atomic_write_text(data_file, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    spec = {"include": str(Path(bench.__file__).with_name(bench.template(task))), "task": task,
+    spec = {"include": str(templates / bench.template(task)), "task": task,
             "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data_file)}}, "test_split": "test"}
     atomic_write_text(result.include_path / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
     result.frame_sampling[task] = dict(frames)
