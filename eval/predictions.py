@@ -27,6 +27,8 @@ from typing import Any
 
 from lm_eval.api.model import LM
 
+from dreamframe.scoring import match_option
+
 
 class PredictionsError(ValueError):
     """A predictions file that cannot be used; the message names the file, line and field."""
@@ -97,8 +99,22 @@ class PredictionsLM(LM):
         self.frames_to_model: dict[str, int] = {}
         self.used: set[tuple[str | None, str]] = set()
 
-    def loglikelihood(self, requests):  # noqa: D102
-        raise NotImplementedError("predictions are scored as generated answers")
+    def loglikelihood(self, requests) -> list[tuple[float, bool]]:
+        """Multiple choice (lm-eval's argmax over option log-likelihoods) from a written answer: the option
+        it names (`dreamframe.scoring.match_option`) scores 0 and every other -inf; an answer naming no
+        option is wrong, as in free_acc, so then the correct option alone scores -inf."""
+        docs = {(r.task_name, r.doc_id): r for r in requests}  # one answer (and one miss) per question
+        answers = dict(zip(docs, self.generate_until(list(docs.values()), disable_tqdm=True)))
+        out = []
+        for req in requests:
+            options = [str(o).strip() for o in req.doc["options"]]
+            index = options.index(req.args[1].strip())
+            chosen = match_option(answers[(req.task_name, req.doc_id)], options)
+            if chosen is None:
+                out.append((float("-inf") if options[index] == str(req.doc["answer"]).strip() else 0.0, False))
+            else:
+                out.append((0.0 if index == chosen else float("-inf"), index == chosen))
+        return out
 
     def loglikelihood_rolling(self, requests):  # noqa: D102
         raise NotImplementedError("predictions are scored as generated answers")
