@@ -106,6 +106,10 @@ class Train(Command):
     config_path = "training.config:TrainConfig"
     out: str | None = None
     max_steps: int | None = None
+    num_nodes: int | None = None
+    """Set by training.submit (with devices and accelerator) to match the Slurm allocation."""
+    devices: int | None = None
+    accelerator: str | None = None
 
 
 @dataclass(kw_only=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from dreamframe.commands import COMMANDS
+from dreamframe.commands import COMMANDS, Train
 from dreamframe.config import parse_config
 
 JOB_KINDS = ("train", "generate", "eval")
@@ -122,9 +122,6 @@ class SubmitConfig:
     """Environment exported in the job (NCCL / network settings of the cluster layout go here)."""
     extra_sbatch: list[str] = field(default_factory=list)
     """More #SBATCH options, e.g. `--reservation=x` or `--gres=gpu:a100:8`."""
-    train_overrides: list[str] = field(default_factory=lambda: [
-        "--num_nodes={nodes}", "--devices={devices}", "--accelerator={accelerator}"])
-    """Training command overrides that make Lightning match the allocation ({nodes}, {devices}, {accelerator})."""
     dependency: str | None = None
     """Start after other jobs, e.g. `afterok:1234`."""
     dry_run: bool = False
@@ -216,7 +213,7 @@ def validate(cfg: SubmitConfig, kind: str) -> None:
         if not line.startswith("-"):
             raise SubmitError(f"--extra-sbatch {line!r}: each entry is one sbatch option, e.g. --reservation=x")
     single_line = {"--setup": cfg.setup, "--extra-sbatch": cfg.extra_sbatch, "--env": list(cfg.env.values()),
-                   "--python": [cfg.python or ""], "--run-dir": [cfg.run_dir], "--train-overrides": cfg.train_overrides}
+                   "--python": [cfg.python or ""], "--run-dir": [cfg.run_dir]}
     for option, values in single_line.items():
         for value in values:
             if CONTROL.search(value):
@@ -233,11 +230,13 @@ def layout(cfg: SubmitConfig, kind: str) -> dict[str, object]:
 
 
 def job_command_args(cfg: SubmitConfig, kind: str, job_args: list[str]) -> list[str]:
-    """Overrides baked into the saved config: the user's (after --), then the allocation's for training."""
-    args = list(job_args)
-    if kind == "train":
-        args += [t.format(**layout(cfg, kind)) for t in cfg.train_overrides]
-    return args
+    """Overrides baked into the saved config: the user's (after --), then for training the allocation's
+    num_nodes, devices and accelerator, so Lightning matches what Slurm gave the job."""
+    if kind != "train":
+        return list(job_args)
+    place = layout(cfg, kind)
+    return Train(extra=list(job_args), num_nodes=place["nodes"], devices=place["devices"],
+                 accelerator=place["accelerator"]).argv()
 
 
 def resolve_job_config(cfg: SubmitConfig, kind: str, python: str, args: list[str]) -> tuple[str, bool]:

@@ -18,7 +18,7 @@ SAMPLES: list[Command] = [
              num_movies=3, workers=1, shard_index=1, num_shards=2),
     Report(config=None, extra=["--max_movies", "4"], dataset="runs/x/data", out="runs/x/report"),
     Train(config=str(REPO / "configs/train/tiny_cpu.yaml"), extra=["--data.batch_size", "4"], out="runs/x/train",
-          max_steps=0),
+          max_steps=0, num_nodes=2, devices=4, accelerator="cpu"),
     Evaluate(config=None, extra=["--batch_size", "4"], model="runs/x/train/export", name="tuned",
              base_model="base", tasks="dreamframe_heldout_closed", data_dirs={"dreamframe_heldout": "runs/x/data"},
              out="runs/x/eval"),
