@@ -91,9 +91,9 @@ def _plain(value: Any) -> Any:
     (an optimizer's lr), and a YAML dump writes a plain number."""
     if isinstance(value, (list, tuple)):
         return type(value)(_plain(v) for v in value)
-    for base in (bool, int, float, str):
-        if isinstance(value, base) and type(value) is not base:
-            return base(value)
+    for base in (bool, int, float, str):  # bool first: True is an int too, and must stay True
+        if isinstance(value, base):
+            return value if type(value) is base else base(value)
     return value
 
 

@@ -5,13 +5,14 @@ beside controls that cannot see: chance, the majority answer, and a blind twin t
     python -m dreamframe.pipeline --config configs/pipeline/demo_cpu.yaml --out runs/demo2
     python -m dreamframe.pipeline --stages data,report              # only some stages
 
-Every stage is its own `python -m <room>.<verb>` process (so `dreamframe` imports no room, and each
-stage's memory is returned when it ends); `jobs` stages run at once when their inputs are ready (the
-two trainings side by side on a 2-core machine). A stage whose output exists is skipped, so a killed
-run started again with the same command resumes; the stages themselves resume inside (movies, steps,
-cached answers). Logs: <out>/logs/<stage>.log. The `summary` stage writes <out>/summary.json: held-out
-closed accuracy of base, blind and tuned models, chance and majority, overall and per question type,
-with 95% intervals, and the verdict of which types the tuned model learned.
+Every stage is its own `python -m <room>.<verb>` process, a typed entry of the command table
+(dreamframe/commands.py), so `dreamframe` imports no room and each stage's memory is returned when it
+ends; `jobs` stages run at once when their inputs are ready (the two trainings side by side on a 2-core
+machine). A stage whose output exists is skipped, so a killed run started again with the same command
+resumes; the stages themselves resume inside (movies, steps, cached answers). Logs:
+<out>/logs/<stage>.log. The `summary` stage writes <out>/summary.json: held-out closed accuracy of base,
+blind and tuned models, chance and majority, overall and per question type, with 95% intervals, and the
+verdict of which types the tuned model learned.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dreamframe.atomic import atomic_write_text
+from dreamframe.commands import Command, Evaluate, Generate, Leaderboard, Report, Summarise, Train
 from dreamframe.config import parse_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
@@ -74,7 +76,8 @@ class PipelineConfig:
 
 @dataclass
 class Stage:
-    cmd: list[str]
+    command: Command
+    """What runs (an entry of the command table, dreamframe/commands.py)."""
     done: Path
     """The output whose presence means the stage is done."""
     after: tuple[str, ...] = ()
@@ -86,63 +89,64 @@ def stages(cfg: PipelineConfig) -> dict[str, Stage]:
     leaderboard's index.html) or by the runner after a stage exits 0 (.done_*). A stage waits for the
     inputs that are wanted in this run; one left out of --stages is taken as it is on disk."""
     out = Path(cfg.out)
-    py = [sys.executable, "-m"]
     data = out / "data"
-    train_common = ["--config", str(out / "configs" / "train.yaml"), *cfg.train_args]
-    eval_common = ["--tasks", cfg.eval_tasks, "--data_dirs", json.dumps({"dreamframe_heldout": str(data)}),
-                   "--out", str(out / "eval"), *cfg.eval_args]
+    tuned_yaml, blind_yaml = train_config_paths(cfg)
 
-    def evaluate(model: str, name: str, marker: str, after: str, *extra: str) -> Stage:
-        return Stage([*py, "eval.run", "--model", str(out / model / "export"), "--name", name, *extra, *eval_common],
+    def evaluate(model: str, name: str, marker: str, after: str, base_model: str | None = None) -> Stage:
+        return Stage(Evaluate(model=str(out / model / "export"), name=name, base_model=base_model,
+                              tasks=cfg.eval_tasks, data_dirs={"dreamframe_heldout": str(data)},
+                              out=str(out / "eval"), extra=cfg.eval_args),
                      out / "eval" / f".done_{marker}", (after,))
 
     roles = {"base": cfg.base_name, "blind": cfg.blind_name, "tuned": cfg.tuned_name}
     with_summary = "summary" in cfg.stages.split(",") or (out / "summary.json").exists()
     return {
-        "data": Stage([*py, "data_gen.generate", "--config", cfg.data_config, "--out", str(data), *cfg.data_args],
-                      data / "manifest.json"),
-        "report": Stage([*py, "data_gen.report", str(data), "--out", str(out / "report")],
-                        out / "report" / "index.html", ("data",)),
+        "data": Stage(Generate(config=cfg.data_config, out=str(data), extra=cfg.data_args), data / "manifest.json"),
+        "report": Stage(Report(dataset=str(data), out=str(out / "report")), out / "report" / "index.html", ("data",)),
         # the untrained model: the same config and seed as the fine-tune, stopped before step 1
-        "base": Stage([*py, "training.train", *train_common, "--out", str(out / "base"), "--max_steps", "0"],
+        "base": Stage(Train(config=str(tuned_yaml), extra=cfg.train_args, out=str(out / "base"), max_steps=0),
                       out / "base" / "summary.json", ("data",)),
         "eval_base": evaluate("base", cfg.base_name, "base", "base"),
-        "train_blind": Stage([*py, "training.train", "--config", str(out / "configs" / "train_blind.yaml"),
-                              *cfg.train_args, "--out", str(out / "blind")],
+        "train_blind": Stage(Train(config=str(blind_yaml), extra=cfg.train_args, out=str(out / "blind")),
                              out / "blind" / "summary.json", ("data",)),
-        "eval_blind": evaluate("blind", cfg.blind_name, "blind", "train_blind", "--base_model", cfg.base_name),
-        "train": Stage([*py, "training.train", *train_common, "--out", str(out / "train")],
+        "eval_blind": evaluate("blind", cfg.blind_name, "blind", "train_blind", base_model=cfg.base_name),
+        "train": Stage(Train(config=str(tuned_yaml), extra=cfg.train_args, out=str(out / "train")),
                        out / "train" / "summary.json", ("data",)),
-        "eval_tuned": evaluate("train", cfg.tuned_name, "tuned", "train", "--base_model", cfg.base_name),
-        "summary": Stage([*py, "eval.summary", "--eval", str(out / "eval"), "--data", str(data),
-                          "--models", json.dumps(roles), "--out", str(out / "summary.json")],
+        "eval_tuned": evaluate("train", cfg.tuned_name, "tuned", "train", base_model=cfg.base_name),
+        "summary": Stage(Summarise(eval=str(out / "eval"), data=str(data), models=roles, out=str(out / "summary.json")),
                          out / "summary.json", ("eval_base", "eval_blind", "eval_tuned")),
-        "leaderboard": Stage([*py, "eval.leaderboard", str(out / "eval"), "--out", str(out / "leaderboard"),
-                              *(["--controls", str(out / "summary.json")] if with_summary else [])],
+        "leaderboard": Stage(Leaderboard(results=[str(out / "eval")], out=str(out / "leaderboard"),
+                                         controls=str(out / "summary.json") if with_summary else None),
                              out / "leaderboard" / "index.html", ("eval_base", "eval_blind", "eval_tuned", "summary")),
     }
 
 
-def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
-    """The training YAMLs pointed at this run's dataset (first source, tokenizer corpus; no built-in
-    eval): the fine-tune's, and the blind control's, whose dataset-folder sources get shuffled frames."""
-    import yaml
+def train_config_paths(cfg: PipelineConfig) -> tuple[Path, Path]:
+    """Where the fine-tune's and the blind control's training configs are written."""
+    return Path(cfg.out) / "configs" / "train.yaml", Path(cfg.out) / "configs" / "train_blind.yaml"
 
-    out = Path(cfg.out)
-    data = yaml.safe_load(Path(cfg.train_config).read_text(encoding="utf-8")) or {}
-    sources = data.setdefault("data", {}).get("sources") or [{}]
-    sources[0] = {**sources[0], "path": str(out / "data")}
-    data["data"].update(sources=sources, generate_config=None)
-    tiny = (data.get("model") or {}).get("tiny")
-    if isinstance(tiny, dict) and "corpus" in tiny:
-        tiny["corpus"] = [str(out / "data")]
-    data.setdefault("eval", {})["enabled"] = False  # eval.run scores every model instead
-    blind = json.loads(json.dumps(data))
-    for src in blind["data"]["sources"]:
-        src["frames"] = "shuffled"
-    paths = out / "configs" / "train.yaml", out / "configs" / "train_blind.yaml"
-    for path, content in zip(paths, (data, blind)):
-        text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + yaml.safe_dump(content, sort_keys=False)
+
+def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
+    """The training configs pointed at this run's dataset (first source, tokenizer corpus; no built-in
+    eval): the fine-tune's, and the blind control's, whose dataset-folder sources get shuffled frames.
+    The train YAML is read by training's own parser into its TrainConfig, changed field by field, and
+    written resolved (every key), so a renamed key fails here, by name."""
+    from dataclasses import replace
+
+    from dreamframe.config import to_yaml
+
+    train = Train(config=cfg.train_config).parse()
+    data = str(Path(cfg.out) / "data")
+    sources = [replace(train.data.sources[0], path=data), *train.data.sources[1:]]
+    model = train.model
+    if isinstance(model.tiny, dict) and "corpus" in model.tiny:  # the tiny model's tokenizer learns this text
+        model = replace(model, tiny={**model.tiny, "corpus": [data]})
+    tuned = replace(train, model=model, data=replace(train.data, sources=sources, generate_config=None),
+                    eval=replace(train.eval, enabled=False))  # eval.run scores every model instead
+    blind = replace(tuned, data=replace(tuned.data, sources=[replace(s, frames="shuffled") for s in sources]))
+    paths = train_config_paths(cfg)
+    for path, content in zip(paths, (tuned, blind)):
+        text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + to_yaml(content)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             atomic_write_text(path, text)
     return paths
@@ -218,7 +222,7 @@ class Runner:
         return timings
 
     def _start(self, name: str) -> tuple[subprocess.Popen, threading.Thread, float]:
-        cmd = self.plan[name].cmd
+        cmd = self.plan[name].command.cmd()
         self._echo(name, shlex.join(cmd))
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env)
         pump = threading.Thread(target=self._pump, args=(name, proc), daemon=True)

@@ -62,6 +62,9 @@ class DataConfig:
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
     generate_num_movies: PositiveInt | None = None
     """Movies written when generating the first source folder (None: the YAML's value)."""
+    generate_wait_s: PositiveFloat = 7200.0
+    """Seconds the other ranks wait for rank 0 to generate the first source folder before they stop with
+    an error (instead of hanging when rank 0 died)."""
     epoch_samples: PositiveInt | None = None
     """Samples per epoch across sources; None = the sum of the sources' sizes."""
     batch_size: PositiveInt = 16

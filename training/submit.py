@@ -34,10 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from dreamframe.commands import COMMANDS, Train
 from dreamframe.config import parse_config
 
-JOB_MODULES = {"train": "training.train", "generate": "data_gen.generate", "eval": "eval.run"}
-"""The command each job kind runs (python -m <module>)."""
+JOB_KINDS = ("train", "generate", "eval")
+JOB_MODULES = {kind: COMMANDS[kind].module for kind in JOB_KINDS}
+"""The module each job kind runs (python -m <module>), from the command table (dreamframe/commands.py)."""
 CONFIG_DIRS = {"train": "train", "data_gen": "generate", "eval": "eval"}
 """configs/<folder>/ -> job kind, for `--job auto`."""
 TEMPLATES = Path(__file__).with_name("slurm")
@@ -60,6 +62,11 @@ SBATCH_VALUES = {
     "dependency": r"[A-Za-z_]+(:[0-9_+]+)+([,?][A-Za-z_]+(:[0-9_+]+)+)*|singleton",
 }
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ShellVar(str):
+    """A command-line value the job script reads from a shell variable, e.g. ShellVar("SLURM_ARRAY_TASK_ID")
+    renders as "${SLURM_ARRAY_TASK_ID}" where every other value is quoted literally."""
 
 
 @dataclass
@@ -115,9 +122,6 @@ class SubmitConfig:
     """Environment exported in the job (NCCL / network settings of the cluster layout go here)."""
     extra_sbatch: list[str] = field(default_factory=list)
     """More #SBATCH options, e.g. `--reservation=x` or `--gres=gpu:a100:8`."""
-    train_overrides: list[str] = field(default_factory=lambda: [
-        "--num_nodes={nodes}", "--devices={devices}", "--accelerator={accelerator}"])
-    """Training command overrides that make Lightning match the allocation ({nodes}, {devices}, {accelerator})."""
     dependency: str | None = None
     """Start after other jobs, e.g. `afterok:1234`."""
     dry_run: bool = False
@@ -209,7 +213,7 @@ def validate(cfg: SubmitConfig, kind: str) -> None:
         if not line.startswith("-"):
             raise SubmitError(f"--extra-sbatch {line!r}: each entry is one sbatch option, e.g. --reservation=x")
     single_line = {"--setup": cfg.setup, "--extra-sbatch": cfg.extra_sbatch, "--env": list(cfg.env.values()),
-                   "--python": [cfg.python or ""], "--run-dir": [cfg.run_dir], "--train-overrides": cfg.train_overrides}
+                   "--python": [cfg.python or ""], "--run-dir": [cfg.run_dir]}
     for option, values in single_line.items():
         for value in values:
             if CONTROL.search(value):
@@ -226,11 +230,13 @@ def layout(cfg: SubmitConfig, kind: str) -> dict[str, object]:
 
 
 def job_command_args(cfg: SubmitConfig, kind: str, job_args: list[str]) -> list[str]:
-    """Overrides baked into the saved config: the user's (after --), then the allocation's for training."""
-    args = list(job_args)
-    if kind == "train":
-        args += [t.format(**layout(cfg, kind)) for t in cfg.train_overrides]
-    return args
+    """Overrides baked into the saved config: the user's (after --), then for training the allocation's
+    num_nodes, devices and accelerator, so Lightning matches what Slurm gave the job."""
+    if kind != "train":
+        return list(job_args)
+    place = layout(cfg, kind)
+    return Train(extra=list(job_args), num_nodes=place["nodes"], devices=place["devices"],
+                 accelerator=place["accelerator"]).argv()
 
 
 def resolve_job_config(cfg: SubmitConfig, kind: str, python: str, args: list[str]) -> tuple[str, bool]:
@@ -242,7 +248,7 @@ def resolve_job_config(cfg: SubmitConfig, kind: str, python: str, args: list[str
     module = JOB_MODULES[kind]
     if importlib.util.find_spec(module.split(".")[0]) is None or importlib.util.find_spec(module) is None:
         return Path(cfg.job_config).read_text(encoding="utf-8"), False
-    cmd = [python, "-m", module, "--config", cfg.job_config, *args, "--print_config"]
+    cmd = [python, "-m", module, *COMMANDS[kind](config=cfg.job_config, extra=args).argv(), "--print_config"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SubmitError(f"--config {cfg.job_config}: python -m {module} rejected the job config:\n"
@@ -268,7 +274,7 @@ def _environment():
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["q"] = lambda v: shlex.quote(str(v))
+    env.filters["q"] = lambda v: f'"${{{v}}}"' if isinstance(v, ShellVar) else shlex.quote(str(v))
     env.finalize = _one_line
     return env
 
@@ -286,21 +292,28 @@ def render(cfg: SubmitConfig, kind: str, job_dir: Path, workdir: Path, python: s
     """The sbatch script(s) for this job. `command_args` go on the job's command line (unresolved configs);
     an eval array task i runs the benchmarks in `shard_tasks[i]`."""
     env = _environment()
-    common = {
-        "cfg": cfg, "kind": kind, "job_dir": str(job_dir), "workdir": str(workdir), "python": python,
-        "module": JOB_MODULES[kind], "config_path": str(job_dir / "config.yaml"), "args": list(command_args),
-        "job_name": cfg.job_name or default_job_name(cfg, kind), **layout(cfg, kind),
-    }
+    shards = max(cfg.array, 1)
+
+    def command(**options: object) -> list[str]:
+        job = COMMANDS[kind](config=str(job_dir / "config.yaml"), extra=list(command_args), **options)
+        return [python, "-m", JOB_MODULES[kind], *job.argv()]
+
+    common = {"cfg": cfg, "kind": kind, "job_dir": str(job_dir), "workdir": str(workdir), "shards": shards,
+              "job_name": cfg.job_name or default_job_name(cfg, kind), "command": command(), "prepare": None,
+              "shard_tasks": list(shard_tasks or []), **layout(cfg, kind)}
     if kind == "train":
         return [Rendered("job.sbatch", env.get_template("train.sbatch.jinja").render(**common))]
-    shards = max(cfg.array, 1)
-    common["shard_tasks"] = list(shard_tasks) if shard_tasks else None
-    scripts = [Rendered("job.sbatch", env.get_template("array.sbatch.jinja").render(**common, shards=shards,
-                                                                                      finalize=False))]
-    if kind == "generate":
-        scripts.append(Rendered("finalize.sbatch", env.get_template("array.sbatch.jinja").render(
-            **common, shards=shards, finalize=True), after="job.sbatch"))
-    return scripts
+    array = env.get_template("array.sbatch.jinja")
+    if kind == "eval":
+        shard = command(tasks=ShellVar("SHARD_TASKS[${SLURM_ARRAY_TASK_ID}]")) if shard_tasks else command()
+        return [Rendered("job.sbatch", array.render({**common, "finalize": False, "shard": shard}))]
+    workers = ShellVar("SLURM_CPUS_PER_TASK")
+    # the first task creates (or checks) the dataset folder, writing no movie; then every task its shard
+    prepare = command(num_movies=0, workers=1)
+    shard = command(workers=workers, shard_index=ShellVar("SLURM_ARRAY_TASK_ID"), num_shards=shards)
+    return [Rendered("job.sbatch", array.render({**common, "finalize": False, "prepare": prepare, "shard": shard})),
+            Rendered("finalize.sbatch", array.render({**common, "finalize": True, "shard": command(workers=workers)}),
+                     after="job.sbatch")]
 
 
 def split_tasks(tasks: Sequence[str], shards: int) -> list[str] | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamframe.atomic import atomic_folder, atomic_write_text
+from dreamframe.commands import Generate
 from dreamframe.config import config_diff, parse_config, to_dict
 from dreamframe.dataset import DatasetError
 from training.config import TrainConfig
@@ -32,7 +33,7 @@ from training.data_check import check_training_data
 # Keys that may change between a run and its resumption (they do not change what is trained); `out` is
 # where the folder is, so a moved or copied folder resumes.
 RUNTIME_KEYS = ("out", "eval", "log", "resume", "export", "lora_export", "data.num_workers", "checkpoint_every_n_steps",
-                "data.generate_config", "data.generate_num_movies")
+                "data.generate_config", "data.generate_num_movies", "data.generate_wait_s")
 
 
 def global_rank() -> int:
@@ -43,22 +44,34 @@ def global_rank() -> int:
 
 
 def ensure_data(cfg: TrainConfig) -> None:
-    """Write the first source folder with `python -m data_gen.generate` when it is missing and the config says how."""
+    """Write the first source folder with `python -m data_gen.generate` when it is missing and the config
+    says how: rank 0 writes it, the other ranks wait for its manifest at most data.generate_wait_s."""
     first = Path(cfg.data.sources[0].path)
     if (first / "manifest.json").exists() or first.suffix == ".json":
         return
     if not cfg.data.generate_config:
         raise DatasetError(f"{first}: dataset folder not found; write it with `python -m data_gen.generate "
                            f"--config configs/data_gen/tiny.yaml --out {first}` or set data.generate_config")
-    if global_rank() != 0:  # other ranks wait for rank 0 to finish writing
-        while not (first / "manifest.json").exists():
-            time.sleep(2)
+    if global_rank() != 0:
+        wait_for_manifest(first, cfg.data.generate_wait_s)
         return
-    cmd = [sys.executable, "-m", "data_gen.generate", "--config", cfg.data.generate_config, "--out", str(first)]
-    if cfg.data.generate_num_movies:
-        cmd += ["--num-movies", str(cfg.data.generate_num_movies)]
+    cmd = Generate(config=cfg.data.generate_config, out=str(first), num_movies=cfg.data.generate_num_movies).cmd()
     print("+ " + " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
+
+
+def wait_for_manifest(folder: Path, timeout_s: float, poll_s: float = 2.0) -> None:
+    """Wait for rank 0 to finish writing `folder` (its manifest.json is written last); a rank whose rank 0
+    died or is still writing after `timeout_s` stops with an error instead of waiting for ever."""
+    manifest = folder / "manifest.json"
+    deadline = time.monotonic() + timeout_s
+    while not manifest.exists():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DatasetError(f"rank {global_rank()}: waited {timeout_s:g} s for rank 0 to write {manifest} "
+                               "(python -m data_gen.generate, data.generate_config); see rank 0's log for why it "
+                               "is missing, or raise --data.generate_wait_s for a bigger dataset")
+        time.sleep(min(poll_s, left))
 
 
 def check_output_dir(cfg: TrainConfig) -> None:

@@ -100,6 +100,7 @@ def test_tiny_cpu_training_usr1_checkpoints_requeues_and_finishes_from_it(slurm,
     max_steps = 24
     ((job_id, script),) = submit(slurm, tmp_path, "--config", "configs/train/tiny_cpu.yaml", "--",
                                  *train_overrides(train_data, out, "--max_steps", str(max_steps),
+                                                  "--max_epochs", "100",  # max_steps ends it, not the epochs
                                                   "--checkpoint_every_n_steps", "8",
                                                   # steps slow enough that the job is requeued before it
                                                   # reaches the step-16 checkpoint (32 px steps were not)
