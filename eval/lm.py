@@ -3,7 +3,7 @@
 lm-eval hands `generate_until` a list of `Instance`s whose args are
 `(context, gen_kwargs, {"visual": [...]})` (and `loglikelihood`, for multiple-choice tasks,
 `(context, continuation, {"visual": [...]})`); `visual` is either a list of PIL frames (one video) or a
-list holding one `VideoRef` (decoded here, a batch at a time). Requests are grouped by task and
+list holding one `Clip` (decoded here, a batch at a time). Requests are grouped by task and
 generation settings, sorted by prompt length (less left padding) and sent to `adapter.generate` in
 batches. Answers are appended to the answer cache after every batch, so a killed run resumes.
 A missing or unreadable video is counted per task, answered with "" and left out of the cache.
@@ -25,7 +25,7 @@ from PIL import Image
 
 from dreamframe.video import VideoError
 from eval.cache import AnswerCache, answer_key
-from eval.video import MissingVideo, VideoRef
+from dreamframe.clip import Clip, MissingVideo
 
 log = logging.getLogger(__name__)
 
@@ -255,11 +255,11 @@ def _unpack_loglikelihood(args: tuple) -> tuple[str, str, list[Any]]:
 
 
 def _frames(visual: list[Any]) -> list[Image.Image]:
-    """One video's frames from a request's visual list (a VideoRef, or frames already decoded)."""
-    if len(visual) == 1 and isinstance(visual[0], VideoRef):
+    """One video's frames from a request's visual list (a Clip, or frames already decoded)."""
+    if len(visual) == 1 and isinstance(visual[0], Clip):
         return visual[0].load()
     if visual and all(isinstance(v, Image.Image) for v in visual):
         return [v.convert("RGB") for v in visual]
     if not visual:
         raise VideoError("request has no video (doc_to_image returned nothing)")
-    raise TypeError(f"visual must be [VideoRef] or a list of PIL images, got {[type(v).__name__ for v in visual]}")
+    raise TypeError(f"visual must be [Clip] or a list of PIL images, got {[type(v).__name__ for v in visual]}")

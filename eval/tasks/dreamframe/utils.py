@@ -8,14 +8,14 @@ from dreamframe import scoring
 from dreamframe.prompts import question_text
 from eval import runtime
 from eval.tasks.common import normalise_answer
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 OPEN_PROMPT = "\nAnswer the question in one sentence."
 OPEN_TASK = "dreamframe_heldout_open"
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text_closed(doc: dict[str, Any]) -> str:
