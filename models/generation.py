@@ -11,7 +11,7 @@ from models.base import IGNORE, Sample
 
 
 class GenerationMixin:
-    """Needs the adapter's `collate`, `encode`, `_frames`, `video_inputs`, `extra_inputs`, `to_device`."""
+    """Needs the adapter's `collate`, `encode`, `_frames`, `_videos`, `video_inputs`, `extra_inputs`, `to_device`."""
 
     model: Any
     tokenizer: Any
@@ -83,7 +83,7 @@ class GenerationMixin:
                 labels[r, :len(row_ids)] = torch.tensor(row_labels)
                 mask[r, :len(row_ids)] = 1
             batch = {"input_ids": ids, "attention_mask": mask}
-            videos = [f for f, _, _ in chunk if f]
+            videos = self._videos([Sample(f, [], f"{start + r}/answer") for r, (f, _, _) in enumerate(chunk)])
             if videos:
                 batch.update(self.video_inputs(videos))
             batch.update(self.extra_inputs(ids))

@@ -51,3 +51,5 @@ def test_adapter_given_n_frames_feeds_exactly_n(adapter, n):
 def test_one_batch_one_frame_count(adapter):
     with pytest.raises(ValueError, match=r"one frame count per run.*never resample"):
         adapter.collate([chat(2, "two"), chat(4, "four")])
+    with pytest.raises(ValueError, match="one frame count per run"):
+        adapter.answer_logprobs([frames(2), frames(4)], ["Q", "Q"], ["a", "b"])
