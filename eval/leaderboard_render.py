@@ -1,4 +1,5 @@
-"""Write the leaderboard as Markdown, CSV and one self-contained HTML page (inline CSS/JS/SVG)."""
+"""Write the leaderboard as Markdown, CSV and one self-contained HTML page (inline CSS/JS/SVG); the page's
+markup is the template eval/templates/leaderboard.html.jinja, filled here."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dreamframe.html import bar_chart, cell, esc, figure, fmt, hbar_chart, page, table, write_shareable
-from eval.leaderboard import NO_JUDGE, Delta, Entry, LeaderboardConfig
+from dreamframe.html import bar_chart, fmt, hbar_chart, render, write_shareable
+from eval.leaderboard_types import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
 OURS_COLOR, PUBLISHED_COLOR, CONTROL_COLOR = "#4e79a7", "#f28e2b", "#9d9d9d"
 CSV_FIELDS = ["model", "published", "base_model", "benchmark", "board", "task", "subtask_of", "metric", "value",
@@ -179,169 +180,80 @@ def _label(e: Entry) -> str:
 
 
 # -- HTML ------------------------------------------------------------------------------------------
-def _value_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
-    """Value, interval, and the judge + frame setting it was measured with (always shown)."""
-    d = _digits(e.metric)
-    ci = f' <span class="muted">[{e.ci[0]:.{d}f}, {e.ci[1]:.{d}f}]</span>' if e.ci else ""
-    tag = f'<sup><a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></sup>' if e.published else ""
-    setting = f'<br><span class="setting">judge: {esc(e.judge)}<br>frames: {esc(e.frames)}</span>'
-    errs = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(e.errors.items()))
-    warn = f'<br><span class="badge warn">{esc(errs)}</span>' if errs else ""
-    return cell(f"<b>{e.value:.{d}f}</b>{tag}{ci}{setting}{warn}", sort=round(e.value, 4), cls="num",
-                title=f"judge: {e.judge}; frames: {e.frames}")
-
-
-def _model_cell(e: Entry, refs: dict[str, int]) -> dict[str, Any]:
-    if e.published:
-        html = (f'{esc(e.model)} <span class="badge published">published</span>'
-                f'<br><span class="muted">source <a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></span>')
-    elif e.control:
-        html = f'{esc(e.model)} <span class="badge control">control</span><br><span class="muted">{esc(e.control)}</span>'
-    else:
-        html = (f'{esc(e.model)} <span class="badge ours">ours</span>'
-                + (f'<br><span class="muted">base: {esc(e.base_model)}</span>' if e.base_model else ""))
-    return cell(html, sort=e.model)
-
-
-def overview(entries: Sequence[Entry], groups: Groups, benchmarks: dict, refs: dict[str, int]) -> str:
+def _overview(groups: Groups, benchmarks: dict) -> dict[str, Any]:
     """Models x (benchmark, metric, judge) columns: a column never mixes judges, so sorting it is fair."""
     cols = [k for k in groups if k[1] == "accuracy"] or list(groups)
     models: dict[tuple[str, bool], Entry] = {}
     for ranked in groups.values():
         for _, e in ranked:
             models.setdefault((e.model, e.published), e)
-    lookup = {(e.model, e.published, k): (r, e) for k, ranked in groups.items() for r, e in ranked}
-    rows, classes = [], []
-    for (model, pub), first in sorted(models.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        row = [_model_cell(first, refs)]
-        for k in cols:
-            hit = lookup.get((model, pub, k))
-            row.append(_value_cell(hit[1], refs) if hit else cell("-", sort=""))
-        rows.append(row)
-        classes.append("published" if pub else "")
+    lookup = {(e.model, e.published, k): e for k, ranked in groups.items() for _, e in ranked}
+    rows = [{"first": first, "published": pub, "cells": [lookup.get((model, pub, k)) for k in cols]}
+            for (model, pub), first in sorted(models.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
     headers = ["model"] + [f"{title_of(k[0], benchmarks)} {k[1]}" + (f" [judge: {k[2]}]" if k[2] != NO_JUDGE else "")
                            for k in cols]
-    return ('<div class="scroll">' + table(headers, rows, row_classes=classes, table_id="overview") + "</div>")
+    return {"headers": headers, "rows": rows}
 
 
-def group_section(key: tuple[str, str, str], ranked: list[tuple[int, Entry]], benchmarks: dict,
-                  refs: dict[str, int], index: int) -> str:
-    d = _digits(key[1])
-    rows, classes = [], []
-    for r, e in ranked:
-        ref = f'<sup><a href="#src-{refs[e.source]}">[{refs[e.source]}]</a></sup>' if e.published else ""
-        missing = "not published" if e.published else "no per-sample log"
-        rows.append([r, _model_cell(e, refs), cell(f"<b>{e.value:.{d}f}</b>{ref}", sort=round(e.value, 4), cls="num"),
-                     cell(esc(_ci_text(e.ci, d)) or f'<span class="muted">{missing}</span>',
-                          sort=e.ci[0] if e.ci else ""),
-                     e.n or "", e.judge, e.frames,
-                     cell(f'<a href="#src-{refs[e.source]}">[{refs[e.source]}]</a>' if e.published
-                          else esc(Path(e.source).parent.name + "/" + Path(e.source).name), sort=e.source)])
-        classes.append("published" if e.published else "control" if e.control else "")
+def _group(key: tuple[str, str, str], ranked: list[tuple[int, Entry]], benchmarks: dict) -> dict[str, Any]:
+    """One ranked table and its bar chart."""
     labels = [e.model + (" (published)" if e.published else "") for _, e in ranked]
-    svg = hbar_chart(labels, [e.value for _, e in ranked], errors=[e.ci for _, e in ranked],
-                     colors=[_colour(e) for _, e in ranked],
-                     x_max=100.0 if key[1] == "accuracy" else (5.0 if key[1] == "score" else None),
-                     title=group_title(key, benchmarks), x_label=key[1] + (" %" if key[1] == "accuracy" else ""))
-    return (f'<h3 id="group-{index}">{esc(group_title(key, benchmarks))}</h3>'
-            + table(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"], rows,
-                    row_classes=classes)
-            + figure(svg, "Bars: ours in blue, controls in grey, published in orange; whiskers: 95% CI."))
+    chart = hbar_chart(labels, [e.value for _, e in ranked], errors=[e.ci for _, e in ranked],
+                       colors=[_colour(e) for _, e in ranked],
+                       x_max=100.0 if key[1] == "accuracy" else (5.0 if key[1] == "score" else None),
+                       title=group_title(key, benchmarks), x_label=key[1] + (" %" if key[1] == "accuracy" else ""))
+    return {"title": group_title(key, benchmarks), "metric": key[1], "ranked": ranked, "chart": chart}
 
 
-def subtask_section(entries: Sequence[Entry], benchmarks: dict) -> str:
-    html = []
+def _subtasks(entries: Sequence[Entry], benchmarks: dict) -> list[dict[str, Any]]:
+    """Per benchmark with subtasks: grouped bars and a task x model table."""
+    out = []
     for bench, (tasks, models, cellmap) in subtask_tables(entries).items():
         series = {m: [cellmap[(t, m)].value if (t, m) in cellmap else None for t in tasks] for m in models}
         errs = {m: [cellmap[(t, m)].ci if (t, m) in cellmap else None for t in tasks] for m in models}
-        svg = bar_chart(tasks, series, errors=errs, title=f"{title_of(bench, benchmarks)} per task", y_label="accuracy %",
-                        y_max=100.0, height=340)
+        chart = bar_chart(tasks, series, errors=errs, title=f"{title_of(bench, benchmarks)} per task",
+                          y_label="accuracy %", y_max=100.0, height=340)
         first = {m: next(e for (t, mm), e in cellmap.items() if mm == m) for m in models}
-        headers = [f"{first[m].model} (judge: {first[m].judge}; frames: {first[m].frames})" for m in models]
-
-        def value(e: Entry) -> dict[str, Any]:
-            ci = f" [{e.ci[0]:.1f}, {e.ci[1]:.1f}]" if e.ci else ""
-            return cell(f"{e.value:.1f}", sort=e.value, cls="num", title=f"95% CI{ci or ' n/a'}; judge: {e.judge}; "
-                        f"frames: {e.frames}")
-
-        rows = [[t, *[value(cellmap[(t, m)]) if (t, m) in cellmap else cell("-", sort="") for m in models]]
-                for t in tasks]
-        html.append(f"<h3>{esc(title_of(bench, benchmarks))}: {len(tasks)} tasks side by side</h3>"
-                    + figure(svg, "Per-task accuracy with bootstrap 95% CI whiskers; judge and frames of each "
-                             "model in the table header.")
-                    + table(["task", *headers], rows, table_id=f"subtasks-{bench}"))
-    return "".join(html)
+        out.append({"benchmark": bench, "title": title_of(bench, benchmarks), "tasks": tasks, "models": models,
+                    "cells": cellmap, "chart": chart,
+                    "headers": [f"{first[m].model} (judge: {first[m].judge}; frames: {first[m].frames})" for m in models]})
+    return out
 
 
-def delta_section(ds: Sequence[Delta], benchmarks: dict) -> str:
-    if not ds:
-        return '<p class="note">No fine-tune with its base model on the same benchmark and judge.</p>'
-    html = []
+def _deltas(ds: Sequence[Delta], benchmarks: dict) -> list[dict[str, Any]]:
+    """Ours first, then the published gains: never one table or chart for both."""
+    out = []
     for published in (False, True):
         part = [x for x in ds if x.published == published]
         if not part:
             continue
         acc = [x for x in part if x.metric == "accuracy"]
-        svg = hbar_chart([f"{x.model} vs {x.base}: {title_of(x.task, benchmarks)}" for x in acc],
-                         [x.value for x in acc], errors=[x.ci for x in acc],
-                         colors=[PUBLISHED_COLOR if published else OURS_COLOR] * len(acc), diverging=True,
-                         title=DELTA_HEADINGS[published], x_label="accuracy delta (points)")
-        rows = [[x.model, x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
-                 cell(f"{x.value:+.{_digits(x.metric)}f}", sort=round(x.value, 4), cls="num"),
-                 _ci_text(x.ci, _digits(x.metric)), x.note] for x in part]
-        html.append(f"<h3>{esc(DELTA_HEADINGS[published])}</h3>"
-                    + figure(svg, "Accuracy difference on the same benchmark and judge; whiskers: bootstrap 95% CI "
-                             "of the difference, paired when both ran the same questions. Score deltas are in the "
-                             "table.")
-                    + table(["fine-tune", "compared with", "benchmark", "metric", "judge", "delta", "95% CI", "note"],
-                            rows, table_id="deltas-published" if published else "deltas"))
-    return "".join(html)
-
-
-def per_type_section(cfg: LeaderboardConfig) -> str:
-    per_type = heldout_per_type(cfg)
-    if not per_type:
-        return ""
-    headers, rows = per_type
-    return (f"<h2>{esc(PER_TYPE_HEADING)}</h2><p class=\"note\">A type counts as learned only when the tuned "
-            "model's interval lies above both the blind control's and the majority answer's (summary.json: "
-            "verdict).</p>" + table(headers, rows, table_id="per-type"))
+        chart = hbar_chart([f"{x.model} vs {x.base}: {title_of(x.task, benchmarks)}" for x in acc],
+                           [x.value for x in acc], errors=[x.ci for x in acc],
+                           colors=[PUBLISHED_COLOR if published else OURS_COLOR] * len(acc), diverging=True,
+                           title=DELTA_HEADINGS[published], x_label="accuracy delta (points)")
+        out.append({"heading": DELTA_HEADINGS[published], "chart": chart, "rows": part,
+                    "id": "deltas-published" if published else "deltas"})
+    return out
 
 
 def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
             benchmarks: dict[str, dict[str, Any]], unavailable: Sequence[Entry] = ()) -> str:
-    refs = source_numbers(entries)
     ours = [e for e in entries if not e.published]
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    toc = "".join(f'<li><a href="#group-{i}">{esc(group_title(k, benchmarks))}</a></li>' for i, k in enumerate(groups))
-    body = [f"<h1>{esc(cfg.title)}</h1>",
-            f'<p class="muted">Built {now} from {len({e.source for e in ours})} results file(s): '
-            f"{len({e.model for e in ours})} evaluated models, {len({e.model for e in entries if e.published})} "
-            "published reference models.</p>",
-            '<p class="note">Every number shows the judge and the frame setting it was measured with. '
-            "Numbers measured under different judges sit in different columns and tables and are never ranked "
-            f"together. Intervals: percentile bootstrap {cfg.confidence:.0%} over questions ({cfg.bootstrap} "
-            'resamples, seed {cfg.seed}). <span class="badge published">published</span> rows are copied from '
-            'the cited papers; <span class="badge ours">ours</span> rows come from the results files.</p>'
-            .replace("{cfg.seed}", str(cfg.seed)),
-            "<h2>Overview</h2><p class=\"muted\">Accuracy (%) with bootstrap 95% CI; one column per benchmark "
-            "and judge. Click a column header to sort. Scores (0-5) are in the per-benchmark tables.</p>",
-            overview(entries, groups, benchmarks, refs),
-            "<h2>Per benchmark</h2><ul>" + toc + "</ul>",
-            *[group_section(k, ranked, benchmarks, refs, i) for i, (k, ranked) in enumerate(groups.items())],
-            per_type_section(cfg), "<h2>Fine-tunes against their base and controls</h2>",
-            delta_section(ds, benchmarks)]
-    sub = subtask_section(entries, benchmarks)
-    if sub:
-        body += ["<h2>Per task</h2>", sub]
-    body.append(unavailable_html(unavailable))
-    if refs:
-        urls = {e.source: e.url for e in entries if e.published and e.url}
-        body += ["<h2>Sources of published rows</h2><ol>"
-                 + "".join(f'<li id="src-{n}">{esc(src)}'
-                           + (f' <a href="{esc(urls[src])}">{esc(urls[src])}</a>' if src in urls else "") + "</li>"
-                           for src, n in refs.items()) + "</ol>"]
-    return page(cfg.title, "\n".join(body))
+    return str(render(
+        "leaderboard.html.jinja", package="eval", title=cfg.title, cfg=cfg,
+        built=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        n_files=len({e.source for e in ours}), n_models=len({e.model for e in ours}),
+        n_published=len({e.model for e in entries if e.published}),
+        refs=source_numbers(entries), urls={e.source: e.url for e in entries if e.published and e.url},
+        overview=_overview(groups, benchmarks),
+        groups=[_group(k, ranked, benchmarks) for k, ranked in groups.items()],
+        per_type=heldout_per_type(cfg), per_type_heading=PER_TYPE_HEADING, deltas=_deltas(ds, benchmarks),
+        subtasks=_subtasks(entries, benchmarks), unavailable=_unavailable_rows(unavailable),
+        unavailable_header=UNAVAILABLE_HEADER, unavailable_note=UNAVAILABLE_NOTE,
+        digits=_digits, title_of=lambda board: title_of(board, benchmarks),
+        short_source=lambda source: f"{Path(source).parent.name}/{Path(source).name}",
+        errors_text=lambda e: ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(e.errors.items()))))
 
 
 UNAVAILABLE_HEADER = ["model", "task", "metric", "value", "source"]
@@ -359,13 +271,6 @@ def unavailable_markdown(unavailable: Sequence[Entry]) -> str:
     rows = [_md_row(UNAVAILABLE_HEADER), _md_row(["---"] * len(UNAVAILABLE_HEADER))]
     return "\n".join(["## Not available (n/a)", "", UNAVAILABLE_NOTE, "", *rows,
                       *map(_md_row, _unavailable_rows(unavailable)), ""])
-
-
-def unavailable_html(unavailable: Sequence[Entry]) -> str:
-    if not unavailable:
-        return ""
-    return (f'<h2>Not available (n/a)</h2><p class="note">{esc(UNAVAILABLE_NOTE)}</p>'
-            + table(UNAVAILABLE_HEADER, _unavailable_rows(unavailable), table_id="unavailable"))
 
 
 def write_outputs(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],

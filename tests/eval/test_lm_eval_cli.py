@@ -62,7 +62,8 @@ def test_include_path_and_group_names_through_lm_evals_cli_with_the_model_regist
                    "--output_path", str(out), module="eval.lm_eval_cli")
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = results_of(out)
-    assert set(res["group_subtasks"]["dreamframe_heldout"]) == {"dreamframe_heldout_closed", "dreamframe_heldout_open"}
+    assert set(res["group_subtasks"]["dreamframe_heldout"]) == {"dreamframe_heldout_closed", "dreamframe_heldout_free",
+                                                               "dreamframe_heldout_open"}
     assert "acc,none" in res["groups"]["dreamframe_heldout"]
     # plain `lm_eval` looks the model up before it imports anything from --include_path (lm-eval 0.4.13)
     plain = lm_eval(*MODEL_ARGS, "--include_path", str(tasks_dir), "--tasks", "dreamframe_heldout_closed",

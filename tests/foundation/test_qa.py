@@ -34,9 +34,11 @@ def expected_answer(movie: Movie, qa) -> str:
     present = [movie.character(n) for n in dict.fromkeys(n for f in frames for n in f.characters)]
     q = qa.question
     if qa.qa_type == "colour":
-        noun = re.search(r"the (\w+) in this clip", q).group(1)
-        (match,) = [c for c in present if noun == "person" or c.gender == noun]
-        return match.colour
+        # issue 17: "the person" / "one of the people"; exactly one option is worn by someone in the clip
+        assert re.fullmatch(r"What colour is (the person|one of the people) in this clip wearing\?", q), q
+        assert (len(present) == 1) == ("the person" in q), q
+        (answer,) = [o for o in qa.options if o in {c.colour for c in present}]
+        return answer
     if qa.qa_type == "count":
         return str(len(present))
     if qa.qa_type == "location":
