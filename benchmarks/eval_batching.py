@@ -4,7 +4,7 @@
                                                           # MVBench's protocol: 16 frames, up to 100 new tokens
     python benchmarks/eval_batching.py --n 64 --batch 16 --model tiny-llava_next_video
 
-Runs `eval.lm.DreamFrameLM.generate_until` (the path `eval.run` uses: VideoRef decoding, left-padded
+Runs `eval.lm.DreamFrameLM.generate_until` (the path `eval.run` uses: Clip decoding, left-padded
 batches, greedy) on prompts of different lengths, and prints both wall times, the speed-up and
 whether every answer matched. With short answers (--max-new-tokens 16) the tiny model's prefill
 dominates and the gain is smaller; the script prints whatever it measures. Exits 1 when answers differ or the speed-up is under --min-speedup.
@@ -28,7 +28,7 @@ def make_requests(n: int, folder: Path, num_frames: int):
     from PIL import Image
 
     from dreamframe.video import encode_video
-    from eval.video import VideoRef
+    from dreamframe.clip import Clip
 
     rng = np.random.default_rng(0)
     reqs = []
@@ -37,7 +37,7 @@ def make_requests(n: int, folder: Path, num_frames: int):
         encode_video([Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)) for _ in range(12)], path, fps=4)
         words = " ".join(["really"] * int(rng.integers(0, 12)))
         prompt = f"Question {i}: what is {words} happening in this video?\nOptions:\n(A) a\n(B) b\nOnly give the best option."
-        ref = VideoRef(str(path), num_frames=num_frames)
+        ref = Clip(str(path), num_frames=num_frames)
         args = (prompt, {"until": [], "max_gen_toks": 0, "do_sample": False}, {"visual": [ref]})
         reqs.append(Instance(request_type="generate_until", doc={}, arguments=args, idx=0,
                              metadata=("bench", i, 1)))

@@ -115,7 +115,7 @@ class GenerateConfig:
     """Fraction of movies held out as the test split (evenly spaced by index)."""
     movie_prefix: MoviePrefix = "m"
     """Movie ids are <prefix><index:05d> (letters, digits, _ and -)."""
-    frame_sampling: SamplingRule = "segment_centre"
+    frame_sampling: SamplingRule = SamplingRule.segment_centre
     """Frame sampling rule recorded for consumers (export, training, eval)."""
     story: StoryConfig = field(default_factory=StoryConfig)
     qa: QAConfig = field(default_factory=QAConfig)

@@ -11,6 +11,7 @@ becomes the same kind of usage error. The resolved config is saved beside every 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import sys
 import typing
@@ -98,13 +99,18 @@ def _plain(value: Any) -> Any:
 
 
 def _check_restricted(hint: Any, value: Any, key: str) -> None:
-    """Apply a jsonargparse restricted type (also inside `X | None`, `list[X]` and `tuple[X, Y]`) to a value."""
+    """Apply a jsonargparse restricted type or an Enum (also inside `X | None`, `list[X]` and `tuple[X, Y]`) to a value."""
     if typing.get_origin(hint) in (list, tuple) and isinstance(value, (list, tuple)):
         args = typing.get_args(hint)
         for i, item in enumerate(value):
             _check_restricted(args[0] if typing.get_origin(hint) is list or args[-1] is Ellipsis else args[i], item, key)
         return
     for candidate in (hint, *typing.get_args(hint)):
+        if isinstance(candidate, type) and issubclass(candidate, enum.Enum) and value is not None:
+            try:
+                candidate(value)
+            except ValueError:
+                raise ValueError(f"--{key}: {value!r} is not one of {[m.value for m in candidate]}") from None
         if isinstance(candidate, type) and candidate.__module__ == "jsonargparse.typing" and value is not None:
             try:
                 candidate(value)

@@ -6,18 +6,36 @@ so the rule is a named option rather than an implementation detail.
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 
-SamplingRule = Literal["segment_centre", "linspace_inclusive", "linspace_exclusive", "videochat2"]
-SAMPLING_RULES: tuple[str, ...] = ("segment_centre", "linspace_inclusive", "linspace_exclusive", "videochat2")
+
+class SamplingRule(StrEnum):
+    """How a clip's frames are picked from its span (see `sample_indices`). A config field of this type is
+    checked when the command line / YAML is parsed, so a misspelt rule stops a run before any work."""
+
+    segment_centre = "segment_centre"
+    linspace_inclusive = "linspace_inclusive"
+    linspace_exclusive = "linspace_exclusive"
+    videochat2 = "videochat2"
+
+
+SAMPLING_RULES: tuple[str, ...] = tuple(r.value for r in SamplingRule)
+
+
+def sampling_rule(value: str, where: str = "frame_sampling") -> SamplingRule:
+    """`value` as a SamplingRule, or a ValueError naming `where` and the rules there are."""
+    try:
+        return SamplingRule(value)
+    except ValueError:
+        raise ValueError(f"{where}: unknown sampling rule {value!r}; choose one of {SAMPLING_RULES}") from None
 
 
 def sample_indices(
     num_frames: int,
     n: int,
-    rule: SamplingRule = "segment_centre",
+    rule: SamplingRule | str = SamplingRule.segment_centre,
     start: int = 0,
     end: int | None = None,
 ) -> list[int]:
@@ -37,6 +55,7 @@ def sample_indices(
     if end <= start:
         raise ValueError(f"empty frame span [{start}, {end}) in a {num_frames}-frame video")
     length = end - start
+    rule = sampling_rule(rule, "sample_indices")
     if rule == "videochat2":
         seg = length / n
         return [min(num_frames - 1, start + int(seg / 2 + np.round(seg * i))) for i in range(n)]
@@ -45,10 +64,8 @@ def sample_indices(
         pos = (np.arange(n) + 0.5) * seg
     elif rule == "linspace_inclusive":
         pos = np.linspace(0, length - 1, n)
-    elif rule == "linspace_exclusive":
-        pos = np.linspace(0, length - 1, n + 2)[1:-1]
     else:
-        raise ValueError(f"unknown sampling rule {rule!r}; choose one of {SAMPLING_RULES}")
+        pos = np.linspace(0, length - 1, n + 2)[1:-1]
     idx = np.clip(np.floor(pos + 1e-9).astype(int) if rule == "segment_centre" else np.round(pos).astype(int),
                   0, length - 1)
     return [int(start + i) for i in idx]

@@ -23,7 +23,7 @@ def answer_key(context: str, visual: list[Any], gen_kwargs: dict[str, Any]) -> s
 
 
 def _visual_id(item: Any) -> str:
-    """A stable id for a VideoRef (all its fields) or a decoded image (its pixels)."""
+    """A stable id for a Clip (all its fields) or a decoded image (its pixels)."""
     if hasattr(item, "as_dict"):
         return json.dumps(item.as_dict(), sort_keys=True)
     if hasattr(item, "tobytes") and hasattr(item, "size"):

@@ -3,7 +3,8 @@
 lm-eval hands `generate_until` a list of `Instance`s whose args are
 `(context, gen_kwargs, {"visual": [...]})` (and `loglikelihood`, for multiple-choice tasks,
 `(context, continuation, {"visual": [...]})`); `visual` is either a list of PIL frames (one video) or a
-list holding one `VideoRef` (decoded here, a batch at a time). Requests are grouped by task and
+list holding one `dreamframe.clip.Clip` (decoded here, a batch at a time: the task chose the frames, and the
+adapter is fed exactly those - adapters never resample). Requests are grouped by task and
 generation settings, sorted by prompt length (less left padding) and sent to `adapter.generate` in
 batches. Answers are appended to the answer cache after every batch, so a killed run resumes.
 A missing or unreadable video is counted per task, answered with "" and left out of the cache.
@@ -15,7 +16,6 @@ import inspect
 import logging
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from PIL import Image
 
 from dreamframe.video import VideoError
 from eval.cache import AnswerCache, answer_key
-from eval.video import MissingVideo, VideoRef
+from dreamframe.clip import Clip, MissingVideo
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +179,7 @@ class DreamFrameLM(LM):
             return
         contexts, answers = zip(*[_unpack_loglikelihood(item[2].args)[:2] for item, _ in ok])
         videos = [f for _, f in ok]
-        with self._frame_count(videos):
-            scored = self.adapter.answer_logprobs(videos, list(contexts), list(answers), batch_size=len(ok))
+        scored = self.adapter.answer_logprobs(videos, list(contexts), list(answers), batch_size=len(ok))
         self.frames_to_model[task] = len(videos[0])
         rows = []
         for ((i, key, req), _), (logprob, greedy) in zip(ok, scored):
@@ -189,21 +188,6 @@ class DreamFrameLM(LM):
         self.stats["scored"] += len(rows)
         if self.cache:
             self.cache.append(task, rows)
-
-    @contextmanager
-    def _frame_count(self, videos: list[list[Image.Image]]):
-        """Let the adapter take the task's frame count as given: adapters resample every video to
-        cfg.num_frames (so a batch stacks), which would silently turn MVBench's 16 frames into 8."""
-        cfg = getattr(self.adapter, "cfg", None)
-        counts = {len(v) for v in videos}
-        if cfg is None or len(counts) != 1 or not hasattr(cfg, "num_frames"):
-            yield
-            return
-        saved, cfg.num_frames = cfg.num_frames, counts.pop()
-        try:
-            yield
-        finally:
-            cfg.num_frames = saved
 
     def _count(self, task: str, kind: str, req: Any, err: Exception) -> None:
         self.errors[task][kind] += 1
@@ -225,8 +209,7 @@ class DreamFrameLM(LM):
         elif prefix:
             self.stats["answer_prefix_unsupported"] += 1
         videos = [f for _, f in ok]
-        with self._frame_count(videos):
-            texts = self.adapter.generate(videos, [_unpack(item[2].args)[0] for item, _ in ok], **kwargs)
+        texts = self.adapter.generate(videos, [_unpack(item[2].args)[0] for item, _ in ok], **kwargs)
         self.frames_to_model[task] = len(videos[0])
         if len(texts) != len(ok):
             raise RuntimeError(f"adapter returned {len(texts)} answers for a batch of {len(ok)}")
@@ -255,11 +238,11 @@ def _unpack_loglikelihood(args: tuple) -> tuple[str, str, list[Any]]:
 
 
 def _frames(visual: list[Any]) -> list[Image.Image]:
-    """One video's frames from a request's visual list (a VideoRef, or frames already decoded)."""
-    if len(visual) == 1 and isinstance(visual[0], VideoRef):
+    """One video's frames from a request's visual list (a Clip, or frames already decoded)."""
+    if len(visual) == 1 and isinstance(visual[0], Clip):
         return visual[0].load()
     if visual and all(isinstance(v, Image.Image) for v in visual):
         return [v.convert("RGB") for v in visual]
     if not visual:
         raise VideoError("request has no video (doc_to_image returned nothing)")
-    raise TypeError(f"visual must be [VideoRef] or a list of PIL images, got {[type(v).__name__ for v in visual]}")
+    raise TypeError(f"visual must be [Clip] or a list of PIL images, got {[type(v).__name__ for v in visual]}")

@@ -23,10 +23,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from jsonargparse.typing import PositiveInt
 
 from dreamframe.atomic import publish, remove_path
 from dreamframe.config import parse_config, to_dict
+from dreamframe.frames import SamplingRule
 
 TASKS_DIRNAME = ".dreamframe_tasks"
 STAGING_DIRNAME = ".staging"
@@ -59,10 +62,14 @@ class EvalConfig:
     """Output folder; results go to <out>/<model name>/."""
     batch_size: int = 8
     """Videos per generate call (left padding)."""
-    num_frames: int | None = None
-    """Frames per video; None = each benchmark's protocol (MVBench 16, DreamFrame held-out 8)."""
-    frame_sampling: str | None = None
-    """segment_centre | linspace_inclusive | linspace_exclusive; None = each benchmark's protocol."""
+    num_frames: PositiveInt | None = None
+    """Frames per video; None = see --frames_from."""
+    frame_sampling: SamplingRule | None = None
+    """segment_centre | linspace_inclusive | linspace_exclusive | videochat2; None = see --frames_from."""
+    frames_from: Literal["model", "benchmark"] = "model"
+    """Where the frame count and rule not given above come from: `model` = the clip the model was trained on
+    (recorded in a folder exported by training/), else each benchmark's protocol (MVBench 16, DreamFrame
+    held-out 8); `benchmark` = always the benchmark's protocol. The results say which (frame_sampling.source)."""
     max_new_tokens: int | None = None
     """Cap on generated tokens; None = each task's setting (MVBench 100)."""
     limit: int | None = None
@@ -96,6 +103,7 @@ def run(cfg: EvalConfig) -> Path:
     from lm_eval.utils import make_table, sanitize_model_name
 
     from eval import runtime
+    from eval.judges.select import run_judge
     from eval.lm import DreamFrameLM
     from eval.models import build
     from eval.tasks import materialise
@@ -110,13 +118,17 @@ def run(cfg: EvalConfig) -> Path:
     out = Path(cfg.out)
     display = cfg.name or (Path(cfg.predictions).stem if cfg.predictions else _display_name(cfg.model))
     model_dir = out / result_folder_name(display, sanitize_model_name)
+    ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
+                                                 judge_options=dict(cfg.judge_options)))
+    run_judge()  # the judge section resolved, checked and built before any task is read or model loads
+    clip = frames_for(cfg)
     if cfg.predictions:  # read (and check) the answers before any benchmark is read
         from eval.predictions import PredictionsLM
         from eval.tasks import all_task_names
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
-    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, cfg.num_frames, cfg.frame_sampling, cfg.data_dirs,
-                      judge=cfg.judge)
+    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
+                      judge=ctx.judge_config)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for name, what in mat.missing.items():
@@ -136,8 +148,6 @@ def run(cfg: EvalConfig) -> Path:
             info["base_model"] = cfg.base_model
         lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                           cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
-    ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
-                                                     judge_options=dict(cfg.judge_options)))
     staging = out / STAGING_DIRNAME
     remove_path(staging)  # left by a run killed while saving
     tracker = EvaluationTracker(output_path=str(staging))
@@ -145,6 +155,7 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
+    results["dreamframe"]["frame_sampling"]["source"] = clip["source"]
     results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
     if cfg.predictions:  # say where the answers came from; no model ran
         results["dreamframe"].update(answers=lm.summary(), model_path=None)
@@ -166,6 +177,22 @@ def run(cfg: EvalConfig) -> Path:
     path = sorted(model_dir.glob("results_*.json"))[-1]
     print(f"results: {path}")
     return path
+
+
+def frames_for(cfg: EvalConfig) -> dict[str, Any]:
+    """{"num_frames", "rule", "source"} the tasks are materialised with: the command line's, else (frames_from
+    = model) the clip a trained model folder records, else None = each benchmark's protocol."""
+    from models.registry import trained_clip
+
+    trained = None
+    if cfg.frames_from == "model" and not cfg.predictions and Path(cfg.model).is_dir():
+        trained = trained_clip(cfg.model)
+    num = cfg.num_frames or (trained or {}).get("num_frames")
+    rule = cfg.frame_sampling or (trained or {}).get("rule")
+    parts = [("command line", cfg.num_frames or cfg.frame_sampling), ("trained model", trained),
+             ("benchmark protocol", num is None or rule is None)]
+    source = " + ".join(name for name, used in parts if used)
+    return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
 
 
 def publish_results(staged: Path, model_dir: Path) -> None:
@@ -244,6 +271,7 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
         "model_source": info["source"],
         "family": info["family"],
         "judge": {**judge, "per_task": judges},
+        "judge_config": to_dict(ctx.judge_config) if ctx.judge_config is not None else None,
         "frame_sampling": {"rule": rules.pop() if len(rules) == 1 else "mixed",
                            "num_frames": counts.pop() if len(counts) == 1 else 0, "per_task": sampling,
                            "frames_to_model": {t: lm.frames_to_model[t] for t in tasks if t in lm.frames_to_model}},

@@ -20,6 +20,9 @@ class RunContext:
     judge: str = "auto"
     """Judge asked for on the command line (`auto`: the best one available offline)."""
     judge_options: dict[str, Any] = field(default_factory=dict)
+    judge_config: Any = None
+    """The typed judge section (`eval.judges.JudgeConfig`) resolved from `judge` + `judge_options`: set by
+    `eval.run` before anything loads; every reader takes it from here (`eval.judges.select.run_judge_config`)."""
     judges_used: dict[str, dict[str, Any]] = field(default_factory=dict)
     """task -> {"name", "model", "comparable_to_published", ...: parse_rule, prompt_sha256} as reported by the task."""
     judge_unparsable: Counter = field(default_factory=Counter)

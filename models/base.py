@@ -6,9 +6,9 @@ forward; eval calls `generate`; both meet only through `save` / `load` folders o
 
 Build with `models.registry.build_adapter(ModelConfig)`, reload a saved folder with
 `models.registry.load_adapter(path)`. Beyond the abstract methods below, every adapter in models/
-(see models/common.py `HFVideoAdapter`) also offers:
+(see models/common.py `HFVideoAdapter`, models/generation.py, models/saving.py) also offers:
 - `encode(sample, train=True) -> {"input_ids", "labels", "num_visual_tokens"}`: one sample's exact
-  token ids (frames are not read; `frames=[None]` works as a "has video" marker) - for length
+  token ids (frames are not read; `frames=[None] * n` stands for n frames) - for length
   grouping, packing and the per-sample budget check before any forward;
 - `forward(batch)`: the model's outputs; while training a batch WITHOUT video it adds
   `dummy_vision_zero()` (0 x vision tower + projector on a blank clip) to the token embeddings, so
@@ -17,7 +17,8 @@ Build with `models.registry.build_adapter(ModelConfig)`, reload a saved folder w
   `generate_chats(samples, max_new_tokens, answer_prefix)` for whole chats;
 - `save(path, lora="merge"|"adapter")`, `part_of(param_name) -> "vision"|"projector"|"llm"`,
   `unused_keys` (parameters no forward touches; always frozen, so DDP needs no find_unused_parameters).
-Frames: any count per sample; the adapter resamples to cfg.num_frames with the shared sampler. Text
+Frames: the adapter feeds exactly the frames it is handed (one count per batch) and never resamples; the
+data layer picks them once (`dreamframe.clip.Clip`, `cfg.num_frames` / `cfg.frame_sampling` in training). Text
 may carry "<video>"/"<image>" markers (LLaVA JSON); they are dropped and the family's own video
 placeholder is put at the start of the first user turn.
 """
@@ -29,7 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from jsonargparse.typing import PositiveInt
 from PIL import Image
+
+from dreamframe.frames import SamplingRule
+
+IGNORE = -100
+"""Label of a token the loss skips (prompt, visual and padding tokens)."""
 
 
 @dataclass
@@ -48,10 +55,12 @@ class ModelConfig:
     """Weights dtype."""
     attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
     """`auto`: flash_attention_2 when importable, else sdpa."""
-    num_frames: int = 8
-    """Frames per video given to the model."""
-    frame_sampling: str = "segment_centre"
-    """Rule of `dreamframe.frames.sample_indices` used to pick them."""
+    num_frames: PositiveInt = 8
+    """Frames per video the data layer picks for this model in training (recorded in the export; eval scores
+    the model with it unless told otherwise). The adapter itself feeds whatever frames it is handed."""
+    frame_sampling: SamplingRule | None = None
+    """Rule of `dreamframe.frames.sample_indices` that picks them in training (checked when the config is
+    parsed); None = the rule the training dataset records (segment_centre when none does)."""
     image_size: int | None = None
     """Square frame size fed to the vision tower; None uses the family's default."""
     max_length: int = 2048

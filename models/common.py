@@ -17,15 +17,13 @@ from typing import Any
 
 from PIL import Image
 
-from dreamframe.config import to_dict
-from dreamframe.frames import sample_indices
-from models.base import ModelConfig, Sample, VideoLVLMAdapter
+from models.base import IGNORE, ModelConfig, Sample, VideoLVLMAdapter
+from models.generation import GenerationMixin
 from models.preprocess import FrameSpec
+from models.saving import META_FILE, SavingMixin, folder_chat_template
 
 log = logging.getLogger(__name__)
-IGNORE = -100
-META_FILE = "dreamframe_model.json"
-LORA_DIR = "lora_adapter"
+__all__ = ["HFVideoAdapter", "IGNORE", "LLM_LORA_TARGETS", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
 PACKED_LENGTHS = "sample_lengths"
 """Key of a packed training batch (models/packing.py): the token count of every sample, row by row;
 `HFVideoAdapter.forward` does not pass it to the model."""
@@ -52,7 +50,7 @@ def torch_dtype(name: str):
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
 
 
-class HFVideoAdapter(VideoLVLMAdapter):
+class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
     """Shared implementation; see the module docstring. Extra public API (beyond `VideoLVLMAdapter`):
 
     - `encode(sample, train)`: token ids + labels of one sample (no pixels), budget-checked - for
@@ -110,7 +108,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
 
             tokenizer = AutoTokenizer.from_pretrained(cfg.path, trust_remote_code=cfg.trust_remote_code)
             if tokenizer.chat_template is None:
-                tokenizer.chat_template = _folder_chat_template(cfg.path)
+                tokenizer.chat_template = folder_chat_template(cfg.path)
             if tokenizer.chat_template is None:  # e.g. Video-LLaVA: its documented "USER: ... ASSISTANT:" format
                 from models.tokenizer import CHATML_TEMPLATE
 
@@ -186,11 +184,18 @@ class HFVideoAdapter(VideoLVLMAdapter):
 
     # ---- chat -> ids ----------------------------------------------------------------------
     def _frames(self, frames: list[Image.Image]) -> list[Image.Image]:
-        """Exactly cfg.num_frames frames (resampled with the shared sampler) so a batch stacks."""
-        if not frames or len(frames) == self.cfg.num_frames:
-            return list(frames)
-        idx = sample_indices(len(frames), self.cfg.num_frames, rule=self.cfg.frame_sampling)  # type: ignore[arg-type]
-        return [frames[i] for i in idx]
+        """The frames as handed over: the data layer chose them (`dreamframe.clip.Clip`); adapters never resample."""
+        return list(frames)
+
+    def _videos(self, samples: list[Sample]) -> list[list[Image.Image]]:
+        """The videos of a batch; they must all have the same frame count (one clip rule per run)."""
+        videos = [self._frames(s.frames) for s in samples if s.frames]
+        counts = sorted({len(v) for v in videos})
+        if len(counts) > 1:
+            ids = [s.id for s in samples if s.frames]
+            raise ValueError(f"samples {ids} of one batch have {counts} frames: the data layer picks one frame count "
+                             "per run (dreamframe.clip.Clip); adapters never resample")
+        return videos
 
     def _conversation(self, messages: list[dict[str, str]], has_video: bool) -> list[dict[str, Any]]:
         conv, placed = [], not has_video
@@ -252,7 +257,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
         return {"input_ids": ids, "labels": labels, "num_visual_tokens": n_vis}
 
     def visual_tokens_for(self, frames: list[Any]) -> int:
-        """Tokens these (already resampled) frames occupy; `frames` may hold placeholders (None)."""
+        """Tokens these frames occupy; `frames` may hold placeholders (None)."""
         return self.num_visual_tokens(len(frames))
 
     def _expand(self, ids: list[int], labels: list[int] | None, n_vis: int, sid: str):
@@ -302,7 +307,7 @@ class HFVideoAdapter(VideoLVLMAdapter):
         batch: dict[str, Any] = {"input_ids": input_ids, "attention_mask": attention}
         if train:
             batch["labels"] = labels
-        videos = [self._frames(s.frames) for s in samples if s.frames]
+        videos = self._videos(samples)
         if videos:
             batch.update(self.video_inputs(videos))
         batch.update(self.extra_inputs(input_ids))
@@ -367,144 +372,3 @@ class HFVideoAdapter(VideoLVLMAdapter):
         return feats if not isinstance(feats, (list, tuple)) else __import__("torch").cat(list(feats))
 
     # ---- generation -----------------------------------------------------------------------
-    def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
-                 answer_prefix: str = "", system: str | None = None, **gen_kwargs: Any) -> list[str]:
-        """Batched greedy answers; `answer_prefix` (e.g. "Best option:(") is appended after the
-        assistant's generation prompt and not returned; `system` adds a system turn."""
-        head = [{"role": "system", "content": system}] if system else []
-        samples = [Sample(frames=f, messages=head + [{"role": "user", "content": p}], id=str(i))
-                   for i, (f, p) in enumerate(zip(frames, prompts, strict=True))]
-        return self.generate_chats(samples, max_new_tokens=max_new_tokens, answer_prefix=answer_prefix, **gen_kwargs)
-
-    def generate_chats(self, samples: list[Sample], max_new_tokens: int = 32, answer_prefix: str = "",
-                       **gen_kwargs: Any) -> list[str]:
-        """Greedy (unless gen_kwargs say otherwise) continuation of each chat after the generation
-        prompt + `answer_prefix`; returns only the new text."""
-        import torch
-
-        batch = self.to_device(self.collate(samples, train=False, answer_prefix=answer_prefix))
-        kwargs = {"max_new_tokens": max_new_tokens, "do_sample": False,
-                  "pad_token_id": self.tokenizer.pad_token_id, **gen_kwargs}
-        if self.tokenizer.eos_token_id is not None:
-            kwargs.setdefault("eos_token_id", self.tokenizer.eos_token_id)
-        was_training = self.model.training
-        self.model.eval()
-        with torch.no_grad():
-            out = self.model.generate(**batch, **kwargs)
-        self.model.train(was_training)
-        new = out[:, batch["input_ids"].shape[1]:]
-        return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
-
-    def option_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], options: list[list[str]],
-                        batch_size: int = 16) -> list[list[float]]:
-        """Multiple-choice scoring by likelihood: for each prompt, the summed log-probability of each
-        option as the whole assistant turn (see `answer_logprobs`)."""
-        flat = [(i, o) for i, opts in enumerate(options) for o in opts]
-        scored = self.answer_logprobs([frames[i] for i, _ in flat], [prompts[i] for i, _ in flat],
-                                      [o for _, o in flat], batch_size)
-        out: list[list[float]] = [[] for _ in prompts]
-        for (i, _), (logprob, _) in zip(flat, scored):
-            out[i].append(logprob)
-        return out
-
-    def answer_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], answers: list[str],
-                        batch_size: int = 16) -> list[tuple[float, bool]]:
-        """lm-eval's `loglikelihood` for chats: per (frames, user prompt, answer), the summed log-probability
-        of the answer as the whole assistant turn - end-of-turn marker included, so "red" and "red coat"
-        are told apart; exactly minus the training loss of that answer - and whether greedy decoding
-        would produce it."""
-        import torch
-
-        rows = []
-        for i, (f, p, a) in enumerate(zip(frames, prompts, answers, strict=True)):
-            chat = [{"role": "user", "content": p}, {"role": "assistant", "content": a}]
-            enc = self.encode(Sample(f, chat, f"{i}/answer"), train=True)
-            rows.append((self._frames(f), enc["input_ids"], enc["labels"]))
-        scores: list[tuple[float, bool]] = []
-        was_training = self.model.training
-        self.model.eval()
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start:start + batch_size]
-            width = max(len(ids) for _, ids, _ in chunk)
-            ids = torch.full((len(chunk), width), self.tokenizer.pad_token_id, dtype=torch.long)
-            labels = torch.full_like(ids, IGNORE)
-            mask = torch.zeros_like(ids)
-            for r, (_, row_ids, row_labels) in enumerate(chunk):
-                ids[r, :len(row_ids)] = torch.tensor(row_ids)
-                labels[r, :len(row_ids)] = torch.tensor(row_labels)
-                mask[r, :len(row_ids)] = 1
-            batch = {"input_ids": ids, "attention_mask": mask}
-            videos = [f for f, _, _ in chunk if f]
-            if videos:
-                batch.update(self.video_inputs(videos))
-            batch.update(self.extra_inputs(ids))
-            with torch.no_grad():
-                logits = self.model(**self.to_device(batch)).logits.float().cpu()
-            logp = torch.log_softmax(logits[:, :-1], dim=-1)
-            target = labels[:, 1:]
-            keep = target != IGNORE
-            picked = logp.gather(2, target.clamp(min=0)[..., None])[..., 0] * keep
-            greedy = ((logp.argmax(-1) == target) | ~keep).all(-1)
-            scores += [(float(picked[r].sum()), bool(greedy[r])) for r in range(len(chunk))]
-        self.model.train(was_training)
-        return scores
-
-    # ---- export ---------------------------------------------------------------------------
-    def save(self, path: str | Path, lora: str = "merge") -> None:
-        """HF folder: safetensors weights, tokenizer (with chat template), preprocessor JSON, and
-        dreamframe_model.json (family, model config, frame spec) for `models.registry.load_adapter`.
-
-        With LoRA: lora="merge" merges the adapter into the weights (this adapter then holds the
-        merged model); lora="adapter" writes the base weights (or only a reference to cfg.path)
-        plus the peft adapter under lora_adapter/.
-        """
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        cfg = copy.deepcopy(self.cfg)
-        meta: dict[str, Any] = {"family": self.family, "frame_spec": self.spec.to_json()}
-        if self.cfg.lora and lora == "merge":
-            self.model = self.model.merge_and_unload()
-            self.model.save_pretrained(path, safe_serialization=True)
-            cfg.lora = None
-        elif self.cfg.lora and lora == "adapter":
-            self.model.save_pretrained(path / LORA_DIR, safe_serialization=True)
-            meta["lora_adapter"] = LORA_DIR
-            if self.cfg.path:  # a hub id, or a local folder made absolute so the export can move
-                local = Path(self.cfg.path)
-                meta["base_path"] = str(local.resolve()) if local.is_dir() else self.cfg.path
-            else:
-                self._base_model_copy().save_pretrained(path, safe_serialization=True)
-        elif self.cfg.lora:
-            raise ValueError(f"save(lora=...) must be 'merge' or 'adapter', got {lora!r}")
-        else:
-            self.model.save_pretrained(path, safe_serialization=True)
-        self.tokenizer.save_pretrained(path)
-        cfg.path, cfg.tiny = None, {k: v for k, v in cfg.tiny.items() if k != "corpus"}
-        meta["model_config"] = to_dict(cfg)
-        for name, data in self.processor_files().items():
-            (path / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
-        (path / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-
-    def _base_model_copy(self) -> Any:
-        """The pretrained weights without LoRA layers, as a fresh transformers model."""
-        import transformers
-
-        base = self.model.get_base_model()
-        sd = {k.replace(".base_layer", ""): v for k, v in base.state_dict().items() if "lora_" not in k}
-        fresh = getattr(transformers, self.model_class)._from_config(base.config)
-        fresh.load_state_dict(sd, strict=True)
-        return fresh
-
-    def processor_files(self) -> dict[str, dict[str, Any]]:
-        """Preprocessor JSON files so transformers / vLLM processors see our sizes and statistics."""
-        return {}
-
-
-def _folder_chat_template(path: str) -> str | None:
-    """Processor chat templates live beside the tokenizer in HF folders (chat_template.json / .jinja)."""
-    folder = Path(path)
-    if (folder / "chat_template.jinja").is_file():
-        return (folder / "chat_template.jinja").read_text(encoding="utf-8")
-    if (folder / "chat_template.json").is_file():
-        return json.loads((folder / "chat_template.json").read_text(encoding="utf-8"))["chat_template"]
-    return None

@@ -70,7 +70,7 @@ def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dic
         positions.append(torch.cat(pos, dim=-1))
     batch: dict[str, Any] = {"input_ids": input_ids, "labels": labels, "position_ids": torch.stack(positions, dim=-2),
                              PACKED_LENGTHS: torch.tensor([len(enc[i]["input_ids"]) for i in order])}
-    videos = [adapter._frames(samples[i].frames) for i in order if samples[i].frames]
+    videos = adapter._videos([samples[i] for i in order])
     if videos:
         batch.update(adapter.video_inputs(videos))
     batch.update(adapter.extra_inputs(input_ids))

@@ -52,7 +52,7 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
     `overrides` replace ModelConfig fields (e.g. attn_implementation, max_length, dtype).
     """
     from dreamframe.config import from_dict
-    from models.common import META_FILE
+    from models.saving import META_FILE
 
     folder = Path(path)
     meta_file, config_file = folder / META_FILE, folder / "config.json"
@@ -80,4 +80,16 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
         from peft import PeftModel
 
         adapter.model = PeftModel.from_pretrained(adapter.model, str(folder / meta["lora_adapter"]))
+    adapter.trained_clip = meta.get("trained_clip")
     return adapter
+
+
+def trained_clip(path: str | Path) -> dict | None:
+    """{"rule", "num_frames"} a saved model folder was trained on (None: not trained by training/), read
+    without loading the model, so eval can materialise its tasks with them first."""
+    from models.saving import META_FILE
+
+    meta_file = Path(path) / META_FILE
+    if not meta_file.is_file():
+        return None
+    return json.loads(meta_file.read_text(encoding="utf-8")).get("trained_clip")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dreamframe.prompts import question_text
+from dreamframe.clip import Clip
 from dreamframe.dataset import DatasetError, DatasetFolder
-from dreamframe.frames import sample_indices
+from dreamframe.frames import SamplingRule, sampling_rule
+from dreamframe.prompts import question_text
 from models.base import ModelConfig, Sample
 from training.config import DataConfig, SourceConfig
 
@@ -31,36 +32,58 @@ class Item:
 
     id: str
     messages: list[dict[str, str]]
-    frames: list[str] = field(default_factory=list)
-    """Frame image paths already chosen by the sampler (empty: see `video`, or text-only)."""
-    video: str | None = None
-    """A video file or frame folder to sample from when `frames` is empty."""
-    span: tuple[int, int] | None = None
+    clip: Clip | None = None
+    """The frames the model is fed (`dreamframe.clip.Clip`: model.num_frames picked by the run's rule); None: text only."""
+
+    @property
+    def frames(self) -> list[str]:
+        """The frame image files the clip takes (empty for a video file / frame folder, or text only)."""
+        return self.clip.frame_paths() if self.clip and self.clip.files else []
+
+
+def recorded_rule(path: str | Path) -> str | None:
+    """The frame sampling rule a dataset folder's manifest records (None: not a dataset folder, or none recorded)."""
+    if not Path(path).is_dir():
+        return None
+    return DatasetFolder(path).manifest().get("frame_sampling")
+
+
+def clip_rule(model: ModelConfig, datasets: Sequence[str | Path] = ()) -> SamplingRule:
+    """The rule every clip of a run is picked with: model.frame_sampling when set, else the one the training
+    datasets record (they must agree: one rule per run), else segment_centre."""
+    if model.frame_sampling is not None:
+        return sampling_rule(model.frame_sampling, "model.frame_sampling")
+    recorded = {str(p): r for p in datasets if (r := recorded_rule(p)) is not None}
+    if len(set(recorded.values())) > 1:
+        raise DatasetError(f"the training datasets record different frame sampling rules {recorded}; "
+                           "set model.frame_sampling to pick one")
+    rule = next(iter(recorded.values()), SamplingRule.segment_centre)
+    return sampling_rule(rule, f"frame_sampling recorded in {next(iter(recorded), 'the dataset')}")
 
 
 def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None,
                  frames: str = "matched", seed: int = 0) -> list[Item]:
-    """QA rows of a dataset folder as items, frames picked from each row's span by the shared sampler
-    (`frames="shuffled"`: from another movie's row, see `SourceConfig.frames`)."""
+    """QA rows of a dataset folder as items, each a clip of model.num_frames frames from the row's span
+    (`frames="shuffled"`: another movie's row's clip, see `SourceConfig.frames`)."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
+    rule = clip_rule(model, [path])
     items, movies = [], []
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
-        span = row["frame_paths"]
-        if not span:
+        if not row["frame_paths"]:
             raise DatasetError(f"{path}: QA row {row['id']} has no frames")
-        idx = sample_indices(len(span), model.num_frames, model.frame_sampling)
-        items.append(Item(id=row["id"], frames=[str(folder.root / span[i]) for i in idx], messages=[
+        clip = Clip(str(folder.root), model.num_frames, rule, files=tuple(row["frame_paths"]))
+        items.append(Item(id=row["id"], clip=clip, messages=[
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))
         movies.append(row["movie_id"])
     if frames == "shuffled":
         donors = other_movie_donors(movies, seed)
-        clips = [it.frames for it in items]
+        clips = [it.clip for it in items]
         for it, d in zip(items, donors):
-            it.frames = clips[d]
+            it.clip = clips[d]
     elif frames != "matched":
         raise ValueError(f"data.sources[].frames must be 'matched' or 'shuffled', got {frames!r}")
     return items
@@ -98,6 +121,7 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
     except (OSError, json.JSONDecodeError) as err:
         raise DatasetError(f"{path}: cannot read LLaVA JSON ({err})") from err
     root = Path(media_root) if media_root else file.parent
+    rule = clip_rule(model)
     roles = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
     items = []
     for k, rec in enumerate(records):
@@ -106,15 +130,14 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
             messages = [{"role": roles[t["from"]], "content": _strip_tags(t["value"])} for t in rec["conversations"]]
         except KeyError as err:
             raise DatasetError(f"{path}: record {rid}: bad or missing conversations field ({err})") from err
-        frames, video, span = [], None, None
-        if rec.get("frames"):
-            listed = [str(root / f) for f in rec["frames"]]
-            frames = [listed[i] for i in sample_indices(len(listed), model.num_frames, model.frame_sampling)]
+        clip = None
+        if rec.get("frames") or rec.get("image"):  # an image is a one-frame clip, repeated to num_frames
+            files = tuple(rec["frames"]) if rec.get("frames") else (rec["image"],)
+            clip = Clip(str(root), model.num_frames, rule, files=files)
         elif rec.get("video"):
-            video, span = str(root / rec["video"]), tuple(rec["frame_span"]) if rec.get("frame_span") else None
-        elif rec.get("image"):
-            frames = [str(root / rec["image"])]
-        items.append(Item(id=rid, messages=messages, frames=frames, video=video, span=span))
+            span = tuple(rec["frame_span"]) if rec.get("frame_span") else None
+            clip = Clip(str(root / rec["video"]), model.num_frames, rule, span=span)
+        items.append(Item(id=rid, messages=messages, clip=clip))
     return items
 
 
@@ -137,18 +160,8 @@ class ItemDataset:
         return len(self.items)
 
     def __getitem__(self, i: int) -> Sample:
-        from PIL import Image
-
         it = self.items[i]
-        if it.frames:
-            frames = [Image.open(p).convert("RGB") for p in it.frames]
-        elif it.video:
-            from dreamframe.video import load_video
-
-            frames = load_video(it.video, self.model.num_frames, self.model.frame_sampling, it.span)
-        else:
-            frames = []
-        return Sample(frames=frames, messages=it.messages, id=it.id)
+        return Sample(frames=it.clip.load() if it.clip else [], messages=it.messages, id=it.id)
 
 
 def epoch_order(sizes: Sequence[int], weights: Sequence[float], total: int, seed: int, epoch: int) -> np.ndarray:
@@ -224,13 +237,13 @@ def item_lengths(items: Sequence[Item], adapter: Any, model: ModelConfig) -> lis
     model.max_length raises ValueError naming it before any forward (never truncated). Uses the
     adapter's exact `encode` when it has one (frames are not read for it), else an estimate."""
     if hasattr(adapter, "encode"):
-        return [len(adapter.encode(Sample(frames=[None] if (it.frames or it.video) else [], messages=it.messages,
+        return [len(adapter.encode(Sample(frames=[None] * it.clip.num_frames if it.clip else [], messages=it.messages,
                                           id=it.id), train=True)["input_ids"]) for it in items]
     tok = getattr(adapter.tokenizer, "tokenizer", adapter.tokenizer)
     texts = [" ".join(m["content"] for m in it.messages) for it in items]
     counts = [len(x) for x in tok(texts, add_special_tokens=False)["input_ids"]] if texts else []
     vis = adapter.num_visual_tokens(model.num_frames)
-    out = [n + (vis if (it.frames or it.video) else 0) + 6 * len(it.messages) for it, n in zip(items, counts)]
+    out = [n + (vis if it.clip else 0) + 6 * len(it.messages) for it, n in zip(items, counts)]
     too_long = [(it.id, n) for it, n in zip(items, out) if n > model.max_length]
     if too_long:
         raise ValueError(f"{len(too_long)} samples exceed model.max_length={model.max_length} tokens (visual "

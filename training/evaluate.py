@@ -13,19 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 from dreamframe import scoring
+from dreamframe.clip import Clip
 from dreamframe.dataset import DatasetFolder
-from dreamframe.frames import sample_indices
 from dreamframe.prompts import question_text
+from training.data import clip_rule
 
 
 def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: int = 32, max_new_tokens: int = 6,
                   max_samples: int | None = None, progress: bool = True) -> dict[str, Any]:
     """Percent scores (with 95% intervals, overall and per qa_type) of the split's closed questions."""
     import torch
-    from PIL import Image
     from tqdm import tqdm
 
     cfg = adapter.cfg
+    rule = clip_rule(cfg, [dataset])
     folder = DatasetFolder(dataset)
     rows = [r for r in folder.load_qa(split) if r["options"]]
     rows = rows[:max_samples] if max_samples else rows
@@ -34,11 +35,7 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
     records = []
     for i in tqdm(range(0, len(rows), batch_size), desc="held-out check", disable=not progress):
         batch = rows[i:i + batch_size]
-        frames = []
-        for r in batch:
-            span = r["frame_paths"]
-            frames.append([Image.open(folder.root / span[k]).convert("RGB")
-                           for k in sample_indices(len(span), cfg.num_frames, cfg.frame_sampling)])
+        frames = [Clip(str(folder.root), cfg.num_frames, rule, files=tuple(r["frame_paths"])).load() for r in batch]
         prompts = [question_text(r["question"], r["options"]) for r in batch]
         with torch.no_grad():
             free = adapter.generate(frames, prompts, max_new_tokens=max_new_tokens)
@@ -50,5 +47,5 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
     train = folder.load_qa("train") if split != "train" else rows
     return {**scoring.summarise(records), **{k: v["acc"] for k, v in scoring.controls(train, rows).items()},
             "dataset": str(dataset), "split": split,
-            "frame_sampling": {"rule": cfg.frame_sampling, "num_frames": cfg.num_frames},
+            "frame_sampling": {"rule": str(rule), "num_frames": cfg.num_frames},
             "examples": records[:5]}

@@ -201,6 +201,10 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     if cfg.log.wandb_mode == "offline":
         os.environ.setdefault("WANDB_MODE", "offline")
     ensure_data(cfg)  # bad input fails here, before the heavy imports
+    from training.data import clip_rule
+
+    # one rule per run, chosen once: saved with the config, used by the data layer, written into the export
+    cfg.model.frame_sampling = str(clip_rule(cfg.model, [s.path for s in cfg.data.sources]))
     print(check_training_data(cfg.data), flush=True)  # a damaged file fails in seconds, named
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -216,6 +220,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     from training.strategies import deepspeed_dict, offloads_optimizer, zero_stage
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
+    adapter.trained_clip = {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames}
     ckpt = newest_readable(out) if cfg.resume == "auto" else None
     evals: dict[str, Any] = {}
     before_file = out / "eval_before.json"

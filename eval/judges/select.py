@@ -55,19 +55,29 @@ def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: st
     return cfg
 
 
-def rules_only(name: str, options: dict[str, Any] | None = None) -> bool:
-    """Whether `--judge NAME` scores by rules alone (exact match), so tasks that need a judge are not scored."""
-    return judge_config(name, options).kind == "exact_match"
+def rules_only(judge: str | JudgeConfig, options: dict[str, Any] | None = None) -> bool:
+    """Whether the judge (a resolved section, or `--judge NAME`) scores by rules alone (exact match), so tasks
+    that need a judge are not scored."""
+    cfg = judge if isinstance(judge, JudgeConfig) else judge_config(judge, options)
+    return cfg.kind == "exact_match"
 
 
-def run_judge() -> Judge:
-    """The judge the current run asked for, built once per process."""
+def run_judge_config() -> JudgeConfig:
+    """The current run's judge section: resolved and checked by `eval.run` before any task is read or model
+    loads (tests that only set a judge name get it resolved here, once)."""
     from eval import runtime
 
     ctx = runtime.current()
-    name = ctx.judge
-    cache = None if ctx.out_dir is None else Path(ctx.out_dir) / "judge_cache"
-    key = repr((name, sorted(ctx.judge_options.items()), str(cache)))
+    if ctx.judge_config is None:
+        cache = None if ctx.out_dir is None else Path(ctx.out_dir) / "judge_cache"
+        ctx.judge_config = judge_config(ctx.judge, ctx.judge_options, cache)
+    return ctx.judge_config
+
+
+def run_judge() -> Judge:
+    """The judge of the current run's section, built once per process."""
+    cfg = run_judge_config()
+    key = repr(cfg)
     if key not in _BUILT:
-        _BUILT[key] = build_judge(judge_config(name, ctx.judge_options, cache))
+        _BUILT[key] = build_judge(cfg)
     return _BUILT[key]

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from dreamframe.atomic import atomic_write_text
+from eval.judges.judge import JudgeConfig
 from eval.judges.select import rules_only
 from eval.tasks.common import AnnotationMissing
 from eval.tasks.registry import BENCHMARKS, all_task_names, benchmark_folder, load_benchmark
@@ -86,7 +87,7 @@ def parse_rule(bench: Any, task: str) -> str | None:
 
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
-                data_dirs: dict[str, str] | None = None, judge: str = "auto") -> Materialised:
+                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto") -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
@@ -114,7 +115,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
-                      result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str,
+                      result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
                       templates: Path) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):

@@ -91,6 +91,7 @@ def normalise_answer(text: str) -> str:
 
 def video_field(path: str | Path, num_frames: int, rule: str, start_s: float | None = None,
                 end_s: float | None = None, fps: float | None = None) -> dict[str, Any]:
-    """A row's "video" entry: the fields of `eval.video.VideoRef` (decoded later by the LM, a batch at a time)."""
-    return {"path": str(path), "num_frames": num_frames, "rule": rule, "start_s": start_s, "end_s": end_s,
-            "fps": fps, "span": None}
+    """A row's "video" entry: a `dreamframe.clip.Clip` as plain fields (decoded later by the LM, a batch at a time)."""
+    from dreamframe.clip import Clip
+
+    return Clip(str(path), num_frames, rule, start_s=start_s, end_s=end_s, fps=fps).as_dict()

@@ -15,7 +15,7 @@ from PIL import Image
 from dreamframe.video import VideoError, load_video
 from eval.run import main
 from eval.tasks import materialise
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 from tests.eval_benchmarks.fixtures import open_qa, tiny_video
 
 
@@ -40,7 +40,7 @@ def test_frames_are_addressed_by_their_file_name_not_listing_position(tmp_path):
 
 def test_mvbench_style_folder_counting_from_one(tmp_path):
     pixels = numbered_folder(tmp_path / "clip", list(range(12)), first_name=1)  # 00001.png .. 00012.png
-    ref = VideoRef(path=str(tmp_path / "clip"), num_frames=3, rule="videochat2", fps=3.0)
+    ref = Clip(path=str(tmp_path / "clip"), num_frames=3, rule="videochat2", fps=3.0)
     got = [int(np.asarray(im)[0, 0, 0]) for im in ref.load()]
     assert got == [int(pixels[i][0, 0, 0]) for i in (2, 6, 9)]  # mvbench.ipynb get_index(None, 3, 12, first_idx=1)
     (tmp_path / "clip" / "00006.png").unlink()
@@ -91,11 +91,11 @@ def test_video_name_with_dotdot_is_never_read(tmp_path):
     q.write_text(json.dumps(questions))
     mat = materialise(["msvd_qa"], tmp_path / "bench", tmp_path / "tasks")
     rows = [json.loads(line) for line in (tmp_path / "tasks/data/msvd_qa.jsonl").open()]
-    escaped = VideoRef.from_dict(rows[0]["video"])
+    escaped = Clip.from_dict(rows[0]["video"])
     assert Path(escaped.path).resolve() == (tmp_path / "bench" / "secret.avi").resolve(), "the loader found it"
     with pytest.raises(VideoError, match="outside the benchmark folder"):
         escaped.load()
-    assert len(VideoRef.from_dict(rows[1]["video"]).load()) == rows[1]["video"]["num_frames"]  # the others load
+    assert len(Clip.from_dict(rows[1]["video"]).load()) == rows[1]["video"]["num_frames"]  # the others load
     assert mat.num_docs["msvd_qa"] == 3
 
 

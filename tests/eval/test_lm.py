@@ -12,7 +12,7 @@ from eval.cache import AnswerCache
 from eval.lm import DreamFrameLM, truncate_at_stops
 from eval.tasks import dreamframe
 from eval.tasks.dreamframe import utils
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 
 def test_truncate_at_stops():
@@ -37,7 +37,7 @@ def test_heldout_rows_and_prompts(heldout_root):
     assert len(closed) + len(open_) == manifest["counts"]["qa_by_split"]["test"]
     row = closed[0]
     assert row["options"][ord(row["answer_letter"]) - 65] == row["answer"]
-    ref = VideoRef.from_dict(row["video"])
+    ref = Clip.from_dict(row["video"])
     assert ref.path.endswith(f"frames/{row['movie_id']}") and ref.span[1] > ref.span[0]
     assert len(ref.load()) == 8
     from dreamframe.prompts import question_text
@@ -78,7 +78,7 @@ def test_batched_answers_equal_batch_one(tiny_adapter, heldout_root):
     rows = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 4, "segment_centre")[:6]
     reqs = [Instance(request_type="generate_until", doc=r, idx=0, metadata=("t", i, 1),
                      arguments=(utils.doc_to_text_closed(r) + " x" * i, {"until": [], "max_gen_toks": 6},
-                                {"visual": [VideoRef.from_dict(r["video"])]}))
+                                {"visual": [Clip.from_dict(r["video"])]}))
             for i, r in enumerate(rows)]
     one = DreamFrameLM(tiny_adapter, batch_size=1, progress=False).generate_until(reqs)
     three = DreamFrameLM(tiny_adapter, batch_size=3, progress=False).generate_until(reqs)
@@ -92,7 +92,7 @@ def test_adapter_gets_the_tasks_frame_count(tiny_adapter, heldout_root, monkeypa
     monkeypatch.setattr(tiny_adapter, "_frames", lambda frames: seen.append(len(out := original(frames))) or out)
     row = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 16, "segment_centre")[0]
     req = Instance(request_type="generate_until", doc=row, idx=0, metadata=("t", 0, 1),
-                   arguments=("q", {"until": [], "max_gen_toks": 2}, {"visual": [VideoRef.from_dict(row["video"])]}))
+                   arguments=("q", {"until": [], "max_gen_toks": 2}, {"visual": [Clip.from_dict(row["video"])]}))
     before = tiny_adapter.cfg.num_frames
     lm = DreamFrameLM(tiny_adapter, batch_size=2, progress=False)
     lm.generate_until([req, req])
@@ -136,7 +136,7 @@ def test_closed_questions_score_the_same_in_eval_and_in_the_training_check(tiny_
 def test_loglikelihood_is_the_answers_log_probability(tiny_adapter, heldout_root):
     row = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", tiny_adapter.cfg.num_frames,
                              "segment_centre")[0]
-    ref = VideoRef.from_dict(row["video"])
+    ref = Clip.from_dict(row["video"])
     prompt = utils.doc_to_text_closed(row)
     reqs = [Instance(request_type="loglikelihood", doc=row, idx=i, metadata=("t", 0, 1),
                      arguments=(prompt, option, {"visual": [ref]})) for i, option in enumerate(row["options"])]

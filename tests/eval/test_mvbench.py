@@ -12,7 +12,7 @@ from dreamframe.video import encode_video
 from eval.tasks import materialise, mvbench
 from eval.tasks.common import BenchmarkDataError
 from eval.tasks.mvbench import utils
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 
 def test_rows_prompt_and_target(mvbench_root):
@@ -29,7 +29,7 @@ def test_rows_prompt_and_target(mvbench_root):
     assert utils.doc_to_target(row) == "(A) a cat runs"
     ep = mvbench.prepare(mvbench_root, "mvbench_episodic_reasoning", 16, "segment_centre")[0]["video"]
     assert ep["fps"] == 3.0 and ep["path"].endswith("tvqa/frames_fps3_hq/episodic_reasoning_0")
-    frames = VideoRef.from_dict(ep).load()
+    frames = Clip.from_dict(ep).load()
     assert len(frames) == 16
 
 
@@ -47,7 +47,7 @@ def test_bound_limits_frames(tmp_path):
     frames = [Image.fromarray(np.full((32, 32, 3), 10 * i, dtype=np.uint8)) for i in range(25)]
     path = tmp_path / "clip.mp4"
     encode_video(frames, path, fps=10, crf=0)
-    got = VideoRef(str(path), num_frames=4, start_s=1.0, end_s=2.0).load()
+    got = Clip(str(path), num_frames=4, start_s=1.0, end_s=2.0).load()
     levels = [float(np.asarray(f).mean()) / 10 for f in got]
     assert all(9.5 <= lv <= 20.5 for lv in levels), levels
     assert levels == sorted(levels) and levels[-1] - levels[0] > 5
@@ -69,13 +69,13 @@ def test_videochat2_rule_matches_notebook(tmp_path, bound):
     path = tmp_path / "clip.mp4"
     encode_video(frames, path, fps=10, crf=0)
     start_s, end_s = bound or (None, None)
-    got = VideoRef(str(path), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s).load()
+    got = Clip(str(path), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s).load()
     assert [round(float(np.asarray(f).mean()) / 10) for f in got] == _official_get_index(bound, 10.0, 24, 0, 8)
     folder = tmp_path / "frames"
     folder.mkdir()
     for i, img in enumerate(frames, start=1):
         img.save(folder / f"{i:05d}.png")
-    got = VideoRef(str(folder), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s, fps=3.0).load()
+    got = Clip(str(folder), num_frames=8, rule="videochat2", start_s=start_s, end_s=end_s, fps=3.0).load()
     assert [round(float(np.asarray(f).mean()) / 10) + 1 for f in got] == _official_get_index(bound, 3.0, 25, 1, 8)
 
 

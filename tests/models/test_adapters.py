@@ -12,7 +12,7 @@ from models.registry import FAMILIES, build_adapter, load_adapter
 FAMS = list(FAMILIES)
 
 
-def clip(rgb, n=5, size=48):
+def clip(rgb, n=4, size=48):  # the data layer hands the model num_frames (4) frames
     return [Image.new("RGB", (size, size), tuple(int(c * (0.5 + i / (2 * n))) for c in rgb)) for i in range(n)]
 
 

@@ -27,7 +27,7 @@ SAMPLES = [
     Sample(clip((220, 30, 30)), chat("What colour is the coat of the woman in the garden?", "red"), "v0"),
     Sample([], chat("Say yes.", "yes"), "t1"),
     Sample(clip((30, 30, 220)), chat("Where does this happen?", "at the old harbor near the bridge"), "v2"),
-    Sample(clip((30, 200, 30), n=6), chat("How many people walk?", "two"), "v3"),
+    Sample(clip((30, 200, 30)), chat("How many people walk?", "two"), "v3"),  # one frame count per run
     Sample([], chat("Name a colour of the sea and of the sky at night.", "blue and black"), "t4"),
 ]
 

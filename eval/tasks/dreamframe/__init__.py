@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import Clip
 from dreamframe.dataset import DatasetError, DatasetFolder
 from eval.tasks.common import LETTERS, BenchmarkDataError
 
@@ -63,8 +64,8 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
         options = list(qa["options"] or [])
         if bool(options) != want_closed:
             continue
-        ref = {"path": str(folder.frames_dir(qa["movie_id"])), "num_frames": num_frames, "rule": rule,
-               "start_s": None, "end_s": None, "fps": None, "span": [int(qa["frame_start"]), int(qa["frame_end"])]}
+        ref = Clip(str(folder.frames_dir(qa["movie_id"])), num_frames, rule,
+                   span=(int(qa["frame_start"]), int(qa["frame_end"]))).as_dict()
         rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "question": qa["question"], "answer": qa["answer"],
                      "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",
                      "qa_type": qa["qa_type"], "level": qa["level"], "video": ref})

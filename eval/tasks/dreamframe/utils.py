@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from dreamframe import scoring
+from dreamframe.clip import Clip
 from dreamframe.prompts import question_text
 from eval import runtime
+from eval.judges.select import rules_only, run_judge_config
 from eval.tasks.common import normalise_answer
-from eval.video import VideoRef
 
 OPEN_PROMPT = "\nAnswer the question in one sentence."
 OPEN_TASK = "dreamframe_heldout_open"
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text_closed(doc: dict[str, Any]) -> str:
@@ -62,7 +63,7 @@ def agg_score(items: list[dict[str, Any]]) -> float:
 def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
     """The run's judge (eval.judges, batched and cached) or, with --judge exact_match, normalised
     exact match, recorded as `exact_match_fallback`."""
-    if runtime.current().judge not in ("exact_match", "none"):
+    if not rules_only(run_judge_config()):
         from eval.judges.runs import judged_summary
         from eval.tasks.open_qa.scoring import score_open_qa
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dreamframe.prompts import options_block
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 SYSTEM = ("Carefully watch the video and pay attention to the cause and sequence of events, the detail and "
           "movement of objects, and the action and pose of persons. Based on your observations, select the "
@@ -15,8 +15,8 @@ ANSWER_PROMPT = "Best option:("  # primes the assistant turn (generation_kwargs.
 RETURN_PROMPT = "("  # the notebook puts the primed "(" back before scoring
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

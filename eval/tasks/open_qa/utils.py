@@ -11,11 +11,11 @@ from typing import Any
 
 from eval.judges.runs import judged_summary
 from eval.tasks.open_qa.scoring import score_open_qa
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

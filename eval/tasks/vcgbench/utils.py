@@ -6,14 +6,14 @@ from typing import Any
 
 from eval.judges.runs import judged_summary
 from eval.tasks.vcgbench.scoring import score_consistency, score_single
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 CONSISTENCY_Q2_FROM_Q1 = True
 """Reproduce the reference script's `question2 = sample['Q1']` (see scoring.py) for comparable numbers."""
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

@@ -6,13 +6,13 @@ from typing import Any
 
 from eval.judges.runs import judged_summary
 from eval.tasks.videobench.scoring import REPLY_RULE, score_videobench
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 _KEEP = ("task", "qid", "prompt", "choices", "answer")
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

@@ -6,11 +6,11 @@ import math
 from typing import Any
 
 from eval.tasks.videomme.scoring import extract_letter
-from eval.video import VideoRef
+from dreamframe.clip import Clip
 
 
-def doc_to_image(doc: dict[str, Any]) -> list[VideoRef]:
-    return [VideoRef.from_dict(doc["video"])]
+def doc_to_image(doc: dict[str, Any]) -> list[Clip]:
+    return [Clip.from_dict(doc["video"])]
 
 
 def doc_to_text(doc: dict[str, Any]) -> str:

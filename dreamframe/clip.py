@@ -1,8 +1,14 @@
-"""What a task hands the model instead of decoded frames: a reference to one video and how to sample it.
+"""The clip contract: which frames of which video a model sees, chosen once by the data layer.
 
-lm-eval builds every request of a task before the model runs, so decoding in `doc_to_image` would hold
-all frames of a benchmark in memory at once (MVBench: 4,000 x 16 frames). A `VideoRef` is decoded by
-the LM class one batch at a time, and a missing or unreadable video is counted there, per task.
+A `Clip` names its source (a video file, a folder of frame images, or a list of frame images), the span
+to take frames from (frame indices or a time span in seconds), the sampling rule and the frame count.
+Training items, eval requests and task rows all carry a Clip; `Clip.load()` is the one place frames are
+picked (`dreamframe.frames.sample_indices`) and decoded (`dreamframe.video`). Model adapters only
+preprocess the frames they are handed and never resample, so a model is fed exactly `num_frames`.
+
+lm-eval builds every request of a task before the model runs, so decoding in `doc_to_image` would hold all
+frames of a benchmark in memory at once (MVBench: 4,000 x 16 frames); a Clip is a light reference that the
+LM class decodes one batch at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 
 from PIL import Image
 
-from dreamframe.frames import SAMPLING_RULES, sample_indices, seconds_to_frames
+from dreamframe.frames import SamplingRule, sample_indices, sampling_rule, seconds_to_frames
 from dreamframe.video import VideoError, decode_frames, frame_files, load_video, read_frame_files, video_info
 
 
@@ -23,12 +29,14 @@ class MissingVideo(VideoError):
 
 
 @dataclass(frozen=True)
-class VideoRef:
-    """One video (file or folder of frames) and the frames to take from it."""
+class Clip:
+    """One video (file, folder of frames, or listed frame images) and the frames to take from it."""
 
     path: str
+    """Video file or frame folder; with `files`, the folder the listed frames are relative to."""
     num_frames: int
-    rule: str = "segment_centre"
+    """Frames handed to the model (a span shorter than this repeats frames, so batch shapes stay fixed)."""
+    rule: SamplingRule = SamplingRule.segment_centre
     start_s: float | None = None
     """Bound in seconds (MVBench's bounded tasks); None = from the start."""
     end_s: float | None = None
@@ -40,39 +48,60 @@ class VideoRef:
     root: str | None = None
     """The benchmark folder the video must lie in: a path from an annotation file (`../../x`, `/etc/x`)
     that leads outside it is refused when loading (counted as unreadable), never read."""
+    files: tuple[str, ...] | None = None
+    """The clip's frames as a list of image files (relative to `path`): a dataset QA row's frame span, a
+    LLaVA JSON record's "frames" or "image"; `num_frames` are sampled from them with `rule`."""
 
     def __post_init__(self) -> None:
-        if self.rule not in SAMPLING_RULES:
-            raise ValueError(f"unknown frame sampling rule {self.rule!r}; choose one of {SAMPLING_RULES}")
+        object.__setattr__(self, "rule", sampling_rule(self.rule, "clip rule"))
         if self.num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {self.num_frames}")
+        if self.files is not None and not self.files:
+            raise ValueError(f"{self.path}: a clip of listed frame files needs at least one file")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "VideoRef":
+    def from_dict(cls, data: dict[str, Any]) -> "Clip":
         """Inverse of `as_dict` (a row of a task's JSONL file)."""
         data = dict(data)
-        if data.get("span") is not None:
-            data["span"] = tuple(data["span"])
+        for key in ("span", "files"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
         return cls(**data)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain fields (a task row, an answer-cache key); `files` only when set, so the keys of clips
+        that have none stay as they were."""
+        data = {**asdict(self), "rule": str(self.rule)}
+        if data["files"] is None:
+            del data["files"]
+        return data
 
     def __str__(self) -> str:  # what lm-eval writes into the per-sample JSONL
-        return f"VideoRef({self.path}, n={self.num_frames}, rule={self.rule}, span={self._span_text()})"
+        return f"Clip({self.path}, n={self.num_frames}, rule={self.rule}, span={self._span_text()})"
 
     def _span_text(self) -> str:
+        if self.files is not None:
+            return f"files[{len(self.files)}]"
         if self.span is not None:
             return f"frames[{self.span[0]}:{self.span[1]}]"
         if self.start_s is not None or self.end_s is not None:
             return f"{self.start_s}s-{self.end_s}s"
         return "all"
 
+    def frame_paths(self) -> list[str]:
+        """The listed frame files this clip takes (only for a clip of `files`)."""
+        if self.files is None:
+            raise ValueError(f"{self.path}: not a clip of listed frame files")
+        idx = sample_indices(len(self.files), self.num_frames, self.rule)
+        return [str(Path(self.path) / self.files[i]) for i in idx]
+
     def load(self) -> list[Image.Image]:
-        """Decode the sampled frames; raises MissingVideo or VideoError naming the path."""
+        """Decode exactly `num_frames` sampled frames; raises MissingVideo or VideoError naming the path."""
         path = Path(self.path)
         if self.root is not None and not inside(path, Path(self.root)):
             raise VideoError(f"{path}: outside the benchmark folder {self.root}; not read")
+        if self.files is not None:
+            return self._load_files()
         if not path.exists():
             raise MissingVideo(f"{path}: video not found")
         if self.rule == "videochat2" and self.span is None:
@@ -88,11 +117,22 @@ class VideoRef:
                 total, fps = video_info(path)
                 span = seconds_to_frames(self.start_s, self.end_s, fps, total)
         try:
-            return load_video(path, self.num_frames, self.rule, span)  # type: ignore[arg-type]
+            return load_video(path, self.num_frames, self.rule, span)
         except VideoError:
             raise
         except (OSError, ValueError) as err:  # a truncated JPEG in a frame folder, an empty span
             raise VideoError(f"{path}: cannot read frames: {err}") from None
+
+    def _load_files(self) -> list[Image.Image]:
+        out = []
+        for file in self.frame_paths():
+            if not Path(file).is_file():
+                raise MissingVideo(f"{file}: frame image not found")
+            try:
+                out.append(Image.open(file).convert("RGB"))
+            except OSError as err:
+                raise VideoError(f"{file}: cannot read frame image: {err}") from None
+        return out
 
     def _load_videochat2(self, path: Path) -> list[Image.Image]:
         """MVBench's own bounds: the last frame of a video is never in the span, frame folders count

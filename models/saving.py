@@ -1,0 +1,84 @@
+"""Export of a video LVLM adapter as a HF folder (safetensors, tokenizer, preprocessor JSON) plus
+dreamframe_model.json, which `models.registry.load_adapter` reads back. Mixed into `HFVideoAdapter`."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from dreamframe.config import to_dict
+
+META_FILE = "dreamframe_model.json"
+LORA_DIR = "lora_adapter"
+
+
+class SavingMixin:
+    """Needs the adapter's `cfg`, `model`, `tokenizer`, `spec`, `family`, `model_class`."""
+
+    model: Any
+    trained_clip: dict[str, Any] | None = None
+    """The clip rule and frame count this model was trained on (set by training, written to and read from
+    dreamframe_model.json); eval scores it with them unless told otherwise."""
+
+    def save(self, path: str | Path, lora: str = "merge") -> None:
+        """HF folder: safetensors weights, tokenizer (with chat template), preprocessor JSON, and
+        dreamframe_model.json (family, model config, frame spec, the clip it was trained on) for `models.registry.load_adapter`.
+
+        With LoRA: lora="merge" merges the adapter into the weights (this adapter then holds the
+        merged model); lora="adapter" writes the base weights (or only a reference to cfg.path)
+        plus the peft adapter under lora_adapter/.
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        cfg = copy.deepcopy(self.cfg)
+        meta: dict[str, Any] = {"family": self.family, "frame_spec": self.spec.to_json()}
+        if self.trained_clip:
+            meta["trained_clip"] = dict(self.trained_clip)
+        if self.cfg.lora and lora == "merge":
+            self.model = self.model.merge_and_unload()
+            self.model.save_pretrained(path, safe_serialization=True)
+            cfg.lora = None
+        elif self.cfg.lora and lora == "adapter":
+            self.model.save_pretrained(path / LORA_DIR, safe_serialization=True)
+            meta["lora_adapter"] = LORA_DIR
+            if self.cfg.path:  # a hub id, or a local folder made absolute so the export can move
+                local = Path(self.cfg.path)
+                meta["base_path"] = str(local.resolve()) if local.is_dir() else self.cfg.path
+            else:
+                self._base_model_copy().save_pretrained(path, safe_serialization=True)
+        elif self.cfg.lora:
+            raise ValueError(f"save(lora=...) must be 'merge' or 'adapter', got {lora!r}")
+        else:
+            self.model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        cfg.path, cfg.tiny = None, {k: v for k, v in cfg.tiny.items() if k != "corpus"}
+        meta["model_config"] = to_dict(cfg)
+        for name, data in self.processor_files().items():
+            (path / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        (path / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    def _base_model_copy(self) -> Any:
+        """The pretrained weights without LoRA layers, as a fresh transformers model."""
+        import transformers
+
+        base = self.model.get_base_model()
+        sd = {k.replace(".base_layer", ""): v for k, v in base.state_dict().items() if "lora_" not in k}
+        fresh = getattr(transformers, self.model_class)._from_config(base.config)
+        fresh.load_state_dict(sd, strict=True)
+        return fresh
+
+    def processor_files(self) -> dict[str, dict[str, Any]]:
+        """Preprocessor JSON files so transformers / vLLM processors see our sizes and statistics."""
+        return {}
+
+
+def folder_chat_template(path: str) -> str | None:
+    """Processor chat templates live beside the tokenizer in HF folders (chat_template.json / .jinja)."""
+    folder = Path(path)
+    if (folder / "chat_template.jinja").is_file():
+        return (folder / "chat_template.jinja").read_text(encoding="utf-8")
+    if (folder / "chat_template.json").is_file():
+        return json.loads((folder / "chat_template.json").read_text(encoding="utf-8"))["chat_template"]
+    return None
