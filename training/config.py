@@ -165,7 +165,7 @@ class TrainConfig:
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     max_epochs: PositiveInt = 4
-    max_steps: StepLimit = 2000
+    max_steps: StepLimit = 1500
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
