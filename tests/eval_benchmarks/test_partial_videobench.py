@@ -86,7 +86,8 @@ def test_videobench_llm_judge_gets_the_three_official_turns(tmp_path, monkeypatc
                                                                   model="gpt-3.5-turbo-0613", temperature=0.0,
                                                                   response_format="none", max_retries=0)))
         out = score_videobench(judge, [{**rows[0], "pred": f"{rows[0]['answer']} it is"}, {**rows[1], "pred": "zzz"}])
-        body = srv.requests[0]
+        # the two verdicts are asked concurrently: take the first clip's request, whichever came first
+        (body,) = [r for r in srv.requests if "MSVD clip 0?" in r["messages"][1]["content"]]
     assert [m["role"] for m in body["messages"]] == ["system", "assistant", "user"]
     assert body["messages"][0]["content"] == "As a language expert, please complete the following task."
     assert body["messages"][2]["content"].startswith('Please output your responses in the form of a dictionary')
