@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from jsonargparse.typing import PositiveInt
 from PIL import Image
 
 from dreamframe.frames import SamplingRule
@@ -55,7 +54,7 @@ class ModelConfig:
     """Weights dtype."""
     attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
     """`auto`: flash_attention_2 when importable, else sdpa."""
-    num_frames: PositiveInt = 8
+    num_frames: int = 8
     """Frames per video the data layer picks for this model in training (recorded in the export; eval scores
     the model with it unless told otherwise). The adapter itself feeds whatever frames it is handed."""
     frame_sampling: SamplingRule | None = None
@@ -72,6 +71,10 @@ class ModelConfig:
     gradient_checkpointing: bool = False
     trust_remote_code: bool = False
     """Off by default; only for families that need it and sources you trust."""
+
+    def __post_init__(self) -> None:  # checked here, not by a jsonargparse type: GPU runs load models without it
+        if isinstance(self.num_frames, bool) or not isinstance(self.num_frames, int) or self.num_frames < 1:
+            raise ValueError(f"model.num_frames must be a positive integer, got {self.num_frames!r}")
 
 
 @dataclass
