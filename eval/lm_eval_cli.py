@@ -11,9 +11,10 @@ no plugin entry points (EleutherAI/lm-evaluation-harness issues #1457, #1621). I
 up before it imports anything from `--include_path`, so `lm_eval --model dreamframe --include_path DIR
 --tasks NAME` cannot know the model. It does import the `!function` hooks of task YAML files named in
 `--tasks` (paths or globs) first, and every DreamFrame hook imports `eval`, which registers `dreamframe`
-(eval/__init__.py): so plain `lm_eval` works with task files. This command is lm-eval's CLI unchanged
-(`lm_eval.__main__.cli_evaluate`, same arguments and output) after importing `eval.lm`, so task and
-group names work with `--include_path` too.
+(eval/__init__.py): so plain `lm_eval` works with task files. This command is lm-eval's CLI (what
+`lm_eval.__main__.cli_evaluate` runs, same arguments and output) after importing `eval.lm`, so task and
+group names work with `--include_path` too; the one difference is that, like every DreamFrame command, it
+refuses abbreviated options (`--task` for `--tasks`).
 """
 
 from __future__ import annotations
