@@ -127,8 +127,9 @@ def train_config_paths(cfg: PipelineConfig) -> tuple[Path, Path]:
 
 
 def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
-    """The training configs pointed at this run's dataset (first source, tokenizer corpus; no built-in
-    eval): the fine-tune's, and the blind control's, whose dataset-folder sources get shuffled frames.
+    """The training configs pointed at this run's dataset (every source that reads the first source's
+    folder - a curriculum lists one folder twice, with other qa_types and weights - and the tokenizer
+    corpus; no built-in eval): the fine-tune's, and the blind control's, whose sources get shuffled frames.
     The train YAML is read by training's own parser into its TrainConfig, changed field by field, and
     written resolved (every key), so a renamed key fails here, by name."""
     from dataclasses import replace
@@ -137,7 +138,8 @@ def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
 
     train = Train(config=cfg.train_config).parse()
     data = str(Path(cfg.out) / "data")
-    sources = [replace(train.data.sources[0], path=data), *train.data.sources[1:]]
+    first = train.data.sources[0].path
+    sources = [replace(s, path=data) if s.path == first else s for s in train.data.sources]
     model = train.model
     if isinstance(model.tiny, dict) and "corpus" in model.tiny:  # the tiny model's tokenizer learns this text
         model = replace(model, tiny={**model.tiny, "corpus": [data]})

@@ -17,10 +17,11 @@ GENRE_MIX: dict[str, float] = {
     "action": 3.2, "fantasy": 3.2, "disaster": 2.1, "sci-fi": 2.1, "biography": 1.1,
 }
 
-# One-word clothing colours; RGB values are what the procedural renderer paints.
+# One-word clothing colours; RGB values are what the procedural renderer paints. No orange: it sits
+# between red and yellow, and the tiny demo model answered "orange" for most red and yellow figures.
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (214, 39, 40), "blue": (31, 90, 220), "green": (44, 160, 44), "yellow": (240, 210, 30),
-    "purple": (148, 60, 189), "orange": (255, 127, 14), "black": (25, 25, 25), "white": (245, 245, 245),
+    "purple": (148, 60, 189), "black": (25, 25, 25), "white": (245, 245, 245),
 }
 
 QA_TYPES_PAPER: tuple[str, ...] = ("what", "why", "how", "where", "describe")

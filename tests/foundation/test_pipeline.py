@@ -14,13 +14,17 @@ def test_train_configs_point_at_the_runs_dataset_and_the_blind_one_shuffles_fram
     tuned_path, blind_path = write_train_configs(cfg)
     data, blind = yaml.safe_load(tuned_path.read_text()), yaml.safe_load(blind_path.read_text())
     original = yaml.safe_load((REPO / "configs/train/tiny_cpu.yaml").read_text())
-    assert data["data"]["sources"][0]["path"] == str(tmp_path / "run" / "data")
-    assert data["data"]["sources"][0].get("qa_types") == original["data"]["sources"][0].get("qa_types")
+    # every source of the YAML's dataset (a curriculum lists it twice) now reads the run's
+    assert len(data["data"]["sources"]) == len(original["data"]["sources"])
+    for source, before in zip(data["data"]["sources"], original["data"]["sources"]):
+        assert source["path"] == str(tmp_path / "run" / "data")
+        assert (source.get("qa_types"), source["weight"]) == (before.get("qa_types"), before["weight"])
     assert data["model"]["tiny"]["corpus"] == [str(tmp_path / "run" / "data")]
     assert data["data"]["generate_config"] is None and data["eval"]["enabled"] is False
     # the blind control differs only in where its frames come from
-    assert blind["data"]["sources"][0].pop("frames") == "shuffled"
-    assert data["data"]["sources"][0].pop("frames", "matched") == "matched"
+    for blind_source, source in zip(blind["data"]["sources"], data["data"]["sources"]):
+        assert blind_source.pop("frames") == "shuffled"
+        assert source.pop("frames", "matched") == "matched"
     assert blind == data
 
 
