@@ -22,6 +22,7 @@ from dreamframe import scoring
 from dreamframe.config import from_dict, load_yaml
 from tests.conftest import REPO
 
+
 def _by_settings() -> dict[str, Path]:
     """One config per distinct (story, qa, seed): configs that differ only in backends share their answers."""
     groups: dict[str, list[Path]] = {}
