@@ -148,8 +148,10 @@ def run(cfg: EvalConfig) -> Path:
             info["base_model"] = cfg.base_model
         lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                           cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
-    staging = out / STAGING_DIRNAME
-    remove_path(staging)  # left by a run killed while saving
+    # One staging folder per model: the pipeline evaluates tuned and blind into one --out at once, and a
+    # shared one was emptied by whichever finished first, losing the other's results.
+    staging = out / STAGING_DIRNAME / model_dir.name
+    remove_path(staging)  # left by a run of this model killed while saving
     tracker = EvaluationTracker(output_path=str(staging))
     results = evaluate(lm, mat, display, tracker=tracker, limit=cfg.limit,
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)

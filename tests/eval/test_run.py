@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from dreamframe.dataset import DatasetFolder
-from eval.run import main
+from eval.run import STAGING_DIRNAME, main
 
 REPO = Path(__file__).parents[2]
 CONTRACT_KEYS = {"model", "base_model", "model_fingerprint", "judge", "frame_sampling", "packages", "errors"}
@@ -104,3 +104,17 @@ def test_killed_run_resumes(tmp_path, heldout_root):
     df = _results(out)["dreamframe"]
     assert df["answers"]["from_cache"] >= done_before
     assert df["answers"]["from_cache"] + df["answers"]["generated"] == 8
+
+
+def test_saving_leaves_another_models_staged_results_alone(tmp_path, heldout_root):
+    """The pipeline scores tuned and blind into one --out at once. With one shared staging folder, the run
+    that saved first emptied it and the other lost its results (seen on a 2-core pipeline run)."""
+    out = tmp_path / "out"
+    other = out / STAGING_DIRNAME / "tiny-blind" / "tiny-blind"
+    other.mkdir(parents=True)
+    (other / "results_2026-01-01T00-00-00.json").write_text("{}")  # the other run, between lm-eval's write and publish
+    assert main(["--model", "tiny-llava_onevision", "--tasks", "dreamframe_heldout_free", "--data-root",
+                 str(heldout_root), "--out", str(out), "--batch-size", "4", "--max-new-tokens", "4", "--threads", "1",
+                 "--limit", "4", "--progress", "false", "--bootstrap-iters", "0"]) == 0
+    assert (other / "results_2026-01-01T00-00-00.json").exists()
+    assert _results(out)["results"]["dreamframe_heldout_free"]
