@@ -183,13 +183,10 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
         return "llm"
 
     # ---- chat -> ids ----------------------------------------------------------------------
-    def _frames(self, frames: list[Image.Image]) -> list[Image.Image]:
-        """The frames as handed over: the data layer chose them (`dreamframe.clip.Clip`); adapters never resample."""
-        return list(frames)
-
     def _videos(self, samples: list[Sample]) -> list[list[Image.Image]]:
-        """The videos of a batch; they must all have the same frame count (one clip rule per run)."""
-        videos = [self._frames(s.frames) for s in samples if s.frames]
+        """The videos of a batch, as handed over: the data layer chose the frames (`dreamframe.clip.Clip`) and
+        adapters never resample, so they must all have the same frame count (one clip rule per run)."""
+        videos = [list(s.frames) for s in samples if s.frames]
         counts = sorted({len(v) for v in videos})
         if len(counts) > 1:
             ids = [s.id for s in samples if s.frames]
@@ -225,7 +222,7 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
         Raises ValueError naming the sample when the expanded length exceeds cfg.max_length.
         """
         has_video = bool(sample.frames)
-        frames = self._frames(sample.frames) if has_video else []
+        frames = list(sample.frames)
         conv = self._conversation(sample.messages, has_video)
         ids: list[int] = []
         labels: list[int] = []

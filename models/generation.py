@@ -11,7 +11,7 @@ from models.base import IGNORE, Sample
 
 
 class GenerationMixin:
-    """Needs the adapter's `collate`, `encode`, `_frames`, `_videos`, `video_inputs`, `extra_inputs`, `to_device`."""
+    """Needs the adapter's `collate`, `encode`, `_videos`, `video_inputs`, `extra_inputs`, `to_device`."""
 
     model: Any
     tokenizer: Any
@@ -68,7 +68,7 @@ class GenerationMixin:
         for i, (f, p, a) in enumerate(zip(frames, prompts, answers, strict=True)):
             chat = [{"role": "user", "content": p}, {"role": "assistant", "content": a}]
             enc = self.encode(Sample(f, chat, f"{i}/answer"), train=True)
-            rows.append((self._frames(f), enc["input_ids"], enc["labels"]))
+            rows.append((f, enc["input_ids"], enc["labels"]))
         scores: list[tuple[float, bool]] = []
         was_training = self.model.training
         self.model.eval()

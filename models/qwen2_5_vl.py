@@ -107,7 +107,6 @@ class Qwen25VLAdapter(HFVideoAdapter):
         text = torch.arange(len(ids))
         if not frames:
             return text.expand(4, -1)
-        frames = self._frames(frames)
         size = (frames[0].height, frames[0].width) if isinstance(frames[0], Image.Image) else ()
         input_ids = torch.tensor([ids])
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model

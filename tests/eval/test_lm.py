@@ -86,10 +86,10 @@ def test_batched_answers_equal_batch_one(tiny_adapter, heldout_root):
 
 
 def test_adapter_gets_the_tasks_frame_count(tiny_adapter, heldout_root, monkeypatch):
-    """The adapter resamples to its cfg.num_frames (8); a 16-frame protocol must reach the model as 16."""
+    """The adapter's cfg.num_frames is 8; a 16-frame protocol must reach the model's vision inputs as 16."""
     seen = []
-    original = tiny_adapter._frames
-    monkeypatch.setattr(tiny_adapter, "_frames", lambda frames: seen.append(len(out := original(frames))) or out)
+    original = tiny_adapter.video_inputs
+    monkeypatch.setattr(tiny_adapter, "video_inputs", lambda videos: seen.extend(len(v) for v in videos) or original(videos))
     row = dreamframe.prepare(heldout_root, "dreamframe_heldout_closed", 16, "segment_centre")[0]
     req = Instance(request_type="generate_until", doc=row, idx=0, metadata=("t", 0, 1),
                    arguments=("q", {"until": [], "max_gen_toks": 2}, {"visual": [Clip.from_dict(row["video"])]}))
