@@ -16,7 +16,6 @@ killed run started again with the same command only generates what is missing.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sys
