@@ -64,14 +64,17 @@ def check_training_data(data: DataConfig) -> str:
     summary when all look whole."""
     start = time.perf_counter()
     problems: list[str] = []
-    for src in data.sources:
-        if Path(src.path).is_dir():  # the dataset folder's own check: movies, frames, videos, QA rows, counts
-            problems += check_dataset(src.path)
+    # each file once: a curriculum lists one folder as several sources (other qa_types, weights)
+    distinct = dict.fromkeys((src.path, src.media_root) for src in data.sources)
+    for path, media_root in distinct:
+        if Path(path).is_dir():  # the dataset folder's own check: movies, frames, videos, QA rows, counts
+            problems += check_dataset(path)
         else:
-            problems += json_source_problems(src.path, src.media_root)
+            problems += json_source_problems(path, media_root)
     if problems:
         more = f"\n  ... and {len(problems) - SHOWN} more" if len(problems) > SHOWN else ""
         raise DatasetError(f"data check: {len(problems)} damaged or missing file(s) in the training data:\n  "
                            + "\n  ".join(problems[:SHOWN]) + more)
-    return (f"data check: {len(data.sources)} source(s) look whole - dataset folders by dreamframe.dataset_check, "
+    return (f"data check: {len(data.sources)} source(s) ({len(distinct)} distinct) look whole - dataset folders by "
+            "dreamframe.dataset_check, "
             f"LLaVA JSON files and their media by header ({time.perf_counter() - start:.1f} s)")

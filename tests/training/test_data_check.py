@@ -74,3 +74,14 @@ def test_train_stops_before_training_naming_the_file(tiny_data, tmp_path, capsys
     assert main(tiny_overrides(data, out, max_steps=40, checkpoint_every_n_steps=1000, export="false")) == 2
     assert f"{target}: truncated JPEG" in capsys.readouterr().err
     assert not out.exists(), "nothing was started"
+
+
+def test_a_folder_listed_by_two_sources_is_checked_once(tiny_data, tmp_path):
+    """A curriculum (configs/train/tiny_cpu.yaml) lists one folder twice: its damage is reported once."""
+    from dreamframe.dataset import DatasetError
+
+    data, target = damaged_copy(tiny_data, tmp_path, "missing frame")
+    twice = DataConfig(sources=[SourceConfig(path=str(data)), SourceConfig(path=str(data), qa_types=["colour"])])
+    with pytest.raises(DatasetError) as err:
+        check_training_data(twice)
+    assert str(err.value).startswith("data check: 1 damaged") and str(err.value).count(str(target)) == 1
