@@ -6,11 +6,12 @@
     python -m eval.run --config configs/eval/default.yaml --model PATH --batch-size 16
     python -m eval.run --predictions answers.jsonl --name my-model --tasks msvd_qa --data-root data/bench
 
-Results: `<out>/<model>/results_<timestamp>.json` (lm-eval's layout plus a "dreamframe" block:
+Results: `<out>/<model>/results_<timestamp>_<run id>.json` (lm-eval's layout plus a "dreamframe" block:
 model fingerprint, judge, frame sampling, package versions, per-task error counts, and per task the
 protocol it was scored with - judge, parse rule, prompt hash, frames, partial download and what was
 missing; every accuracy is a percentage) and
-`samples_<task>_<timestamp>.jsonl`. Model answers are cached under `<out>/<model>/cache/`, so a
+`samples_<task>_<timestamp>_<run id>.jsonl`; several runs of one model may write into one --out at once
+(eval/publish.py). Model answers are cached under `<out>/<model>/cache/`, so a
 killed run started again with the same command only generates what is missing.
 """
 
@@ -26,13 +27,13 @@ from typing import Any, Literal
 
 from jsonargparse.typing import PositiveInt
 
-from dreamframe.atomic import publish, remove_path
+from dreamframe.atomic import remove_path
 from dreamframe.config import parse_config, to_dict
 from dreamframe.frames import SamplingRule
+from dreamframe.path_names import check_component, component_problem
+from eval.publish import new_run_id, publish_results, staging_folder
 
 TASKS_DIRNAME = ".dreamframe_tasks"
-STAGING_DIRNAME = ".staging"
-"""lm-eval writes results here first; `publish_results` then moves them into place."""
 PACKAGES = ("dreamframe", "lm_eval", "torch", "transformers", "datasets", "av", "numpy", "pillow", "peft",
             "accelerate", "safetensors")
 
@@ -73,6 +74,9 @@ class EvalConfig:
     """Cap on generated tokens; None = each task's setting (MVBench 100)."""
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
+    max_question_chars: PositiveInt | None = 4000
+    """Benchmark questions longer than this many characters are skipped and counted (results:
+    dreamframe.skipped_items), never sent to the model, whose length check would stop the whole eval; None = no limit."""
     judge: str = "auto"
     """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
     rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
@@ -94,6 +98,10 @@ class EvalConfig:
     predictions: str | None = None
     """JSONL of answers produced elsewhere ({"question_id", "answer"[, "task"]} a line; eval/predictions.py):
     scored by the same loaders, extraction, judges and reports; no model is loaded and no video read."""
+
+    def __post_init__(self) -> None:
+        if self.name is not None:  # it names the results folder: refused at parse time, before any model loads
+            check_component(self.name, "--name")
 
 
 def run(cfg: EvalConfig) -> Path:
@@ -127,9 +135,12 @@ def run(cfg: EvalConfig) -> Path:
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config)
+                      judge=ctx.judge_config, max_question_chars=cfg.max_question_chars)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
+    for task, what in mat.skipped_items.items():
+        print(f"{task}: {sum(what['counts'].values())} item(s) skipped {what['counts']}: "
+              + "; ".join(what["examples"][:3]), file=sys.stderr)
     for name, what in mat.missing.items():
         print(f"partial download, {name}: {what['videos']} video(s) skipped"
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
@@ -147,10 +158,8 @@ def run(cfg: EvalConfig) -> Path:
             info["base_model"] = cfg.base_model
         lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
                           cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
-    # One staging folder per model: the pipeline evaluates tuned and blind into one --out at once, and a
-    # shared one was emptied by whichever finished first, losing the other's results.
-    staging = out / STAGING_DIRNAME / model_dir.name
-    remove_path(staging)  # left by a run of this model killed while saving
+    run_id = new_run_id()  # this run's own staging folder and file names: runs of one model share --out
+    staging = staging_folder(out, run_id)
     tracker = EvaluationTracker(output_path=str(staging))
     results = evaluate(lm, mat, display, tracker=tracker, limit=cfg.limit,
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
@@ -162,10 +171,11 @@ def run(cfg: EvalConfig) -> Path:
         results["dreamframe"].update(answers=lm.summary(), model_path=None)
         for task, counts in results["dreamframe"]["errors"].items():
             counts["missing_prediction"] = lm.errors[task]["missing_prediction"]
+    results["dreamframe"]["skipped_items"] = mat.skipped_items
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
-    publish_results(staging / model_dir.name, model_dir)
+    path = publish_results(staging / model_dir.name, model_dir, run_id)
     remove_path(staging)
     print(make_table(results))
     if "groups" in results:
@@ -175,7 +185,6 @@ def run(cfg: EvalConfig) -> Path:
             print(f"{task}: {counts['missing_video']} missing video(s), {counts['unreadable']} unreadable, "
                   f"{counts['judge_unparsable']} unparsable judge repl(ies) - details under dreamframe.error_items",
                   file=sys.stderr)
-    path = sorted(model_dir.glob("results_*.json"))[-1]
     print(f"results: {path}")
     return path
 
@@ -194,14 +203,6 @@ def frames_for(cfg: EvalConfig) -> dict[str, Any]:
              ("benchmark protocol", num is None or rule is None)]
     source = " + ".join(name for name, used in parts if used)
     return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
-
-
-def publish_results(staged: Path, model_dir: Path) -> None:
-    """Move what lm-eval wrote into <out>/<model>/, one rename per file, the results JSON last: a results
-    file (what the leaderboard reads) is never half-written and its per-sample files are already there."""
-    model_dir.mkdir(parents=True, exist_ok=True)
-    for path in sorted(staged.iterdir(), key=lambda p: p.name.startswith("results_")):
-        publish(path, model_dir / path.name)
 
 
 def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int | None = None,
@@ -226,11 +227,13 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
 
 def result_folder_name(display: str, sanitize: Any) -> str:
     """The folder under --out a model's results go to: lm-eval's own sanitising of the name (it writes
-    there too), refused when that still leaves the folder (`..`, `.`) or holds control characters."""
+    there too), refused when it is not one visible folder name (`..`, a leading '.', over 255 bytes, a
+    control character): the model's name when --name is not given, or --name after lm-eval's rewriting."""
     name = sanitize(display)
-    if name.strip(".") == "" or any(ord(c) < 32 or c == "\x7f" for c in name):
-        raise ValueError(f"--name {display!r}: not usable as a results folder under --out; "
-                         "use letters, digits, '-', '_' or '.'")
+    problem = component_problem(name)
+    if problem:
+        raise ValueError(f"--name {display[:80]!r}: results folder name {name[:80]!r} {problem}; "
+                         "give --name with letters, digits, '-', '_' or '.' (not first)")
     return name
 
 

@@ -10,6 +10,9 @@ Partial downloads: asked for a whole benchmark, a sub-task whose annotation file
 and so is every question whose video is absent; both are counted, the tasks and the benchmark's group
 are marked `partial` (the group's alias says so), and the group scores the sub-tasks that are there.
 A sub-task named on its own must be complete: its missing file is an error.
+
+Rows that cannot be scored safely (a question over `max_question_chars`, a video path no file system can
+open, one leading outside the benchmark folder) are left out one by one and counted (row_checks.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dreamframe.atomic import atomic_write_text
 from eval.judges.judge import JudgeConfig
 from eval.judges.select import rules_only
 from eval.tasks.common import AnnotationMissing
+from eval.tasks.row_checks import drop_unusable
 from eval.tasks.registry import BENCHMARKS, all_task_names, benchmark_folder, load_benchmark
 
 MISSING_EXAMPLES = 20
@@ -47,6 +51,8 @@ class Materialised:
     """lm-eval task -> how the benchmark turns a model's answer into a verdict (its module's PARSE_RULE)."""
     group_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     """group -> {task: weight} for benchmarks whose official score is a weighted mean (Video-Bench)."""
+    skipped_items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """task -> rows left out as unsafe to score: {"counts": {kind: n}, "examples": [...]} (row_checks.py)."""
 
     def partial(self, name: str) -> bool:
         return name in self.missing
@@ -87,8 +93,10 @@ def parse_rule(bench: Any, task: str) -> str | None:
 
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
-                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto") -> Materialised:
-    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL."""
+                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
+                max_question_chars: int | None = None) -> Materialised:
+    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL; a row
+    whose question is over `max_question_chars` characters (None: no limit) is skipped and counted."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
@@ -96,11 +104,12 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
+        limits = {"bench_name": bench_name, "max_question_chars": max_question_chars}
         missing_tasks: dict[str, str] = {}
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
-                                     whole=wanted is None, judge=judge, templates=templates)]
+                                     whole=wanted is None, judge=judge, templates=templates, **limits)]
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
@@ -116,7 +125,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
-                      templates: Path) -> bool:
+                      templates: Path, bench_name: str = "", max_question_chars: int | None = None) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -131,11 +140,16 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
         return False
     for row in rows:  # every video path of an annotation file is confined to the benchmark folder
         row["video"]["root"] = str(root)
+    rows, skipped = drop_unusable(bench_name, task, rows, root, max_question_chars)
+    if skipped.counts:
+        result.skipped_items[task] = skipped.as_dict()
     rows, absent = split_missing_videos(rows)
     if absent:
         result.missing[task] = {"videos": len(absent), "video_examples": absent[:MISSING_EXAMPLES], "tasks": {}}
     if not rows:
-        result.skipped[task] = f"all {len(absent)} video(s) missing" if absent else f"no items in {root}"
+        result.skipped[task] = (f"all {len(absent)} video(s) missing" if absent else
+                                f"all {sum(skipped.counts.values())} item(s) unusable" if skipped.counts else
+                                f"no items in {root}")
         if absent:
             missing_tasks[task] = result.skipped[task]
         return False

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dreamframe.path_names import path_problem
+
 LETTERS = string.ascii_uppercase
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v", ".gif")
 
@@ -56,14 +58,16 @@ class VideoLookup:
 
 
 def locate_video(folders: Sequence[Path], stems: Sequence[str], usual_ext: str = ".mp4") -> VideoLookup:
-    """First existing `<folder>/<stem><ext>` over all folders, stems and VIDEO_EXTENSIONS (or a frame folder)."""
+    """First existing `<folder>/<stem><ext>` over all folders, stems and VIDEO_EXTENSIONS (or a frame folder).
+    A stem no file system can hold (over 255 bytes, a NUL) is not looked up: its row is skipped and counted
+    when the tasks are written (row_checks.py), not the whole benchmark aborted by "File name too long"."""
     for folder in folders:
         for stem in stems:
             for ext in VIDEO_EXTENSIONS:
                 path = folder / f"{stem}{ext}"
-                if path.is_file():
+                if not path_problem(path) and path.is_file():
                     return VideoLookup(path, True, str(path))
-            if (folder / stem).is_dir():
+            if not path_problem(folder / stem) and (folder / stem).is_dir():
                 return VideoLookup(folder / stem, True, str(folder / stem))
     names = " or ".join(stems)
     searched = f"{names} (any of {' '.join(VIDEO_EXTENSIONS)}, or a frame folder) in {', '.join(map(str, folders))}"

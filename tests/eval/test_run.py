@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from dreamframe.dataset import DatasetFolder
-from eval.run import STAGING_DIRNAME, main
+from eval.publish import STAGING_DIRNAME
+from eval.run import main
 
 REPO = Path(__file__).parents[2]
 CONTRACT_KEYS = {"model", "base_model", "model_fingerprint", "judge", "frame_sampling", "packages", "errors"}

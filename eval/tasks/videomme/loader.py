@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dreamframe.path_names import path_problem
 from eval.tasks.common import BenchmarkDataError, locate_video
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def load_videomme(data_root: str | Path, with_subtitles: bool = False,
         subs = None
         if with_subtitles:
             srt = root / "subtitle" / f"{vid}.srt"
-            subs = read_subtitles(srt) if srt.is_file() else ""
+            subs = read_subtitles(srt) if not path_problem(srt) and srt.is_file() else ""
         docs.append({"benchmark": "videomme", "question_id": str(row["question_id"]), "video_id": str(row.get("video_id", "")),
                      "videoID": vid, "video": str(video.path), "video_found": video.found,
                      "video_searched": video.searched,
