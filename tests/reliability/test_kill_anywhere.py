@@ -169,6 +169,7 @@ def test_eval_killed_anywhere_gives_the_uninterrupted_metrics(data, tmp_path):
     board = subprocess.run([sys.executable, "-m", "eval.leaderboard", str(out), "--out", str(tmp_path / "lb"),
                             "--published", "none"], cwd=REPO, env=env(), capture_output=True, text=True)
     assert board.returncode == 0, board.stderr[-2000:]  # no half-written results file anywhere it reads
+    assert not any((out / ".staging").iterdir()), "the killed run's staging folder is swept by the next run"
 
 
 # -- the pipeline -----------------------------------------------------------------------------------

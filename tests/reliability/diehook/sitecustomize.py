@@ -1,4 +1,5 @@
-"""Test-only: make a process die by SIGKILL at a chosen write, as a kill at that instant would leave it.
+"""Test-only: make a process die by SIGKILL at a chosen write, as a kill at that instant would leave it
+(or pause there, so that another process can run in between).
 
 Active only when this folder is on PYTHONPATH (the kill-anywhere tests put it there for the commands they
 run) and DREAMFRAME_TEST_DIE_AT is set:
@@ -8,7 +9,8 @@ run) and DREAMFRAME_TEST_DIE_AT is set:
 The N-th call of `module.Attr.path` (counting only calls whose file argument contains NAME_PART) dies:
 MODE `before` dies before the call; `half`/`empty`/`torn` let the call write its file, cut that file to
 half / zero bytes / all but its last 5 bytes (what a kill in the middle of the write, or of an append,
-leaves) and then die. The file is the first argument (self included) that is a path, an open file or a
+leaves) and then die. MODE `stop` lets the call run and then stops the process (SIGSTOP): the test runs
+what it wants meanwhile and sends SIGCONT, and the process goes on as if nothing happened. The file is the first argument (self included) that is a path, an open file or a
 file descriptor.
 """
 
@@ -53,6 +55,10 @@ def _install(spec: str) -> None:
         calls["n"] += 1
         if calls["n"] != int(n):
             return real(*args, **kwargs)
+        if mode == "stop":
+            result = real(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            return result
         if mode != "before":
             real(*args, **kwargs)
             if file is not None and file.is_file():
