@@ -38,8 +38,11 @@ def row_id(row: dict[str, Any], index: int) -> str:
     return next((str(row[k]) for k in ID_KEYS if row.get(k) not in (None, "")), f"#{index}")
 
 
-def _short(text: str, keep: int = 80) -> str:
-    return text if len(text) <= keep else f"{text[:keep]}... ({len(text)} characters)"
+def _short(text: str, keep: int = 80, tail: bool = False) -> str:
+    """`text` cut to `keep` characters (its end for a path: where the item's own name is) for a message."""
+    if len(text) <= keep:
+        return text
+    return f"...{text[-keep:]} ({len(text)} characters)" if tail else f"{text[:keep]}... ({len(text)} characters)"
 
 
 def row_problem(row: dict[str, Any], root: Path, max_question_chars: int | None) -> tuple[str, str] | None:
@@ -47,11 +50,11 @@ def row_problem(row: dict[str, Any], root: Path, max_question_chars: int | None)
     question = str(row.get("question") or "")
     if max_question_chars and len(question) > max_question_chars:
         return "question_too_long", (f"question of {len(question)} characters > --max_question_chars "
-                                     f"{max_question_chars} ({_short(question, 60)!r})")
+                                     f"{max_question_chars} ({question[:60]!r}...)")
     path = str(row["video"]["path"])
     problem = path_problem(path)
     if problem:
-        return "video_name_unusable", f"video path {_short(path)!r} {problem}"
+        return "video_name_unusable", f"video path {_short(path, tail=True)!r} {problem}"
     if not inside(Path(path), root):
         return "video_outside_folder", f"video path {path!r} leads outside the benchmark folder {root}"
     return None
@@ -61,6 +64,7 @@ def drop_unusable(bench: str, task: str, rows: list[dict[str, Any]], root: Path,
                   max_question_chars: int | None) -> tuple[list[dict[str, Any]], Skipped]:
     """(the rows that can be scored, what was left out and why)."""
     kept, skipped = [], Skipped()
+    label = task if bench in ("", task) else f"{bench} {task}"
     for i, row in enumerate(rows):
         found = row_problem(row, root, max_question_chars)
         if found is None:
@@ -69,5 +73,5 @@ def drop_unusable(bench: str, task: str, rows: list[dict[str, Any]], root: Path,
         kind, why = found
         skipped.counts[kind] += 1
         if len(skipped.examples) < EXAMPLES:
-            skipped.examples.append(f"{bench} {task} item {row_id(row, i)}: {why}; skipped")
+            skipped.examples.append(f"{label} item {row_id(row, i)}: {why}; skipped")
     return kept, skipped

@@ -82,7 +82,8 @@ def _needs(row: dict, index: int) -> bool:
 
 def test_video_name_with_dotdot_is_never_read(tmp_path):
     """An annotation `video_name` of `../../secret` that points at a real video outside the benchmark
-    folder: the item is refused when loading (counted as unreadable by the LM), the file is never read."""
+    folder: the item is left out when the tasks are written (counted, issue 27) and, should a row carry
+    such a path anyway, refused when loading (counted as unreadable by the LM); the file is never read."""
     base = open_qa(tmp_path / "bench")
     tiny_video(tmp_path / "bench" / "secret.avi")  # outside GPT_Zero_Shot_QA/MSVD_Zero_Shot_QA
     q = base / "MSVD_Zero_Shot_QA" / "test_q.json"
@@ -91,24 +92,24 @@ def test_video_name_with_dotdot_is_never_read(tmp_path):
     q.write_text(json.dumps(questions))
     mat = materialise(["msvd_qa"], tmp_path / "bench", tmp_path / "tasks")
     rows = [json.loads(line) for line in (tmp_path / "tasks/data/msvd_qa.jsonl").open()]
-    escaped = Clip.from_dict(rows[0]["video"])
-    assert Path(escaped.path).resolve() == (tmp_path / "bench" / "secret.avi").resolve(), "the loader found it"
+    assert [r["question_id"] for r in rows] == [q["question_id"] for q in questions[1:]]
+    assert mat.num_docs["msvd_qa"] == 2
+    assert mat.skipped_items["msvd_qa"]["counts"] == {"video_outside_folder": 1}
+    escaped = Clip.from_dict({**rows[0]["video"], "path": str(base / "MSVD_Zero_Shot_QA/videos/../../../secret.avi")})
+    assert Path(escaped.path).resolve() == (tmp_path / "bench" / "secret.avi").resolve()
     with pytest.raises(VideoError, match="outside the benchmark folder"):
         escaped.load()
-    assert len(Clip.from_dict(rows[1]["video"]).load()) == rows[1]["video"]["num_frames"]  # the others load
-    assert mat.num_docs["msvd_qa"] == 3
+    assert len(Clip.from_dict(rows[0]["video"]).load()) == rows[0]["video"]["num_frames"]  # the others load
 
 
 @pytest.mark.parametrize("name", ["..", ".", "../elsewhere"])
 def test_result_name_cannot_leave_out(tmp_path, heldout_root, name, capsys):
+    """Refused at parse time (exit 2, naming --name); `../elsewhere`, which lm-eval's own sanitising kept in
+    a hidden folder `out/..__elsewhere/` the leaderboard skipped, is refused too (issue 27)."""
     out = tmp_path / "a" / "out"
-    rc = main(["--model", "tiny-llava_onevision", "--name", name, "--tasks", "dreamframe_heldout_closed",
-               "--data-root", str(heldout_root), "--out", str(out), "--limit", "1", "--max-new-tokens", "1",
-               "--progress", "false", "--bootstrap-iters", "0"])
-    written = [p for p in (tmp_path / "a").rglob("results_*.json") if out not in p.parents or p.parent.parent != out]
-    if name == "../elsewhere":  # lm-eval's own sanitising keeps this one inside: out/..__elsewhere/
-        assert rc == 0 and not written
-        assert list(out.glob("..__elsewhere/results_*.json"))
-    else:
-        assert rc == 2 and "--name" in capsys.readouterr().err
-        assert not list((tmp_path / "a").rglob("results_*.json"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--model", "tiny-llava_onevision", "--name", name, "--tasks", "dreamframe_heldout_closed",
+              "--data-root", str(heldout_root), "--out", str(out), "--limit", "1", "--max-new-tokens", "1",
+              "--progress", "false", "--bootstrap-iters", "0"])
+    assert exit_info.value.code == 2 and "--name" in capsys.readouterr().err
+    assert not list((tmp_path / "a").rglob("results_*.json"))
