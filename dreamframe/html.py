@@ -15,6 +15,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dreamframe.text_safety import clean_text
+
 PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac")
 
@@ -30,10 +32,19 @@ def environment(package: str = "dreamframe") -> Any:
     loaders = [jinja2.PackageLoader(package, TEMPLATES)] if package != "dreamframe" else []
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([*loaders, jinja2.PackageLoader("dreamframe", TEMPLATES)]),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
+                             lstrip_blocks=True, keep_trailing_newline=True, finalize=_displayable)
     env.filters["fixed"] = fixed
     env.filters["fmt"] = fmt
     return env
+
+
+def _displayable(value: Any) -> Any:
+    """Every plain string a template prints, without control and bidi characters (a U+202E in a story or a
+    model name would reverse what the reader sees); escaping `<`, `>`, `&` is autoescape's job. Markup
+    (a chart rendered by another template) is ours and passes as it is."""
+    from markupsafe import Markup
+
+    return clean_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
 
 
 def render(template: str, package: str = "dreamframe", **context: Any) -> Any:

@@ -16,7 +16,7 @@ BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u206
 """Arabic letter mark, LRM/RLM, the embeddings and overrides (LRE..RLO), the isolates (LRI..PDI)."""
 LINE_BREAKS = frozenset("\n\r\t\u2028\u2029\x0b\x0c\x85")
 """Whitespace that breaks a line (or a Markdown table row); kept as newlines or made spaces."""
-_MARKDOWN = re.compile(r"[\\&<>\[\]`]")
+_MARKDOWN = re.compile(r"[\\&<>`]|\](?=\()")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -39,8 +39,9 @@ def clean_text(text: str, keep_newlines: bool = True) -> str:
 
 def markdown_inline(text: str) -> str:
     """`text` as one line of Markdown that shows the same characters and makes no HTML (tags, entities and
-    autolinks: `< > &` become entities), links or images (`[ ]` escaped) nor code spans (`` ` ``); emphasis
-    stays possible (harmless). `|` is left to the table writer, which escapes it: every backslash here is
+    autolinks: `< > &` become entities), links or images (the `](` that every inline one needs is escaped;
+    reference ones need a definition at a line's start, which a cell or heading cannot make) nor code spans
+    (`` ` ``). Brackets stay readable (`[28.0, 42.0]`), emphasis stays possible (harmless). `|` is left to the table writer, which escapes it: every backslash here is
     already doubled, so its `\\|` is always an escaped pipe."""
     flat = clean_text(text, keep_newlines=False)
     return _MARKDOWN.sub(lambda m: _ENTITIES.get(m.group(), "\\" + m.group()), flat)

@@ -3,8 +3,11 @@ flag and per-sample values of every number, the newest file per model, and the h
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,9 +22,8 @@ def find_results(paths: Iterable[str]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_file():
             files.append(p)
-        elif p.is_dir():  # hidden folders are eval.run's own (staging, task files): never results
-            found = sorted(f for f in p.rglob("results_*.json")
-                           if not any(part.startswith(".") for part in f.relative_to(p).parts))
+        elif p.is_dir():
+            found = results_below(p)
             if not found:
                 raise LeaderboardError(f"{p}: no results_*.json found (expected <dir>/<model>/results_<ts>.json)")
             files.extend(found)
@@ -30,11 +32,36 @@ def find_results(paths: Iterable[str]) -> list[Path]:
     return files
 
 
+def results_below(root: Path) -> list[Path]:
+    """The results_*.json files below `root`, outside hidden folders (eval.run's own: staging, task files;
+    eval.run refuses a --name starting with '.'). What is left out is said on stderr, never silently: the
+    results files in hidden folders, and the folders that cannot be read (their results are missing)."""
+    found: list[Path] = []
+    hidden: list[Path] = []
+    unreadable: list[OSError] = []
+    for folder, subfolders, names in os.walk(root, onerror=unreadable.append):
+        subfolders.sort()
+        here = Path(folder)
+        in_hidden = any(part.startswith(".") for part in here.relative_to(root).parts)
+        for name in sorted(fnmatch.filter(names, "results_*.json")):
+            (hidden if in_hidden else found).append(here / name)
+    if hidden:
+        print(f"note: {len(hidden)} results file(s) in hidden folders under {root} not read (e.g. {hidden[0]}): "
+              "eval.run stages files there; a results folder whose name starts with '.' must be renamed",
+              file=sys.stderr)
+    for err in unreadable:
+        print(f"warning: {err.filename}: folder not readable ({err.strerror}); any results below it are "
+              "missing from the leaderboard", file=sys.stderr)
+    return sorted(found)
+
+
 def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
         raise LeaderboardError(f"{path}: not valid JSON ({err})") from err
+    except OSError as err:
+        raise LeaderboardError(f"{path}: cannot be read ({err.strerror})") from err
     if not isinstance(data, dict):
         raise LeaderboardError(f"{path}: expected a JSON object")
     return data

@@ -7,12 +7,14 @@ import csv
 import datetime as _dt
 import io
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from dreamframe.html import bar_chart, fmt, hbar_chart, render, write_shareable
+from dreamframe.text_safety import markdown_inline
 from eval.leaderboard_types import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
 OURS_COLOR, PUBLISHED_COLOR, CONTROL_COLOR = "#4e79a7", "#f28e2b", "#9d9d9d"
@@ -78,20 +80,22 @@ def to_csv(entries: Sequence[Entry], groups: Groups) -> str:
 
 # -- Markdown --------------------------------------------------------------------------------------
 def _md_row(cells: Sequence[Any]) -> str:
-    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+    """One table row; every cell made inert (model, task and judge names come from results files, which
+    anyone can write: no HTML, links, control or bidi characters; `|` escaped)."""
+    return "| " + " | ".join(markdown_inline(str(c)).replace("|", "\\|") for c in cells) + " |"
 
 
 def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
                 benchmarks: dict[str, dict[str, Any]]) -> str:
     refs = source_numbers(entries)
-    lines = [f"# {cfg.title}", "",
+    lines = [f"# {markdown_inline(cfg.title)}", "",
              f"{len({e.model for e in entries if not e.published})} evaluated models; published reference rows "
              f"are marked *(published)* with their source. Intervals: bootstrap {cfg.confidence:.0%} over "
              f"questions ({cfg.bootstrap} resamples). Each table holds numbers from ONE judge; numbers under "
              "different judges are listed in separate tables and never ranked together.", ""]
     for key, ranked in groups.items():
         d = _digits(key[1])
-        lines += [f"## {group_title(key, benchmarks)}", "",
+        lines += [f"## {markdown_inline(group_title(key, benchmarks))}", "",
                   _md_row(["rank", "model", "value", "95% CI", "n", "judge", "frames", "source"]),
                   _md_row(["---"] * 8)]
         for r, e in ranked:
@@ -117,7 +121,8 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
         lines += [f"## {PER_TYPE_HEADING}", "", _md_row(headers), _md_row(["---"] * len(headers))]
         lines += [_md_row(r) for r in rows] + [""]
     for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
-        lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %; columns: model / judge / frames)", "",
+        title = markdown_inline(title_of(parent, benchmarks))
+        lines += [f"## {title} per task (accuracy %; columns: model / judge / frames)", "",
                   _md_row(["task", *models]), _md_row(["---"] * (len(models) + 1))]
         for t in tasks:
             lines.append(_md_row([t, *[fmt(cellmap.get((t, m)).value if (t, m) in cellmap else None)
@@ -125,9 +130,15 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
         lines.append("")
     if refs:
         urls = {e.source: e.url for e in entries if e.published and e.url}
-        lines += ["## Sources", ""] + [f"{n}. {src}" + (f" <{urls[src]}>" if src in urls else "")
+        lines += ["## Sources", ""] + [f"{n}. {markdown_inline(src)}"
+                                       + (f" {_autolink(urls[src])}" if src in urls else "")
                                        for src, n in refs.items()] + [""]
     return "\n".join(lines)
+
+
+def _autolink(url: str) -> str:
+    """`<url>` (a link) for a plain http(s) address; anything else shown as inert text."""
+    return f"<{url}>" if re.fullmatch(r"https?://[^\s<>`\\]+", url) else markdown_inline(url)
 
 
 DELTA_HEADINGS = {
