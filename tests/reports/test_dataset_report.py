@@ -120,7 +120,7 @@ def test_control_and_bidi_characters_in_story_text_are_shown_not_acted_on(datase
     path = sorted((copy / "movies").glob("*.json"))[0]
     movie = json.loads(path.read_text())
     movie["title"] = "Evil\u202eelif.exe\x00 <b>bold</b>"
-    movie["frames"][0]["description"] = "a cat\x00\x1b[31m\u2066hidden\u2069"
+    movie["chapters"][0]["substories"][0]["frames"][0]["description"] = "a cat\x00\x1b[31m\u2066hidden\u2069"
     path.write_text(json.dumps(movie))
     build(ReportConfig(dataset=str(copy), out=str(tmp_path / "r"), frames_per_movie=5), progress=False)
     html = (tmp_path / "r" / "index.html").read_text()
