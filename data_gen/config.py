@@ -27,7 +27,10 @@ AtLeastTwo = restricted_number_type("AtLeastTwo", int, (">=", 2))
 FrameSize = restricted_number_type("FrameSize", int, (">=", 16))
 JpegQuality = restricted_number_type("JpegQuality", int, [(">=", 1), ("<=", 100)])
 QAType = Literal[QA_TYPES]  # type: ignore[valid-type]
-MoviePrefix = restricted_string_type("MoviePrefix", r"^[A-Za-z0-9_-]*$")
+MAX_PREFIX = 64
+"""Longest --movie_prefix: it starts every file name of a movie (`.<id>.tmp-<host>-<pid>` the longest, and a
+file system allows 255 bytes a name)."""
+MoviePrefix = restricted_string_type("MoviePrefix", rf"^[A-Za-z0-9_-]{{0,{MAX_PREFIX}}}$")
 
 
 @dataclass
@@ -114,7 +117,7 @@ class GenerateConfig:
     test_fraction: ClosedUnitInterval = 0.2
     """Fraction of movies held out as the test split (evenly spaced by index)."""
     movie_prefix: MoviePrefix = "m"
-    """Movie ids are <prefix><index:05d> (letters, digits, _ and -)."""
+    """Movie ids are <prefix><index:05d> (letters, digits, _ and -; at most 64 characters)."""
     frame_sampling: SamplingRule = SamplingRule.segment_centre
     """Frame sampling rule recorded for consumers (export, training, eval)."""
     story: StoryConfig = field(default_factory=StoryConfig)
@@ -135,7 +138,7 @@ def hash_seed(seed: int, index: int) -> int:
 # Keys that may change between runs into the same folder without changing any movie.
 RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards",
                 "llm.base_url", "llm.api_key_env", "llm.max_concurrency", "llm.max_retries", "llm.backoff",
-                "llm.timeout", "llm.cache", "llm.price", "llm.batch_size", "llm.device", "plot.movie_concurrency")
+                "llm.timeout", "llm.max_reply_bytes", "llm.cache", "llm.price", "llm.batch_size", "llm.device", "plot.movie_concurrency")
 
 
 def check_generate_config(cfg: GenerateConfig) -> None:

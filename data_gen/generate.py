@@ -23,6 +23,7 @@ from typing import Any
 from data_gen.config import RUNTIME_KEYS, GenerateConfig, check_generate_config, hash_seed
 from data_gen.metrics import gather_consistency
 from data_gen.story.writers import WRITERS
+from dreamframe.atomic import WriteError, is_disk_error
 from dreamframe.config import from_dict, parse_config, to_dict
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.llm.secrets import read_api_key, redact
@@ -83,6 +84,8 @@ def _safe_make_movie(cfg_data: dict[str, Any], index: int) -> tuple[int, tuple |
     try:
         return index, make_movie(cfg_data, index), None
     except Exception as err:  # one bad movie never stops the run; it is reported and retried on rerun
+        if is_disk_error(err):  # one line naming the file; every other movie would fail the same way
+            return index, None, f"{type(err).__name__}: {err}"
         secret = read_api_key(cfg_data["llm"]["api_key_env"])
         return index, None, redact(f"{type(err).__name__}: {err}\n{traceback.format_exc(limit=3)}", secret)
 
@@ -134,6 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (DatasetError, SchemaError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except WriteError as err:  # a full disk: named, no traceback; the finished movies stay and a rerun resumes
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     c, run = manifest["counts"], manifest["last_run"]
     print(f"wrote {cfg.out}: {c['movies']} movies, {c['frames']} frames, {c['qa']} QA pairs "
           f"(train {c['qa_by_split'].get('train', 0)}, test {c['qa_by_split'].get('test', 0)}); "

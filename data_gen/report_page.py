@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from dreamframe.html import bar_chart, fmt, image_data_uri, render
@@ -12,6 +14,25 @@ from dreamframe.html import bar_chart, fmt, image_data_uri, render
 # The paper's consistency ablation (full method), shown next to measured values.
 PAPER_CONSISTENCY = {"clip_image_image": ("CLIP-Score between frames", 0.8304, "higher"),
                      "lpips_adjacent": ("LPIPS between frames", 0.5316, "lower")}
+
+
+# C0/C1 controls but tab and newline, and the bidirectional marks, embeddings, overrides and isolates
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(value: Any) -> Any:
+    """Story text (and anything else) with its control and bidi characters shown as `[U+202E]`: a NUL or a
+    right-to-left override from an LLM's story must not reorder or cut the page around it. Recurses into
+    dicts, lists and tuples; markup made by our own charts (markupsafe.Markup) passes unchanged."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _UNSAFE.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+    if isinstance(value, Mapping):
+        return {visible(k): visible(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [visible(v) for v in value]
+    return value
 
 
 def counts(data: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +149,8 @@ def writer_rules(manifest: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def to_html(title: str, root: str, data: dict[str, Any], sheets: dict[str, Any]) -> str:
-    """The whole page; `sheets` is the context from `contact_sheets`."""
+    """The whole page; `sheets` is the context from `contact_sheets`. Every text passes `visible`."""
+    title, root, data, sheets = visible(title), visible(root), visible(data), visible(sheets)
     return str(render("report.html.jinja", package="data_gen", title=title, root=root,
                       built=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                       **counts(data), **distributions(data), **balance(data), blind=data["blind_audit"], **sheets,

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
+from dreamframe.atomic import WriteError
 from dreamframe.claims import Claims, heartbeat
 from dreamframe.dataset import DatasetFolder
 
@@ -109,7 +110,10 @@ def write_claimed(folder: DatasetFolder, todo: list[tuple[int, str]], task: Task
 
     def settle(mid: str, err: str | None) -> None:
         if err:
-            folder.record_failure(mid, err)
+            try:
+                folder.record_failure(mid, err)
+            except WriteError:  # the disk is full: name what the movie failed to write, not the note about it
+                raise WriteError(f"movie {mid} failed: {err.splitlines()[0]}") from None
             out.failures[mid] = err
         else:
             folder.clear_failure(mid)

@@ -3,12 +3,43 @@ a file, half an export folder or half a checkpoint where a reader (or a done-che
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+DISK_TEXTS = ("No space left on device", "Disk quota exceeded", "StorageFull", "os error 28", "Read-only file system")
+
+
+class WriteError(OSError):
+    """The disk refused a write (full, over quota, read-only); the message names the file or folder."""
+
+
+def is_disk_error(err: BaseException) -> bool:
+    """Is `err` the disk refusing a write? Also when a library (safetensors' Rust writer, PIL) carries the
+    OS error only in its text, or dropped the file name from it (a failed write() has none)."""
+    if isinstance(err, WriteError) or (isinstance(err, OSError) and err.errno in DISK_ERRNOS):
+        return True
+    return any(text in str(err) for text in DISK_TEXTS)
+
+
+@contextmanager
+def naming_write_errors(path: str | Path) -> Iterator[None]:
+    """Turn a disk error inside the block into one WriteError that names `path` (what was being written)."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except Exception as err:
+        if not is_disk_error(err):
+            raise
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0][:200]
+        raise WriteError(f"{path}: cannot write it ({why}); free space on that disk and run the command again") \
+            from None
 
 
 def _umask() -> int:
@@ -23,7 +54,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with naming_write_errors(path), os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -94,8 +125,10 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     remove_path(partial)
     partial.mkdir(parents=True)
     try:
-        yield partial
+        with naming_write_errors(path):
+            yield partial
     except BaseException:
         remove_path(partial)
         raise
-    publish(partial, path)
+    with naming_write_errors(path):
+        publish(partial, path)

@@ -13,12 +13,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import os
 import sys
 import typing
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import yaml
+
+from dreamframe.safe_yaml import ConfigFileError, check_config_file, check_yaml_text, load_yaml_file
 
 T = TypeVar("T")
 
@@ -56,12 +59,34 @@ def parse_config(config_cls: type[T], argv: Sequence[str] | None, prog: str, des
     """Parse `--config` + overrides into an instance of `config_cls` (exits with a message on bad input)."""
     parser = build_parser(config_cls, prog, description)
     argv = _normalise_argv(sys.argv[1:] if argv is None else argv, aliases or {})
+    try:
+        check_config_args(argv)
+    except ConfigFileError as err:
+        parser.error(str(err))
     ns = parser.parse_args(argv)
     ns.pop("config", None)
     try:
         return from_dict(config_cls, ns.as_dict())
     except ValueError as err:  # a check in a config's __post_init__: exit 2 naming the option
         parser.error(str(err))
+
+
+def check_config_args(argv: Sequence[str]) -> None:
+    """Bound every `--config` value (a file, or YAML text given inline) before jsonargparse reads it, so an
+    alias bomb or a huge file is refused in a moment, naming the file (dreamframe/safe_yaml.py)."""
+    for i, arg in enumerate(argv):
+        if arg == "--config" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--config="):
+            value = arg.partition("=")[2]
+        else:
+            continue
+        if os.path.isfile(value):
+            check_config_file(value)
+        elif os.path.exists(value):
+            raise ConfigFileError(f"--config {value}: not a regular file")
+        else:
+            check_yaml_text(value, "--config")
 
 
 def from_dict(config_cls: type[T], data: dict[str, Any], _prefix: str = "") -> T:
@@ -133,8 +158,8 @@ def to_yaml(cfg: Any) -> str:
 
 
 def load_yaml(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    """A YAML config file, within the size and alias-expansion limits of dreamframe/safe_yaml.py."""
+    return load_yaml_file(path) or {}
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 
 from PIL import Image
 
-from dreamframe.atomic import atomic_write_bytes, atomic_write_text
+from dreamframe.atomic import atomic_write_bytes, atomic_write_text, naming_write_errors
 from dreamframe.claims import STATE_DIR, Claims, folder_lock, remove_dead_temps, temp_name
 from dreamframe.config import config_diff
 from dreamframe.dataset_card import card_entries, write_card
@@ -218,7 +218,8 @@ class DatasetFolder:
         images = []
         count = 0
         for count, img in enumerate(frames, start=1):
-            img.save(tmp / frame_name(count - 1), quality=jpeg_quality)
+            with naming_write_errors(tmp / frame_name(count - 1)):  # a full disk: one error naming the frame
+                img.save(tmp / frame_name(count - 1), quality=jpeg_quality)
             if video_fps:
                 images.append(img)
         if count != movie.num_frames:
@@ -231,7 +232,8 @@ class DatasetFolder:
         if video_fps:
             from dreamframe.video import encode_video
 
-            encode_video(images, self.video_path(movie.id), fps=video_fps)
+            with naming_write_errors(self.video_path(movie.id)):
+                encode_video(images, self.video_path(movie.id), fps=video_fps)
         problems = self.movie_problems(movie, video=bool(video_fps))
         if problems:
             raise DatasetError(f"{movie.id}: files incomplete after writing: {'; '.join(problems)}")

@@ -214,6 +214,9 @@ class Runner:
                     stage = self.plan[name]
                     if stage.done.name.startswith(".done"):
                         atomic_write_text(stage.done, "")
+                    elif not stage.done.exists():  # exit 0 is not enough: a stage is done when its marker is
+                        raise RuntimeError(f"stage {name!r} exited 0 but did not write {stage.done}, so it did not "
+                                           f"finish; see {self.log_dir / f'{name}.log'}")
                     finished.add(name)
                     timings[name] = round(time.perf_counter() - started, 1)
                     self._echo(name, f"finished in {timings[name]:.0f} s")

@@ -20,7 +20,7 @@ from PIL import Image
 from models.base import IGNORE, ModelConfig, Sample, VideoLVLMAdapter
 from models.generation import GenerationMixin
 from models.preprocess import FrameSpec
-from models.saving import META_FILE, SavingMixin, folder_chat_template
+from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template
 
 log = logging.getLogger(__name__)
 __all__ = ["HFVideoAdapter", "IGNORE", "LLM_LORA_TARGETS", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
@@ -115,6 +115,8 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
                 template = cls.tiny_chat_template or CHATML_TEMPLATE
                 tokenizer.chat_template = template.replace("{{ video_markup }}", cls.video_markup)
                 log.warning("%s has no chat template; using the %s family's default", cfg.path, cls.family)
+            if Path(cfg.path).is_dir():
+                check_weights(cfg.path)  # a cut file is named here, not deep inside safetensors
             model = model_cls.from_pretrained(cfg.path, dtype=torch_dtype(cfg.dtype), attn_implementation=attn,
                                               trust_remote_code=cfg.trust_remote_code, use_safetensors=True)
             spec = FrameSpec.from_folder(cfg.path, cls.default_spec) if Path(cfg.path).is_dir() else cls.default_spec

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from dreamframe.atomic import atomic_folder
+from dreamframe.atomic import WriteError, atomic_folder
 from models.base import ModelConfig
 
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
                        description="Build a video LVLM (tiny random-init or pretrained) and save it as a HF folder.")
     try:
         out = export(cfg)
-    except (FileExistsError, FileNotFoundError, ValueError, ImportError) as err:
+    except (FileExistsError, FileNotFoundError, ValueError, ImportError, WriteError) as err:
         raise SystemExit(f"error: {err}") from err
     print(f"wrote {out} (family {cfg.model.family}); load with models.registry.load_adapter({str(out)!r})")
 

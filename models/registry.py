@@ -79,6 +79,9 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
     if meta.get("lora_adapter"):
         from peft import PeftModel
 
+        from models.saving import check_weights
+
+        check_weights(folder / meta["lora_adapter"])
         adapter.model = PeftModel.from_pretrained(adapter.model, str(folder / meta["lora_adapter"]))
     adapter.trained_clip = meta.get("trained_clip")
     return adapter

@@ -74,6 +74,28 @@ class SavingMixin:
         return {}
 
 
+def check_weights(folder: str | Path) -> None:
+    """Raise ValueError naming the first `*.safetensors` file of `folder` (and its LoRA adapter) that is cut
+    short or damaged: its header must parse and its tensors end exactly at the end of the file. The loaders
+    would stop with the safetensors library's own message, which names no file."""
+    import struct
+
+    for file in sorted([*Path(folder).glob("*.safetensors"), *Path(folder).glob(f"{LORA_DIR}/*.safetensors")]):
+        size = file.stat().st_size
+        try:
+            with open(file, "rb") as fh:
+                (n,) = struct.unpack("<Q", fh.read(8))
+                if n > min(size - 8, 100_000_000):
+                    raise ValueError(f"header of {n} bytes in a file of {size}")
+                header = json.loads(fh.read(n))
+            end = max((int(t["data_offsets"][1]) for k, t in header.items() if k != "__metadata__"), default=0)
+        except (struct.error, ValueError, KeyError, TypeError, IndexError) as err:
+            raise ValueError(f"{file}: not a readable safetensors file ({err}); export the model again") from None
+        if 8 + n + end != size:
+            raise ValueError(f"{file}: truncated or damaged safetensors file ({size} bytes, its header says "
+                             f"{8 + n + end}); export the model again")
+
+
 def folder_chat_template(path: str) -> str | None:
     """Processor chat templates live beside the tokenizer in HF folders (chat_template.json / .jinja)."""
     folder = Path(path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dreamframe.atomic import atomic_folder, atomic_write_text
+from dreamframe.atomic import WriteError, atomic_folder, atomic_write_text
 from dreamframe.commands import Generate
 from dreamframe.config import config_diff, parse_config, to_dict
 from dreamframe.dataset import DatasetError
@@ -126,7 +127,7 @@ def build_trainer(cfg: TrainConfig, callbacks: list[Any]):
             atomic_write_text(run_id_file, logger.experiment.id)
         loggers.append(logger)
     ckpt = AtomicCheckpoint(out / "checkpoints", cfg.checkpoint_every_n_steps)
-    plugins = [SLURMEnvironment(auto_requeue=True, requeue_signal=__import__("signal").SIGUSR1)] \
+    plugins = [SLURMEnvironment(auto_requeue=True, requeue_signal=signal.SIGUSR1)] \
         if SLURMEnvironment.detect() else []
     return L.Trainer(
         default_root_dir=str(out), accelerator=cfg.accelerator, devices=cfg.devices, num_nodes=cfg.num_nodes,
@@ -195,6 +196,32 @@ def check_export(adapter: Any, module: Any, batch: dict[str, Any], path: Path, z
     return float((got - ref).abs().max())
 
 
+class Interrupted(Exception):
+    """Training stopped on SIGTERM / SIGINT after saving a checkpoint; nothing was exported."""
+
+    def __init__(self, signum: int, checkpoint: str | None):
+        self.signum, self.checkpoint = signum, checkpoint
+        name = signal.Signals(signum).name
+        super().__init__(f"stopped by {name}" + (f" after saving {checkpoint}" if checkpoint else "")
+                         + "; not exported (no summary.json). Run the same command to resume.")
+
+
+def fit_until_signal(trainer: Any, module: Any, datamodule: Any, ckpt: str | None) -> None:
+    """trainer.fit, raising Interrupted when a SIGTERM or SIGINT stopped it (AtomicCheckpoint saved the step
+    first): Lightning itself would end such a run with exit code 0, and a job scheduler or the pipeline
+    would take it for a finished one."""
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    except SIGTERMException:
+        pass
+    saver = trainer.checkpoint_callback
+    signum = getattr(saver, "stop_signal", None) or (signal.SIGTERM if trainer.received_sigterm else None)
+    if signum:
+        raise Interrupted(signum, getattr(saver, "_last_checkpoint_saved", None) or None)
+
+
 def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     """Train (or resume), export, check the export, and evaluate; returns the summary (rank 0).
     `callbacks`: extra Lightning callbacks (monitoring, or a simulated failure in tests)."""
@@ -221,7 +248,8 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
     adapter.trained_clip = {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames}
-    ckpt = newest_readable(out) if cfg.resume == "auto" else None
+    shapes = {f"model.{k}": tuple(v.shape) for k, v in adapter.model.state_dict().items()}  # the module's keys
+    ckpt = newest_readable(out, shapes) if cfg.resume == "auto" else None
     evals: dict[str, Any] = {}
     before_file = out / "eval_before.json"
     dataset = eval_dataset(cfg)
@@ -246,7 +274,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     if ckpt:
         print(f"resuming from {ckpt}", flush=True)
     started = time.perf_counter()
-    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt, weights_only=True)
+    fit_until_signal(trainer, module, datamodule, ckpt)
     summary: dict[str, Any] = {"global_step": trainer.global_step, "seconds": round(time.perf_counter() - started, 2),
                                "resumed_from": ckpt, "throughput": throughput.summary,
                                "frame_sampling": {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames},
@@ -286,10 +314,17 @@ def describe(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, callbacks: Sequence[Any] = ()) -> int:
+    """The command; `callbacks` as for `run`."""
     cfg = parse_config(TrainConfig, argv, prog="python -m training.train", description=__doc__)
     try:
-        summary = run(cfg)
+        summary = run(cfg, callbacks)
+    except Interrupted as err:
+        print(f"interrupted: {err}", file=sys.stderr)
+        return 128 + err.signum  # the shell's code for a death by that signal
+    except WriteError as err:  # a full disk, named
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except (DatasetError, ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -124,6 +124,9 @@ class LLMClient:
                 self.usage.cache_hits += 1
                 return hit["text"], hit["prompt_tokens"], hit["completion_tokens"], True
         text, p_tok, c_tok = await self._complete(messages, params, schema)
+        if len(text.encode("utf-8", errors="replace")) > self.cfg.max_reply_bytes:  # any backend: never cached
+            raise LLMError(f"{self.backend}:{self.model_id}: reply of more than {self.cfg.max_reply_bytes} bytes "
+                           "(llm.max_reply_bytes) refused; not cached")
         self.usage.requests += 1
         self.usage.prompt_tokens += p_tok
         self.usage.completion_tokens += c_tok

@@ -31,7 +31,11 @@ class LLMConfig:
     backoff_max: float = 60.0
     """Longest wait between two retries, in seconds."""
     timeout: float = 300.0
-    """Seconds one HTTP request may take."""
+    """Seconds one HTTP request may take in all (a total deadline per attempt, however slowly the server
+    sends), then it counts as a timeout and is retried."""
+    max_reply_bytes: int = 8_000_000
+    """Largest reply accepted, in bytes (HTTP body, or a local model's text): a bigger one is refused while
+    it is read, never cached, retried or sent back in a repair turn."""
     max_repairs: int = 2
     """Times an invalid structured reply is sent back with the validation error before giving up."""
     response_format: Literal["auto", "json_schema", "json_object_schema", "structured_outputs", "guided_json",

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dreamframe.llm import dialects
@@ -40,6 +43,22 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@dataclass
+class Reply:
+    """An HTTP reply read within the size limit."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class OpenAIClient(LLMClient):
     """Chat completions against an OpenAI-compatible HTTP API."""
 
@@ -52,6 +71,9 @@ class OpenAIClient(LLMClient):
             raise ValueError(f"llm.base_url: {cfg.base_url!r} is not an http(s) URL")
         if cfg.max_concurrency < 1:
             raise ValueError(f"llm.max_concurrency must be >= 1, got {cfg.max_concurrency}")
+        if cfg.timeout <= 0 or cfg.max_reply_bytes < 1:
+            raise ValueError(f"llm.timeout and llm.max_reply_bytes must be positive, got {cfg.timeout}, "
+                             f"{cfg.max_reply_bytes}")
         if "api.openai.com" in cfg.base_url and not read_api_key(cfg.api_key_env):
             raise ValueError(f"llm.api_key_env: the environment variable {cfg.api_key_env} holding the API key is not set")
         super().__init__(cfg)
@@ -131,7 +153,10 @@ class OpenAIClient(LLMClient):
             body = self._body(messages, params, schema, body_mode)
             why, retry_after = "", None
             try:
-                resp = await http.post(self.url, json=body)
+                async with asyncio.timeout(self.cfg.timeout):  # the whole attempt, not each read
+                    resp = await self._post(http, body)
+            except TimeoutError:
+                why = f"no complete reply within llm.timeout={self.cfg.timeout:g} s"
             except (httpx.TimeoutException, httpx.TransportError) as err:
                 why = f"{type(err).__name__}: {err}"
             else:
@@ -158,7 +183,28 @@ class OpenAIClient(LLMClient):
             await asyncio.sleep(self._backoff(attempt, retry_after))
             attempt += 1
 
-    def _parse(self, resp) -> tuple[str, int, int]:
+    async def _post(self, http, body: dict[str, Any]) -> Reply:
+        """POST and read the reply as it streams in, refusing it once it passes llm.max_reply_bytes (a
+        declared Content-Length too): a runaway server costs at most that much memory."""
+        limit = self.cfg.max_reply_bytes
+        async with http.stream("POST", self.url, json=body) as resp:
+            declared = resp.headers.get("content-length", "")
+            too_big = declared.isdigit() and int(declared) > limit
+            chunks: list[bytes] = []
+            read = 0
+            if not too_big:
+                async for chunk in resp.aiter_bytes():  # decoded: a gzip bomb is counted at its real size
+                    read += len(chunk)
+                    too_big = read > limit
+                    if too_big:
+                        break
+                    chunks.append(chunk)
+            if too_big:
+                raise LLMError(f"{self.url}: reply of more than {limit} bytes (llm.max_reply_bytes) refused; "
+                               "not cached, not retried")
+            return Reply(resp.status_code, resp.headers, b"".join(chunks))
+
+    def _parse(self, resp: Reply) -> tuple[str, int, int]:
         try:
             data = resp.json()
             text = data["choices"][0]["message"].get("content") or ""

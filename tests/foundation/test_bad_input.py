@@ -30,6 +30,7 @@ TINY = ["--config", str(REPO / "configs/data_gen/tiny.yaml")]
     ("--num-shards", "0", "num_shards"),
     ("--workers", "0", "workers"),
     ("--movie_prefix", "../x", "movie_prefix"),
+    ("--movie_prefix", "p" * 240, "movie_prefix"),  # "File name too long" mid-run, the folder locked to it
 ])
 def test_bad_counts_and_ranges_are_refused_naming_the_option(tmp_path, capsys, option, value, named):
     out = tmp_path / "d"
@@ -40,6 +41,15 @@ def test_bad_counts_and_ranges_are_refused_naming_the_option(tmp_path, capsys, o
     message = err[err.index("error:"):]
     assert f'"{named}"' in message and "shard_index" not in message
     assert not out.exists(), "nothing is written for a bad config"
+
+
+def test_the_longest_movie_prefix_makes_file_names_a_file_system_takes(tmp_path):
+    from data_gen.config import MAX_PREFIX
+    from dreamframe.config import parse_config
+
+    cfg = parse_config(GenerateConfig, [*TINY, "--out", str(tmp_path), "--movie_prefix", "p" * MAX_PREFIX], "g", "")
+    longest = f".{cfg.movie_prefix}{10**6:05d}.tmp-{'h' * 64}-{2**22}.partial"  # 64: the longest host name
+    (tmp_path / longest).write_text("")  # raises "File name too long" when MAX_PREFIX is too big
 
 
 def test_programmatic_configs_are_checked_the_same_way(tmp_path):

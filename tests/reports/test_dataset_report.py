@@ -109,3 +109,22 @@ def test_missing_keyframes_are_reported_not_fatal(dataset, tmp_path):
     assert s["missing_frames"] == 2 and s["thumbnails"] == 4 * 4 - 2
     assert list(s["incomplete_movies"]) == ["m00000"]  # a missing file; a corrupt one is seen only on reading
     assert (tmp_path / "r" / "index.html").read_text().count("frame 0 missing or unreadable") == 2
+
+
+def test_control_and_bidi_characters_in_story_text_are_shown_not_acted_on(dataset, tmp_path):
+    """A NUL or a right-to-left override in an LLM's story text must not reach the page raw (issue 27)."""
+    import shutil
+
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    path = sorted((copy / "movies").glob("*.json"))[0]
+    movie = json.loads(path.read_text())
+    movie["title"] = "Evil\u202eelif.exe\x00 <b>bold</b>"
+    movie["chapters"][0]["substories"][0]["frames"][0]["description"] = "a cat\x00\x1b[31m\u2066hidden\u2069"
+    path.write_text(json.dumps(movie))
+    build(ReportConfig(dataset=str(copy), out=str(tmp_path / "r"), frames_per_movie=5), progress=False)
+    html = (tmp_path / "r" / "index.html").read_text()
+    for raw in ("\x00", "\u202e", "\x1b", "\u2066", "\u2069", "<b>bold"):
+        assert raw not in html, repr(raw)
+    assert "Evil[U+202E]elif.exe[U+0000] &lt;b&gt;bold" in html
+    assert "a cat[U+0000][U+001B][31m[U+2066]hidden[U+2069]" in html
