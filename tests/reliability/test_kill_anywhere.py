@@ -89,6 +89,11 @@ def last_step(out: Path) -> int:
     return max(steps, default=0)
 
 
+def losses(out: Path) -> dict[int, float]:
+    rows = [json.loads(line) for line in (out / "loss.jsonl").read_text().splitlines() if line.strip()]
+    return {r["step"]: r["loss"] for r in rows}
+
+
 def weights(export: Path) -> dict:
     from safetensors.torch import load_file
 
@@ -111,9 +116,11 @@ def test_train_killed_anywhere_ends_with_the_uninterrupted_weights(data, tmp_pat
     delay = rng.uniform(0.0, 0.5)
     rc = kill_when(cmd, lambda: last_step(out) >= step, delay)
     assert rc in (0, -signal.SIGKILL), f"seed {SEED}: killed after step {step} + {delay:.2f} s"
+    latest = max(ckpts.glob("*.ckpt"))
 
     rc, log = run(cmd, die_at="transformers.modeling_utils:safe_save_file@1@half")  # the export's weights
     assert rc == -signal.SIGKILL, log[-2000:]
+    assert f"resuming from {latest}" in log, log[-2000:]  # the same command picks up the newest checkpoint
     assert not (out / "export").exists(), "half an export must not be where eval (or the pipeline) looks"
     assert not (out / "summary.json").exists()
 
@@ -124,6 +131,10 @@ def test_train_killed_anywhere_ends_with_the_uninterrupted_weights(data, tmp_pat
     assert got.keys() == ref.keys()
     assert max(float((got[k] - ref[k]).abs().max()) for k in ref) < 1e-6, f"seed {SEED}"
     assert json.loads((out / "summary.json").read_text())["global_step"] == 6
+    # the loss curve too: each step logged once, as the uninterrupted run logged it
+    ref_loss, got_loss = losses(tmp_path / "ref"), losses(out)
+    assert sorted(got_loss) == sorted(ref_loss) == list(range(1, 7))
+    assert [got_loss[s] for s in ref_loss] == pytest.approx(list(ref_loss.values()), rel=1e-4, abs=1e-5)
     assert not list(out.rglob(".*.partial"))
 
 
