@@ -1,6 +1,10 @@
 """Test-wide settings: nothing reaches a hub or the network; wandb stays offline."""
 
+import json
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +50,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
             report.longrepr = (f"skipped, but DREAMFRAME_ALLOWED_SKIPS={','.join(sorted(allowed))} does not allow "
                                f"it (mark it needs_system if a Debian package is missing): {reason}")
     return report
+
+
+TINY_MODEL = ('{"image_size": 32, "patch_size": 8, "hidden_size": 32, "vision_hidden_size": 32, '
+              '"vocab_size": 600, "corpus": ["%s"]}')
+"""A tokenizer and model far smaller than tiny_cpu.yaml's (its corpus: the run's dataset folder)."""
+
+
+@dataclass
+class PipelineRun:
+    """One finished `python -m dreamframe.pipeline` run: its folder, the options it ran with (all but
+    --out: rerun them with another --out and they give the same results) and what it printed."""
+
+    out: Path
+    options: list[str]
+    printed: str
+
+
+def tiny_pipeline_options(out: Path) -> list[str]:
+    """The main job's config, every stage it lists, on 4 tiny movies, 4 training steps (a checkpoint every
+    2) of a 32-px model and 2 frames per question: the smallest run on which every stage does its work."""
+    return ["--config", str(REPO / "configs/pipeline/demo_cpu.yaml"),
+            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '4']",
+            "--train_args", json.dumps(["--max_steps=4", "--data.batch_size=4", "--checkpoint_every_n_steps=2",
+                                        "--log.every_n_steps=1", f"--model.tiny={TINY_MODEL % (out / 'data')}"]),
+            "--eval_args", json.dumps(["--batch_size", "16", "--num_frames", "2", "--max_new_tokens", "6",
+                                       "--bootstrap_iters", "0"]),
+            "--threads", "1"]
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
+    """The whole main job once per session, shared by the end-to-end tests that read it (the summary and
+    controls test, the kill-anywhere test's uninterrupted reference): each used to start its own."""
+    out = tmp_path_factory.mktemp("pipeline") / "run"
+    options = tiny_pipeline_options(out)
+    proc = subprocess.run([sys.executable, "-m", "dreamframe.pipeline", *options, "--out", str(out)], cwd=REPO,
+                          capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return PipelineRun(out, options, proc.stdout)
