@@ -43,7 +43,7 @@ class LlamaServer:
         tail = "\n".join(lines) or "(empty)"
         return f"llama_cpp.server died (exit {code}); last lines of {self.log_path}:\n{tail}"
 
-    def wait_ready(self, timeout: float = 180) -> None:
+    def wait_ready(self, timeout: float = 300) -> None:
         """Block until the server lists the model; fail naming the dead process, or after `timeout` s."""
         deadline = time.monotonic() + timeout
         while True:
