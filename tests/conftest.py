@@ -1,9 +1,9 @@
 """Test-wide settings: nothing reaches a hub or the network; wandb stays offline."""
 
+import contextlib
+import io
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +83,12 @@ def tiny_pipeline_options(out: Path) -> list[str]:
 def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole main job once per session, shared by the end-to-end tests that read it (the summary and
     controls test, the kill-anywhere test's uninterrupted reference): each used to start its own."""
+    from dreamframe.pipeline import main
+
     out = tmp_path_factory.mktemp("pipeline") / "run"
     options = tiny_pipeline_options(out)
-    proc = subprocess.run([sys.executable, "-m", "dreamframe.pipeline", *options, "--out", str(out)], cwd=REPO,
-                          capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return PipelineRun(out, options, proc.stdout)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # in-process: a test stopped by its timeout stops every stage
+        rc = main([*options, "--out", str(out)])
+    assert rc == 0, printed.getvalue()[-3000:]
+    return PipelineRun(out, options, printed.getvalue())
