@@ -349,8 +349,6 @@ def submit(cfg: SubmitConfig, job_args: Sequence[str] = ()) -> tuple[Path, list[
     """Write the job folder and submit its scripts. Returns (job folder, [(script name, job id or None)])."""
     kind = job_kind(cfg)
     validate(cfg, kind)
-    if not cfg.dry_run and shutil.which("sbatch") is None:
-        raise SubmitError("sbatch not found on PATH: run on a Slurm login node, or use --dry-run")
     python = cfg.python or sys.executable
     args = job_command_args(cfg, kind, list(job_args))
     resolved, parsed = resolve_job_config(cfg, kind, python, args)
@@ -359,6 +357,9 @@ def submit(cfg: SubmitConfig, job_args: Sequence[str] = ()) -> tuple[Path, list[
     job_dir = new_job_dir(cfg, kind)
     scripts = render(cfg, kind, job_dir, Path.cwd(), python, command_args=[] if parsed else args,
                      shard_tasks=shard_tasks)
+    # looked for only now: every option and the job config are checked the same on any machine
+    if not cfg.dry_run and shutil.which("sbatch") is None:
+        raise SubmitError("sbatch not found on PATH: run on a Slurm login node, or use --dry-run")
     (job_dir / "logs").mkdir(parents=True, exist_ok=False)
     (job_dir / "config.yaml").write_text(resolved, encoding="utf-8")
     ids: dict[str, str] = {}

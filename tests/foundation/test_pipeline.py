@@ -52,14 +52,8 @@ def _closed_rows(path):
 
 
 @pytest.mark.slow
-def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tmp_path, capsys):
-    out = tmp_path / "run"
-    args = ["--config", str(REPO / "configs/pipeline/demo_cpu.yaml"), "--out", str(out),
-            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '8']",
-            "--train_args", "[--max_steps, '3', --data.batch_size, '4', --checkpoint_every_n_steps, '100']",
-            "--eval_args", "[--batch_size, '16', --num_frames, '4', --threads, '1', --bootstrap_iters, '0']"]
-    assert main(args) == 0
-    printed = capsys.readouterr().out
+def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tiny_pipeline, capsys):
+    out, printed = tiny_pipeline.out, tiny_pipeline.printed  # the session's run (tests/conftest.py)
     assert "tuned - blind" in printed and "[train_blind] finished" in printed
     summary = json.loads((out / "summary.json").read_text())
     table = summary["heldout_closed"]
@@ -91,7 +85,8 @@ def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tmp_path
     board = (out / "leaderboard" / "leaderboard.md").read_text()
     assert "chance (control)" in board and "majority (control)" in board and "tiny-blind *(control" in board
     assert (out / "summary.txt").read_text().startswith("held-out closed acc")
-    # the same command again: every stage is done already
-    assert main(args) == 0
+    # the same command again: every stage it lists is done already
+    assert main([*tiny_pipeline.options, "--out", str(out)]) == 0
     again = capsys.readouterr().out
-    assert again.count("done already") == 10
+    stages = yaml.safe_load((REPO / "configs/pipeline/demo_cpu.yaml").read_text())["stages"].split(",")
+    assert again.count("done already") == len(stages)

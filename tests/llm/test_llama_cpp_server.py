@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
+import signal
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from data_gen.generate import main
 from dreamframe.dataset import DatasetFolder
+from dreamframe.llm.base import LLMError
+from dreamframe.llm.config import LLMConfig
+from dreamframe.llm.openai_http import OpenAIClient
 from tests.conftest import REPO
+from tests.llm.llama_server import LlamaServer
 
 ALIAS = "smollm2-135m"
 
@@ -32,51 +34,42 @@ def smollm2_gguf() -> Path:
     return Path(spec.origin).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def llama_server(tmp_path_factory):
+def llama_server(tmp_path_factory) -> Iterator[LlamaServer]:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python[server] is not installed; the README's test command installs it")
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama") / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192",
-                             # one thread: llama.cpp's threads spin at each barrier, and on a busy 2-core
-                             # machine 2 threads ran a 135M model ~10x slower than 1
-                             "--n_threads", "1", "--n_threads_batch", "1",
-                             "--model_alias", ALIAS], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
+    # one thread: llama.cpp's threads spin at each barrier, and on a busy 2-core machine 2 threads ran a
+    # 135M model ~10x slower than 1
+    server = LlamaServer(smollm2_gguf(), ALIAS, tmp_path_factory.mktemp("llama") / "server.log",
+                         "--n_ctx", "8192", "--n_threads", "1", "--n_threads_batch", "1")
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2) as r:
-                    if ALIAS in r.read().decode():
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not come up (exit {proc.poll()}); see {log.name}")
-            time.sleep(0.5)
-        yield url
+        server.wait_ready()
+        yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
+
+
+def test_a_dead_server_is_named_with_its_exit_code_and_log(tmp_path):
+    """Issue 22: a server that died (there: an illegal instruction on its first request) must fail the test
+    by name, not as the client's "gave up after N attempts; ConnectError"."""
+    server = LlamaServer(smollm2_gguf(), ALIAS, tmp_path / "server.log")
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(timeout=10)
+    with pytest.raises(pytest.fail.Exception, match=r"llama_cpp.server died \(exit -9\); last lines of "):
+        server.wait_ready()
+    client = OpenAIClient(LLMConfig(backend="openai", base_url=server.url, model=ALIAS, max_retries=1,
+                                    backoff_base=0.01))
+    with pytest.raises(pytest.fail.Exception, match=r"died \(exit -9\)") as info:
+        with server.watch():
+            client.chat("hello")  # raises the client's own error: the server is gone
+    assert isinstance(info.value.__cause__, LLMError)  # the client's error is kept as the cause
+    assert str(tmp_path / "server.log") in str(info.value)
 
 
 def test_the_server_refuses_json_schema_as_the_issue_says(llama_server):
     body = {"model": ALIAS, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 4,
             "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}}
-    req = urllib.request.Request(llama_server + "/chat/completions", data=json.dumps(body).encode(),
+    req = urllib.request.Request(llama_server.url + "/chat/completions", data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json"})
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(req, timeout=60)
@@ -86,10 +79,11 @@ def test_the_server_refuses_json_schema_as_the_issue_says(llama_server):
 @pytest.mark.slow  # 3 requests, ~2,900 prompt + ~830 completion tokens: ~20 s on a free core, minutes on a busy one
 def test_plot_writer_writes_a_schema_valid_movie_with_default_settings(llama_server, tmp_path):
     out = tmp_path / "ds"
-    rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out),
-               "--llm.backend", "openai", "--llm.base_url", llama_server, "--llm.model", ALIAS,
-               "--story.chapters", "1", "--story.substories", "1", "--story.frames", "2", "--render.size", "64",
-               "--plot.verify_qa", "false", "--plot.dedup_threshold", "1.01"])
+    with llama_server.watch():  # a server that died fails the test by name
+        rc = main(["--config", str(REPO / "configs/data_gen/smollm2.yaml"), "--out", str(out),
+               "--llm.backend", "openai", "--llm.base_url", llama_server.url, "--llm.model", ALIAS,
+                   "--story.chapters", "1", "--story.substories", "1", "--story.frames", "2", "--render.size", "64",
+                   "--plot.verify_qa", "false", "--plot.dedup_threshold", "1.01"])
     folder = DatasetFolder(out)
     manifest = folder.manifest()
     usage = manifest["llm_usage_last_run"]

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TINY_MODEL, PipelineRun
+
 REPO = Path(__file__).resolve().parents[2]
 DIEHOOK = Path(__file__).with_name("diehook")
 SEED = int(os.environ.get("DREAMFRAME_KILL_SEED", "12"))
-TINY_MODEL = ('{"image_size": 32, "patch_size": 8, "hidden_size": 32, "vision_hidden_size": 32, '
-              '"vocab_size": 600, "corpus": ["%s"]}')
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +89,11 @@ def last_step(out: Path) -> int:
     return max(steps, default=0)
 
 
+def losses(out: Path) -> dict[int, float]:
+    rows = [json.loads(line) for line in (out / "loss.jsonl").read_text().splitlines() if line.strip()]
+    return {r["step"]: r["loss"] for r in rows}
+
+
 def weights(export: Path) -> dict:
     from safetensors.torch import load_file
 
@@ -111,9 +116,11 @@ def test_train_killed_anywhere_ends_with_the_uninterrupted_weights(data, tmp_pat
     delay = rng.uniform(0.0, 0.5)
     rc = kill_when(cmd, lambda: last_step(out) >= step, delay)
     assert rc in (0, -signal.SIGKILL), f"seed {SEED}: killed after step {step} + {delay:.2f} s"
+    latest = max(ckpts.glob("*.ckpt"))
 
     rc, log = run(cmd, die_at="transformers.modeling_utils:safe_save_file@1@half")  # the export's weights
     assert rc == -signal.SIGKILL, log[-2000:]
+    assert f"resuming from {latest}" in log, log[-2000:]  # the same command picks up the newest checkpoint
     assert not (out / "export").exists(), "half an export must not be where eval (or the pipeline) looks"
     assert not (out / "summary.json").exists()
 
@@ -124,6 +131,10 @@ def test_train_killed_anywhere_ends_with_the_uninterrupted_weights(data, tmp_pat
     assert got.keys() == ref.keys()
     assert max(float((got[k] - ref[k]).abs().max()) for k in ref) < 1e-6, f"seed {SEED}"
     assert json.loads((out / "summary.json").read_text())["global_step"] == 6
+    # the loss curve too: each step logged once, as the uninterrupted run logged it
+    ref_loss, got_loss = losses(tmp_path / "ref"), losses(out)
+    assert sorted(got_loss) == sorted(ref_loss) == list(range(1, 7))
+    assert [got_loss[s] for s in ref_loss] == pytest.approx(list(ref_loss.values()), rel=1e-4, abs=1e-5)
     assert not list(out.rglob(".*.partial"))
 
 
@@ -173,16 +184,14 @@ def test_eval_killed_anywhere_gives_the_uninterrupted_metrics(data, tmp_path):
 
 
 # -- the pipeline -----------------------------------------------------------------------------------
-def pipeline_cmd(out: Path) -> list[str]:
-    train_args = ["--data.batch_size=4", f"--model.tiny={TINY_MODEL % (out / 'data')}", "--max_steps=4",
-                  "--checkpoint_every_n_steps=2", "--log.every_n_steps=1"]
-    eval_args = ["--batch_size", "4", "--num_frames", "2", "--limit", "6", "--max_new_tokens", "6",
-                 "--bootstrap_iters", "0"]
-    return [sys.executable, "-m", "dreamframe.pipeline", "--out", str(out),
-            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--train_config",
-            str(REPO / "configs/train/tiny_cpu.yaml"), "--train_args", json.dumps(train_args),
-            "--eval_tasks", "dreamframe_heldout_closed", "--eval_args", json.dumps(eval_args),
-            "--stages", "data,base,eval_base,train,eval_tuned,leaderboard", "--threads", "1"]
+KILL_STAGES = "data,base,eval_base,train,eval_tuned,leaderboard"
+
+
+def pipeline_cmd(reference: PipelineRun, out: Path) -> list[str]:
+    """The session's tiny pipeline run (tests/conftest.py) into another folder, with the stages of one model
+    and its base; the tiny model's tokenizer reads this run's own dataset."""
+    options = [opt.replace(str(reference.out / "data"), str(out / "data")) for opt in reference.options]
+    return [sys.executable, "-m", "dreamframe.pipeline", *options, "--out", str(out), "--stages", KILL_STAGES]
 
 
 def board_values(out: Path) -> dict[tuple[str, str, str], str]:
@@ -190,11 +199,10 @@ def board_values(out: Path) -> dict[tuple[str, str, str], str]:
         return {(r["model"], r["task"], r["metric"]): r["value"] for r in csv.DictReader(fh)}
 
 
-def test_pipeline_killed_anywhere_ends_with_the_uninterrupted_leaderboard(tmp_path):
+def test_pipeline_killed_anywhere_ends_with_the_uninterrupted_leaderboard(tiny_pipeline, tmp_path):
     rng = random.Random(SEED + 2)
-    reference = start(pipeline_cmd(tmp_path / "ref"))
     out = tmp_path / "run"
-    cmd = pipeline_cmd(out)
+    cmd = pipeline_cmd(tiny_pipeline, out)
 
     # the issue's case: killed while the base model's export writes config.json, leaving it 0 bytes.
     # Only data and base: the hook kills every process that writes a config, `train` included.
@@ -210,5 +218,8 @@ def test_pipeline_killed_anywhere_ends_with_the_uninterrupted_leaderboard(tmp_pa
 
     rc, log = run(cmd)
     assert rc == 0, log[-3000:]
-    assert finish(reference)[0] == 0
-    assert board_values(out) == board_values(tmp_path / "ref"), f"seed {SEED + 2}"
+    # the uninterrupted run is the session's, which ran every stage: its rows of these two models
+    got = board_values(out)
+    models = {model for model, _, _ in got}
+    assert {"tiny-base", "tiny-dreamframe"} <= models
+    assert got == {k: v for k, v in board_values(tiny_pipeline.out).items() if k[0] in models}, f"seed {SEED + 2}"

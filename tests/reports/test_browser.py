@@ -19,8 +19,8 @@ from tests.reports.fixtures import make_demo
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or (Path("/usr/bin/chromium").is_file() and "/usr/bin/chromium") or None
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM, reason="chromium not installed (apt-get install chromium chromium-driver; see .ci/apt-packages.txt)")
+pytestmark = [pytest.mark.needs_system, pytest.mark.skipif(
+    not CHROMIUM, reason="chromium not installed (apt-get install chromium chromium-driver; see .ci/apt-packages.txt)")]
 
 
 def chromium(tmp_path: Path, url: str, *args: str) -> str:

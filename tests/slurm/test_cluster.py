@@ -13,6 +13,7 @@ from dreamframe.dataset import DatasetFolder
 from tests.conftest import REPO
 
 LOCAL = str(REPO / "configs/slurm/local_cpu.yaml")
+pytestmark = pytest.mark.needs_system  # the `slurm` fixture skips with the reason without Slurm
 
 
 def submit(slurm, tmp_path, *args: str) -> list[tuple[str, Path]]:

@@ -1,5 +1,6 @@
 """Rendered scripts and options, without a cluster: what srun and Lightning need, and clear errors."""
 
+import os
 import re
 import subprocess
 import sys
@@ -147,15 +148,30 @@ def test_eval_array_splits_benchmarks_over_shards(tmp_path):
     (["--config", "configs/eval/tiny_cpu.yaml", "--array", "2"], "lists only 1 task(s)"),
 ])
 def test_bad_options_fail_before_anything_is_written(tmp_path, args, message):
+    """Issue 22: every option and the job config are checked before sbatch is looked for, so the same bad
+    option gives the same error on a Slurm login node (a stand-in sbatch on PATH) and on a laptop (none)."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "sbatch").write_text(f"#!/bin/sh\ntouch {tmp_path / 'sbatch-was-called'}\necho 1234\n")
+    (fake / "sbatch").chmod(0o755)
+    errors = []
+    for path in (str(fake), str(tmp_path / "no-such-dir")):
+        proc = submit_cli(tmp_path, path, *args)
+        assert proc.returncode == 2 and message in proc.stderr, f"PATH={path}: {proc.stderr}"
+        errors.append(proc.stderr)
+    assert errors[0] == errors[1]
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "sbatch-was-called").exists()
+
+
+def submit_cli(tmp_path: Path, path: str, *args: str) -> subprocess.CompletedProcess:
+    """`python -m training.submit` writing under tmp_path/runs, with PATH set to `path` only."""
     cmd = [sys.executable, "-m", "training.submit", "--run_dir", str(tmp_path / "runs"), *args]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
-    assert not (tmp_path / "runs").exists()
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PATH": path})
 
 
 def test_without_sbatch_nothing_is_written(tmp_path):
-    cmd = [sys.executable, "-m", "training.submit", "--run_dir", str(tmp_path / "runs"), "--config", TRAIN_YAML]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60, env={"PATH": "/nonexistent"})
+    proc = submit_cli(tmp_path, "/nonexistent", "--config", TRAIN_YAML)
     assert proc.returncode == 2 and "sbatch not found" in proc.stderr, proc.stderr
     assert not (tmp_path / "runs").exists()
 
