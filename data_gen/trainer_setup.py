@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ def llava_flags(flags: LlavaFlags, lengths: Mapping[int, int], video_folder: str
 
 def llamafactory_hint(name: str, out: str, entry: dict[str, Any], absolute: bool) -> str:
     """Where LLaMA-Factory's docs put a dataset, and the entry that registers this one."""
-    folder = out.rsplit("/", 1)[0] if "/" in out else "."
+    folder = str(Path(out).parent)
     if not absolute:
         return (f"LLaMA-Factory: the frame paths are relative to {folder}: train with `dataset_dir: {folder}` and "
                 f"`dataset: {name}` (its entry is in {folder}/dataset_info.json); to copy the file into "

@@ -58,11 +58,11 @@ def test_llama_factory_reads_an_export_copied_into_its_data_folder(dataset, tmp_
     args = ["--in", str(dataset), "--format", "llamafactory", "--out", str(out), "--num-frames", "4"]
     assert main(args + ([] if absolute else ["--absolute-paths", "false"])) == 0
     printed = capsys.readouterr().out
-    checkout = tmp_path / "LLaMA-Factory"
+    checkout = tmp_path / "src" / "LLaMA-Factory"  # not as deep as the export: no relative path resolves by luck
     (checkout / "data").mkdir(parents=True)
     shutil.copy(out, checkout / "data" / out.name)
     entry = json.loads(out.with_name("dreamframe.export.json").read_text())["dataset_info"]
-    assert json.dumps(entry) in printed
+    assert (json.dumps(entry) in printed) == absolute  # relative paths: told to use dataset_dir instead
     (checkout / "data" / "dataset_info.json").write_text(json.dumps({"alpaca_en_demo": {"file_name": "a.json"}, **entry}))
     monkeypatch.chdir(checkout)  # its scripts run from the checkout with dataset_dir: data
     (attr,) = tl.get_dataset_list(["dreamframe"], "data")
