@@ -9,6 +9,14 @@ the folder), which the builder turns into a `frames` column of images - so a pus
 frames on the Hub, and frames are stored once, not copied into every QA row. The header also carries
 the features, the license, and the provenance from the manifest (generator, backends, model ids,
 seed, creation time).
+
+`datasets` names a local folder's cache entry after the folder's base name and a hash of the card's
+configs (datasets' `LocalDatasetModuleFactory`), not after its path or files: two folders called `data`
+with the same card would share one cache entry and the second would return the first one's rows. So the
+config's `description` (a BuilderConfig field, hashed with the rest) carries a fingerprint of the folder's
+content - the QA tables, the resolved config and the time of the last finalize - and a folder that a
+resumed or extended run changed is read again. An empty split is left out of the configs (datasets
+cannot build a split from a 0-row table), so a folder with only a train split loads as one.
 """
 
 from __future__ import annotations
@@ -41,8 +49,21 @@ def models_used(manifest: dict[str, Any]) -> list[str]:
     return sorted({m for m in found if m})
 
 
-def card_data(manifest: dict[str, Any], splits: tuple[str, ...]):
-    """The card's YAML header as a `huggingface_hub.DatasetCardData`."""
+def content_fingerprint(tables: dict[str, bytes], manifest: dict[str, Any]) -> str:
+    """A hash of what `load_dataset` returns: the metadata tables' bytes, the resolved config and when the
+    folder was last finalized (a re-rendered movie keeps its QA rows but gets a new finalize time)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for split in sorted(tables):
+        h.update(split.encode() + b"\0" + tables[split])
+    h.update(json.dumps([manifest.get("config"), manifest.get("created_at")], sort_keys=True, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def card_data(manifest: dict[str, Any], splits: tuple[str, ...], fingerprint: str = ""):
+    """The card's YAML header as a `huggingface_hub.DatasetCardData`; `splits`: the non-empty ones."""
     import datasets
     from huggingface_hub import DatasetCardData
 
@@ -62,6 +83,8 @@ def card_data(manifest: dict[str, Any], splits: tuple[str, ...]):
         size_categories=[_size_category(counts.get("qa", 0))],
         configs=[{
             "config_name": "default", "drop_labels": True,
+            # hashed by datasets into the cache entry's name: one entry per content, not per folder name
+            "description": f"DreamFrame dataset, content fingerprint {fingerprint}",
             "metadata_filenames": [metadata_name(s) for s in splits],
             # the first frame of each movie makes `datasets` choose its image-folder builder
             "data_files": [{"split": s, "path": [metadata_name(s), "frames/*/00000.jpg"]} for s in splits],
@@ -74,6 +97,7 @@ def card_data(manifest: dict[str, Any], splits: tuple[str, ...]):
             "backends": manifest.get("backends", {}), "models": models,
             "frame_sampling": manifest.get("frame_sampling"),
             "counts": {k: counts.get(k) for k in ("movies", "frames", "qa")},
+            "content_fingerprint": fingerprint,
         },
     )
 
@@ -86,7 +110,8 @@ def _size_category(n: int) -> str:
 
 
 def write_card(folder: Any, manifest: dict[str, Any], splits: tuple[str, ...]) -> Path:
-    """Write `<split>-metadata.parquet` per split and README.md into a finished `DatasetFolder`."""
+    """Write `<split>-metadata.parquet` per split and README.md into a finished `DatasetFolder`; the card's
+    config lists the splits that have rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from huggingface_hub import DatasetCard
@@ -94,13 +119,17 @@ def write_card(folder: Any, manifest: dict[str, Any], splits: tuple[str, ...]) -
     from dreamframe.atomic import atomic_write_bytes, atomic_write_text
 
     root = Path(folder.root)
+    tables, filled = {}, []
     for split in splits:
         table = pq.read_table(folder.qa_path(split))
         table = table.append_column("frames_file_names", table.column("frame_paths"))
         buf = pa.BufferOutputStream()
         pq.write_table(table, buf, compression="zstd")
-        atomic_write_bytes(root / metadata_name(split), buf.getvalue().to_pybytes())
-    data = card_data(manifest, splits)
+        tables[split] = buf.getvalue().to_pybytes()
+        atomic_write_bytes(root / metadata_name(split), tables[split])
+        if table.num_rows:
+            filled.append(split)
+    data = card_data(manifest, tuple(filled), content_fingerprint(tables, manifest))
     models = data.dreamframe["models"]
     terms = (f"Frames and text were generated with {', '.join(models)}; their licenses and terms of use apply "
              "to this data." if models else "Generated procedurally by DreamFrame's own code (Apache-2.0).")

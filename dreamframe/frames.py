@@ -71,6 +71,23 @@ def sample_indices(
     return [int(start + i) for i in idx]
 
 
+def distinct_indices(
+    num_frames: int,
+    n: int,
+    rule: SamplingRule | str = SamplingRule.segment_centre,
+    start: int = 0,
+    end: int | None = None,
+) -> list[int]:
+    """At most `n` frames of [start, end), none twice: every frame of a span of `n` or fewer, else the
+    rule's `n` picks with repeats dropped. For exports, where a repeated keyframe only adds visual tokens
+    (`sample_indices` repeats on short spans to keep batch shapes fixed; a trainer that needs a fixed count
+    pads its own batches)."""
+    end = num_frames if end is None else min(num_frames, end)
+    if 0 <= start < end <= start + n:
+        return list(range(start, end))
+    return list(dict.fromkeys(sample_indices(num_frames, n, rule, start, end)))
+
+
 def seconds_to_frames(start_s: float | None, end_s: float | None, fps: float, num_frames: int) -> tuple[int, int]:
     """A [start_s, end_s] bound in seconds as a half-open frame span (MVBench's bounded tasks)."""
     start = 0 if start_s is None else max(0, int(round(start_s * fps)))

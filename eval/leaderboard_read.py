@@ -69,8 +69,9 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def plain_lm_eval_block(data: dict[str, Any]) -> dict[str, Any]:
     """What the board knows of a results file written by lm-eval itself (no "dreamframe" block): the
-    model's name. Judge, frames and units are not recorded: its numbers are shown as written, labelled
-    as plain lm-eval results, and ranked only with other plain lm-eval results."""
+    model's name. Judge and frames are not recorded: its numbers are labelled as plain lm-eval results and
+    ranked only with other plain lm-eval results; accuracies are read in the units each task's config
+    declares (`accuracy_scale`)."""
     cfg = data.get("config") or {}
     args = cfg.get("model_args")
     named = args.get("model") or args.get("pretrained") if isinstance(args, dict) else None
@@ -78,6 +79,21 @@ def plain_lm_eval_block(data: dict[str, Any]) -> dict[str, Any]:
             "judge": {"name": PLAIN_LM_EVAL, "model": None, "comparable_to_published": False},
             "frame_sampling": {"rule": PLAIN_LM_EVAL, "num_frames": "?"}, "base_model": None,
             "plain_lm_eval": True}
+
+
+UNITS_KEY = "accuracy_units"
+"""Key in a task config's `metadata` (DreamFrame's task templates set it to "percent") that lm-eval copies
+into its results file under `configs`: how the board knows the units of a plain lm-eval result."""
+
+
+def accuracy_scale(data: dict[str, Any], task: str, subtasks: dict[str, list[str]], value: float) -> float:
+    """The factor that turns a plain lm-eval accuracy into percent: 1 when every task under `task` declares
+    `metadata.accuracy_units: percent` in the results' `configs`, else 100 (lm-eval's own metrics are 0-1
+    fractions) - unless the value is above 1, which no fraction is."""
+    configs = data.get("configs") or {}
+    leaves = _leaves(task, subtasks)
+    declared = [((configs.get(t) or {}).get("metadata") or {}).get(UNITS_KEY) for t in leaves]
+    return 1.0 if (declared and all(u == "percent" for u in declared)) or value > 1 else 100.0
 
 
 def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +208,8 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
         partial = _partial_of(block, task, subtasks)
         board = bench if is_headline(task, bench, benchmarks) else task
         for metric, (raw, filt, value) in _metric_keys(result).items():
+            scale = accuracy_scale(data, task, subtasks, value) if block.get("plain_lm_eval") and metric == "accuracy" else 1.0
+            value *= scale
             e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value,
                       judge=judge_label, judge_key=judge_key,
                       frames=frames, source=str(path), base_model=block.get("base_model"),
@@ -207,7 +225,7 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
                 if s is None:
                     e.samples = None
                     break
-                e.samples[name] = s
+                e.samples[name] = {k: v * scale for k, v in s.items()}
             if e.samples:
                 e.n = sum(len(s) for s in e.samples.values())
                 weights = ((block.get("groups") or {}).get(task) or {}).get("weights")
@@ -251,7 +269,7 @@ def _judge_label(j: dict[str, Any]) -> tuple[str, str]:
 def _judge_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]], judged: bool) -> tuple[str, str]:
     """The judge a task's numbers were measured with: from the per-task record when the results carry
     one (a group takes its subtasks' judges), else the file's judge for benchmarks that use one."""
-    if block.get("plain_lm_eval"):  # judge and units unknown: ranked only among plain lm-eval results
+    if block.get("plain_lm_eval"):  # judge unknown: ranked only among plain lm-eval results
         return PLAIN_LM_EVAL, PLAIN_LM_EVAL
     judge = block["judge"]
     per_task = judge.get("per_task")

@@ -239,7 +239,7 @@ def result_folder_name(display: str, sanitize: Any) -> str:
 
 def lm_eval_commands(mat: Any) -> str:
     """How to run the written tasks from lm-eval's own CLI (see eval/lm_eval_cli.py for why two forms)."""
-    files = " ".join(sorted(str(p) for p in mat.include_path.glob("*.yaml") if not p.name.startswith("_")))
+    files = " ".join(sorted(str(p) for p in mat.include_path.glob("*.yaml")))  # groups are in a subfolder
     return (f"tasks written to {mat.include_path}\n"
             f"dreamframe-lm-eval --model dreamframe --model_args model=MODEL --include_path {mat.include_path} "
             f"--tasks {','.join(mat.task_names)}\n"

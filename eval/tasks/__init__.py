@@ -31,6 +31,8 @@ from eval.tasks.common import AnnotationMissing
 from eval.tasks.row_checks import drop_unusable
 from eval.tasks.registry import BENCHMARKS, all_task_names, benchmark_folder, load_benchmark
 
+GROUPS_DIR = "groups"
+"""Subfolder of the task folder holding group YAMLs: out of a `<tasks>/*.yaml` glob, inside --include_path."""
 MISSING_EXAMPLES = 20
 """Missing videos listed by name per task (all are counted)."""
 
@@ -170,7 +172,10 @@ def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result:
     if name in result.missing:
         group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + n_missing} tasks, "
                                 f"{result.missing[name]['videos']} video(s) missing)")
-    atomic_write_text(result.include_path / f"_{name}_group.yaml", yaml.safe_dump(group, sort_keys=False))
+    # in a subfolder: lm-eval's --include_path finds it (it searches **/*.yaml), a `tasks/*.yaml` glob does not
+    # (lm-eval 0.4.13 reads each globbed file as a task config and fails on a group's keys)
+    atomic_write_text(result.include_path / GROUPS_DIR / f"{name}.yaml", yaml.safe_dump(group, sort_keys=False))
+    (result.include_path / f"_{name}_group.yaml").unlink(missing_ok=True)  # where earlier versions wrote it
     result.task_names.append(name)
     if hasattr(bench, "group_weights"):
         weights = bench.group_weights(made)

@@ -69,3 +69,17 @@ def test_include_path_and_group_names_through_lm_evals_cli_with_the_model_regist
     plain = lm_eval(*MODEL_ARGS, "--include_path", str(tasks_dir), "--tasks", "dreamframe_heldout_closed",
                     "--output_path", str(tmp_path / "x"))
     assert plain.returncode != 0 and "no model for this name" in plain.stderr
+
+
+@pytest.mark.slow
+def test_readme_glob_of_the_task_folder_runs_every_task(tasks_dir, tmp_path):
+    """README: `lm_eval ... --tasks '<tasks dir>/*.yaml'`. lm-eval 0.4.13 reads every globbed file as a
+    task config, so a group file there crashed it (TypeError: unexpected keyword argument 'group')."""
+    out = tmp_path / "lm"
+    proc = lm_eval(*MODEL_ARGS, "--limit", "1", "--tasks", f"{tasks_dir}/*.yaml", "--output_path", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert list((tasks_dir / "groups").glob("*.yaml"))  # the group file: found by --include_path, not the glob
+    res = results_of(out)
+    assert set(res["results"]) == {"dreamframe_heldout_closed", "dreamframe_heldout_free", "dreamframe_heldout_open"}
+    # the units the leaderboard reads: lm-eval copies each task config's metadata into its results
+    assert all(res["configs"][t]["metadata"]["accuracy_units"] == "percent" for t in res["results"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from PIL import Image
 
 from data_gen.export import main
 from dreamframe.dataset import DatasetFolder, frame_name
-from dreamframe.frames import sample_indices
+from dreamframe.frames import distinct_indices
 from tests.foundation import trainer_loaders as tl
 
 NUM_FRAMES = 4
@@ -22,7 +23,7 @@ def expected_clips(dataset, split="train"):
     """qa id -> (movie, the frame indices of its clip): what every trainer must receive."""
     folder = DatasetFolder(dataset)
     rule = folder.manifest()["frame_sampling"]
-    return {qa.id: (m, sample_indices(m.num_frames, NUM_FRAMES, rule, qa.frame_start, qa.frame_end))
+    return {qa.id: (m, distinct_indices(m.num_frames, NUM_FRAMES, rule, qa.frame_start, qa.frame_end))
             for m in folder.movies(split) for qa in m.qa}
 
 
@@ -47,6 +48,13 @@ def assert_clip(video: np.ndarray, dataset, movie, indices: list[int], what: str
     assert all(shows_frame(f, dataset, movie, i) for f, i in zip(video, indices)), what
 
 
+def printed_flags(summary: dict) -> tl.LlavaDataArgs:
+    """The LLaVA-NeXT flags the export printed, as the trainer's DataArguments."""
+    flags = dict(zip(summary["train_flags"][::2], summary["train_flags"][1::2]))
+    return tl.LlavaDataArgs(video_folder=flags["--video_folder"], video_fps=int(flags["--video_fps"]),
+                            frames_upbound=int(flags["--frames_upbound"]), force_sample=flags["--force_sample"] == "True")
+
+
 def test_llava_next_reads_each_qa_clip_as_video_with_its_image_token(dataset, tmp_path, monkeypatch):
     out = tmp_path / "export" / "llava_train.json"
     assert main(["--in", str(dataset), "--format", "llava", "--out", str(out), "--num-frames", str(NUM_FRAMES)]) == 0
@@ -54,18 +62,20 @@ def test_llava_next_reads_each_qa_clip_as_video_with_its_image_token(dataset, tm
     expected = expected_clips(dataset)
     records = json.loads(out.read_text())
     assert {r["id"] for r in records} == set(expected)
-    args = tl.LlavaDataArgs(video_folder=str(out.parent))  # LLaVA-NeXT's defaults: video_fps 1, frames_upbound 0
-    for rec in records:
-        item = tl.llava_next_get_item(rec, args)
-        assert item["visual_reaches_model"], rec["id"]
-        assert item["conversations"][0]["value"].startswith(tl.DEFAULT_IMAGE_TOKEN + "\n")
-        movie, indices = expected[rec["id"]]
-        assert_clip(item["video"], dataset, movie, indices, rec["id"])
-    # with --frames_upbound N --force_sample (LLaVA-OneVision's video recipe) the same frames arrive
-    rec = next(r for r in records if expected[r["id"]][1][-1] < expected[r["id"]][0].num_frames - NUM_FRAMES)
-    forced = tl.llava_next_get_item(rec, tl.LlavaDataArgs(video_folder=str(out.parent), frames_upbound=NUM_FRAMES,
-                                                          force_sample=True))
-    assert_clip(forced["video"], dataset, *expected[rec["id"]], rec["id"])
+    summary = json.loads(out.with_name("llava_train.export.json").read_text())
+    lengths = Counter(len(indices) for _, indices in expected.values())
+    assert summary["frames_per_clip"] == {str(k): v for k, v in sorted(lengths.items())} and summary["warnings"] == []
+    assert set(lengths) == {3, NUM_FRAMES}  # the fixture's sub-story spans have 3 keyframes: 3 frames, once each
+    for args in (tl.LlavaDataArgs(video_folder=str(out.parent)), printed_flags(summary),  # defaults; printed set
+                 tl.LlavaDataArgs(video_folder="/elsewhere")):  # absolute clip paths: any --video_folder
+        for rec in records:
+            item = tl.llava_next_get_item(rec, args)
+            assert item["visual_reaches_model"], rec["id"]
+            assert item["conversations"][0]["value"].startswith(tl.DEFAULT_IMAGE_TOKEN + "\n")
+            movie, indices = expected[rec["id"]]
+            assert_clip(item["video"], dataset, movie, indices, rec["id"])
+    rec = next(r for r in records if len(expected[r["id"]][1]) == NUM_FRAMES
+               and expected[r["id"]][1][-1] < expected[r["id"]][0].num_frames - NUM_FRAMES)
     # the check can fail: another sub-story's frames are not this clip
     movie, indices = expected[rec["id"]]
     last_substory = [movie.num_frames - 1 - k for k in range(NUM_FRAMES)][::-1]

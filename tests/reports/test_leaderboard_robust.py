@@ -40,3 +40,29 @@ def test_files_in_hidden_folders_are_not_results(tmp_path):
     assert main([str(res), "--out", str(out), "--published", "none", "--bootstrap", "0"]) == 0
     with open(out / "leaderboard.csv", newline="") as fh:
         assert [r["model"] for r in csv.DictReader(fh)] == ["m"]
+
+
+def test_plain_lm_eval_accuracy_is_read_in_the_units_its_task_declares(tmp_path):
+    """lm-eval's own tasks report 0-1 fractions, DreamFrame's task templates percent and say so in their
+    config's metadata (copied into the results file): both show as percent, intervals included."""
+    import json
+
+    folder = tmp_path / "res" / "gpt2"
+    folder.mkdir(parents=True)
+    stamp = "2026-01-01T00-00-00"
+    hits = [1.0] * 3 + [0.0] * 7  # 30% of 10 questions
+    with (folder / f"samples_arc_easy_{stamp}.jsonl").open("w") as fh:
+        fh.writelines(json.dumps({"doc_id": i, "filter": "none", "acc": v}) + "\n" for i, v in enumerate(hits))
+    (folder / f"results_{stamp}.json").write_text(json.dumps({
+        "results": {"arc_easy": {"alias": "arc_easy", "acc,none": 0.3},
+                    "dreamframe_heldout_closed": {"alias": "dreamframe_heldout_closed", "acc,none": 40.0}},
+        "configs": {"arc_easy": {"task": "arc_easy", "metadata": {"version": 1.0}},
+                    "dreamframe_heldout_closed": {"metadata": {"version": 2.0, "accuracy_units": "percent"}}},
+        "config": {"model": "hf", "model_args": {"pretrained": "gpt2"}}, "lm_eval_version": "0.4.13"}))
+    out = tmp_path / "lb"
+    assert main([str(tmp_path / "res"), "--out", str(out), "--published", "none", "--bootstrap", "200"]) == 0
+    with open(out / "leaderboard.csv", newline="") as fh:
+        rows = {r["task"]: r for r in csv.DictReader(fh) if r["metric"] == "accuracy"}
+    assert float(rows["arc_easy"]["value"]) == 30.0  # was shown as 0.3 (%)
+    assert float(rows["dreamframe_heldout_closed"]["value"]) == 40.0
+    assert 0.0 <= float(rows["arc_easy"]["ci_low"]) < 30.0 < float(rows["arc_easy"]["ci_high"]) <= 100.0
