@@ -76,7 +76,8 @@ def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
-    """Per-sample numeric values of `metric` keyed by doc_id, or None when absent or not numeric."""
+    """Per-sample numeric values of `metric` keyed by doc_id, or None when absent or not numeric; a sample
+    whose value is null is not counted by that metric (Video-MME's `acc` over answered questions)."""
     if not path.is_file():
         return None
     out: dict[Any, float] = {}
@@ -91,6 +92,8 @@ def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
             if row.get("filter", filt) != filt or metric not in row:
                 continue
             value = row[metric]
+            if value is None:
+                continue
             if isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, (int, float)):
@@ -130,6 +133,17 @@ def _reproduces(e: Entry) -> bool:
     return abs(est - e.value) <= 1e-6 * max(1.0, abs(e.value)) + 1e-9
 
 
+BESIDE_METRICS = ("acc_all", "unanswered")
+"""Shown beside a headline that leaves unanswered questions out (Video-MME), never ranked on their own."""
+
+
+def _beside(metrics: dict[str, tuple[str, str, float]]) -> str:
+    """'all questions: 66.7; 3 unanswered' for a task whose headline accuracy counts answered questions only."""
+    if not all(m in metrics for m in BESIDE_METRICS):
+        return ""
+    return f"all questions: {metrics['acc_all'][2]:.1f}; {int(metrics['unanswered'][2])} unanswered"
+
+
 def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
     """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first. A NaN value
     (e.g. an open-QA accuracy when no judge reply could be parsed) is kept: `build` lists it as n/a."""
@@ -164,13 +178,17 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
         frames = _frames_of(block, task, subtasks)
         partial = _partial_of(block, task, subtasks)
         board = bench if is_headline(task, bench, benchmarks) else task
-        for metric, (raw, filt, value) in _metric_keys(result).items():
+        metrics = _metric_keys(result)
+        beside = _beside(metrics)
+        for metric, (raw, filt, value) in metrics.items():
+            if beside and metric in BESIDE_METRICS:
+                continue
             e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value,
                       judge=judge_label, judge_key=judge_key,
                       frames=frames, source=str(path), base_model=block.get("base_model"),
                       parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
                       errors=_errors_of(block, task, subtasks), partial=partial,
-                      board=f"{board} (partial)" if partial else board)
+                      board=f"{board} (partial)" if partial else board, beside=beside if metric == "accuracy" else "")
             if parent:
                 e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
             e.samples = {} if math.isfinite(value) else None

@@ -98,7 +98,8 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
             name = f"{e.model} *(published [{refs[e.source]}])*" if e.published else e.model
             name += f" *({e.control})*" if e.control else ""
             src = f"[{refs[e.source]}]" if e.published else Path(e.source).name
-            lines.append(_md_row([r, name, f"{e.value:.{d}f}", _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
+            value = f"{e.value:.{d}f}" + (f" ({e.beside})" if e.beside else "")
+            lines.append(_md_row([r, name, value, _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
         lines.append("")
     for published, heading in ((False, DELTA_HEADINGS[False]), (True, DELTA_HEADINGS[True])):
         rows = [x for x in ds if x.published == published]

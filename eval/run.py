@@ -211,7 +211,7 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from eval.group_scores import apply_group_weights
+    from eval.group_scores import apply_group_weights, pool_answered_only
 
     results = simple_evaluate(
         model=lm, model_args={"model": model_name}, tasks=mat.task_names,
@@ -221,6 +221,7 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
     )
     apply_group_weights(results, getattr(mat, "group_weights", {}))
+    pool_answered_only(results)
     return results
 
 
