@@ -12,11 +12,13 @@ import json
 
 import pytest
 
+from eval.judges import JudgeConfig, build_judge
 from eval.judges.lexical import lexical_reply
 from eval.judges.named_option import named_option
 from eval.tasks.tempcompass.scoring import score_tempcompass
 
 MC = "In which direction is the car moving?\nA. from right to left\nB. from left to right\nC. upwards\nD. not moving"
+LEXICAL = build_judge(JudgeConfig())  # what --judge auto builds
 CAPTIONS = ("Which caption matches the video better?\nCaption A: The man first jumps and then runs.\n"
             "Caption B: The man first runs and then jumps.")
 
@@ -43,14 +45,14 @@ WRONG = [
 
 def test_wrong_option_texts_and_reversed_captions_score_zero_under_the_default_judge():
     for item in WRONG:  # the old token-F1 fallback rated most of them "Correct" (F1 with the gold line >= 0.5)
-        out = score_tempcompass(None, [item], named_options=True)
+        out = score_tempcompass(LEXICAL, [item])
         assert out["accuracy"] == 0.0, item["pred"]
 
 
 def test_a_reply_naming_the_right_option_is_credited_and_an_unnamed_one_is_counted():
     items = [_item("multi-choice", MC, "B. from left to right", p) for p in
              ("The car goes from left to right.", "(B)", "it goes left", "from left to right or from right to left")]
-    out = score_tempcompass(None, items, named_options=True)
+    out = score_tempcompass(LEXICAL, items)
     assert [v["rating"] for v in out["per_item"].values()] == [1, 1, 0, 0]
     assert [v["by"] for v in out["per_item"].values()] == ["named_option", "named_option", "unmatched", "unmatched"]
     assert out["unmatched"] == 2 and out["named_option"] == 2 and out["match_rate"] == 0.0

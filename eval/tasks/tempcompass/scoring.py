@@ -101,10 +101,13 @@ def option_rating(fmt: str, pred: str | None, item: dict[str, Any]) -> int | Non
     return None if got is None else int(options[got][0] == right)
 
 
-def score_tempcompass(judge: Judge | None, items: Sequence[dict[str, Any]],
-                      named_options: bool = False) -> dict[str, Any]:
-    """items: docs of one format with "pred". judge=None: no LLM; an answer no rule matches is then matched to
-    the option it names when `named_options`, else rated 0 (the authors' --disable_llm), and counted unmatched."""
+def score_tempcompass(judge: Judge | None, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """items: docs of one format with "pred". An answer no rule matches goes to an LLM judge; with the lexical
+    judge it is matched to the option it names; with none or exact_match it is rated 0 (the authors'
+    --disable_llm). Without an LLM an answer left unmatched is rated 0 and counted."""
+    kind = None if judge is None else judge.cfg.kind
+    named_options = kind == "lexical"
+    judge = judge if kind == "llm" else None
     preds = [clean(item["pred"]) for item in items]
     ratings: list[int | None] = [0 if p is None else rate(item["format"], p, item) for item, p in zip(items, preds)]
     matched = [r is not None and p is not None for r, p in zip(ratings, preds)]

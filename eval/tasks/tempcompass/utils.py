@@ -38,13 +38,8 @@ def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
 
     fmt = items[0]["format"] if items else "multi-choice"
     kind = run_judge_config().kind
-
-    def score(judge: Any, xs: list[dict[str, Any]]) -> dict[str, Any]:
-        llm = judge.cfg.kind == "llm"
-        return score_tempcompass(judge if llm else None, xs, named_options=judge.cfg.kind == "lexical")
-
     rule = REPLY_RULES[kind] if kind != "llm" else REPLY_RULES["captioning" if fmt == "captioning" else "other"]
-    return judged_summary(items, score, prompts=(f"tempcompass_{fmt}",), reply_rule=rule)
+    return judged_summary(items, score_tempcompass, prompts=(f"tempcompass_{fmt}",), reply_rule=rule)
 
 
 def agg_acc(items: list[dict[str, Any]]) -> float:
