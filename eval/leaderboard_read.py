@@ -264,6 +264,9 @@ def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]])
         for k, v in ((block.get("errors") or {}).get(t) or {}).items():
             if isinstance(v, (int, float)):
                 out[k] += int(v)
+    missing = (((block.get("groups") or {}).get(task) or {}).get("missing") or {})
+    if "questions" in missing:  # a group's own count: formats sharing a video count it once
+        out["skipped_questions"], out["missing_video"] = missing["questions"], missing["videos"]
     return {k: v for k, v in out.items() if v}
 
 

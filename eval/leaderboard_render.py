@@ -52,6 +52,17 @@ def _ci_text(ci: tuple[float, float] | None, digits: int) -> str:
     return f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else ""
 
 
+ERROR_TEXT = {"skipped_questions": "{} question(s) skipped", "missing_video": "{} video(s) missing",
+              "unreadable": "{} unreadable video(s)", "judge_unparsable": "{} unparsable judge repl(ies)",
+              "missing_prediction": "{} missing prediction(s)"}
+
+
+def errors_text(errors: dict[str, int]) -> str:
+    """'3 question(s) skipped, 1 video(s) missing, ...' in a fixed order (results counts, leaderboard cells)."""
+    keys = [k for k in ERROR_TEXT if errors.get(k)] + sorted(k for k in errors if k not in ERROR_TEXT and errors[k])
+    return ", ".join(ERROR_TEXT.get(k, k.replace("_", " ") + ": {}").format(errors[k]) for k in keys)
+
+
 def _digits(metric: str) -> int:
     return 1 if metric == "accuracy" else 2
 
@@ -98,7 +109,8 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
             name = f"{e.model} *(published [{refs[e.source]}])*" if e.published else e.model
             name += f" *({e.control})*" if e.control else ""
             src = f"[{refs[e.source]}]" if e.published else Path(e.source).name
-            value = f"{e.value:.{d}f}" + (f" ({e.beside})" if e.beside else "")
+            notes = [n for n in (e.beside, errors_text(e.errors)) if n]
+            value = f"{e.value:.{d}f}" + (f" ({'; '.join(notes)})" if notes else "")
             lines.append(_md_row([r, name, value, _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
         lines.append("")
     for published, heading in ((False, DELTA_HEADINGS[False]), (True, DELTA_HEADINGS[True])):
@@ -254,7 +266,7 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
         unavailable_header=UNAVAILABLE_HEADER, unavailable_note=UNAVAILABLE_NOTE,
         digits=_digits, title_of=lambda board: title_of(board, benchmarks),
         short_source=lambda source: f"{Path(source).parent.name}/{Path(source).name}",
-        errors_text=lambda e: ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(e.errors.items()))))
+        errors_text=lambda e: errors_text(e.errors)))
 
 
 UNAVAILABLE_HEADER = ["model", "task", "metric", "value", "source"]

@@ -105,7 +105,7 @@ def run(cfg: EvalConfig) -> Path:
     from eval.judges.select import run_judge
     from eval.lm import DreamFrameLM
     from eval.models import build
-    from eval.tasks import materialise
+    from eval.tasks import materialise, missing_text
 
     if cfg.threads:
         import torch
@@ -131,7 +131,7 @@ def run(cfg: EvalConfig) -> Path:
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for name, what in mat.missing.items():
-        print(f"partial download, {name}: {what['videos']} video(s) skipped"
+        print(f"partial download, {name}: {missing_text(what)}"
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
               + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
     if cfg.write_tasks:
@@ -172,7 +172,8 @@ def run(cfg: EvalConfig) -> Path:
         print(make_table(results, "groups"))
     for task, counts in results["dreamframe"]["errors"].items():
         if any(counts.values()):
-            print(f"{task}: {counts['missing_video']} missing video(s), {counts['unreadable']} unreadable, "
+            print(f"{task}: {counts['skipped_questions']} question(s) skipped, {counts['missing_video']} video(s) "
+                  f"missing, {counts['unreadable']} unreadable, "
                   f"{counts['judge_unparsable']} unparsable judge repl(ies) - details under dreamframe.error_items",
                   file=sys.stderr)
     path = sorted(model_dir.glob("results_*.json"))[-1]
@@ -279,6 +280,7 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
                            "frames_to_model": {t: lm.frames_to_model[t] for t in tasks if t in lm.frames_to_model}},
         "packages": package_versions(PACKAGES),
         "errors": {t: {"missing_video": lm.errors[t]["missing_video"] + (mat.missing.get(t) or {}).get("videos", 0),
+                       "skipped_questions": (mat.missing.get(t) or {}).get("questions", 0),
                        "unreadable": lm.errors[t]["unreadable"],
                        "judge_unparsable": ctx.judge_unparsable[t]} for t in tasks},
         "error_items": {t: lm.error_items[t] for t in tasks if lm.error_items[t]},

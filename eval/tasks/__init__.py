@@ -42,7 +42,10 @@ class Materialised:
     skipped: dict[str, str] = field(default_factory=dict)
     """tasks left out, with the reason (e.g. no items of that kind in the data, or its file is missing)."""
     missing: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """task or group -> what a partial download lacks: {"videos": n, "video_examples": [...], "tasks": {task: why}}."""
+    """task or group -> what a partial download lacks: {"questions": skipped, "videos": distinct files,
+    "video_examples": [...], "tasks": {task: why}}."""
+    absent_videos: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    """task -> every missing video file (a benchmark's count is their union: formats share videos)."""
     parse_rules: dict[str, str] = field(default_factory=dict)
     """lm-eval task -> how the benchmark turns a model's answer into a verdict (its module's PARSE_RULE)."""
     group_weights: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -70,14 +73,19 @@ def resolve(names: list[str]) -> dict[str, list[str] | None]:
 
 
 def split_missing_videos(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(rows whose video exists, where each absent video was looked for)."""
+    """(rows whose video exists, where the video of each skipped row was looked for: one entry per question)."""
     present, absent = [], []
     for row in rows:
         if Path(row["video"]["path"]).exists():
             present.append(row)
         else:
             absent.append(row.get("video_searched") or row["video"]["path"])
-    return present, list(dict.fromkeys(absent))
+    return present, absent
+
+
+def missing_text(record: dict[str, Any]) -> str:
+    """'3 question(s) skipped, 1 video(s) missing' (results aliases, logs and the leaderboard say the same)."""
+    return f"{record.get('questions', 0)} question(s) skipped, {record.get('videos', 0)} video(s) missing"
 
 
 def parse_rule(bench: Any, task: str) -> str | None:
@@ -104,9 +112,11 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
-        videos = sum(result.missing.get(t, {}).get("videos", 0) for t in [*made, *missing_tasks])
+        members = [*made, *missing_tasks]
+        questions = sum(result.missing.get(t, {}).get("questions", 0) for t in members)
+        videos = len(set().union(*(result.absent_videos.get(t, set()) for t in members)))
         if (missing_tasks or videos) and bench_name not in made:  # (a one-task benchmark has its task's record)
-            result.missing[bench_name] = {"videos": videos, "tasks": dict(missing_tasks)}
+            result.missing[bench_name] = {"questions": questions, "videos": videos, "tasks": dict(missing_tasks)}
         if wanted is None and getattr(bench, "GROUP", None) is not None:
             _write_group(bench, bench_name, made, len(missing_tasks), result)
         else:
@@ -133,9 +143,12 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
         row["video"]["root"] = str(root)
     rows, absent = split_missing_videos(rows)
     if absent:
-        result.missing[task] = {"videos": len(absent), "video_examples": absent[:MISSING_EXAMPLES], "tasks": {}}
+        files = list(dict.fromkeys(absent))
+        result.absent_videos[task] = set(files)
+        result.missing[task] = {"questions": len(absent), "videos": len(files),
+                                "video_examples": files[:MISSING_EXAMPLES], "tasks": {}}
     if not rows:
-        result.skipped[task] = f"all {len(absent)} video(s) missing" if absent else f"no items in {root}"
+        result.skipped[task] = (f"all {missing_text(result.missing[task])}" if absent else f"no items in {root}")
         if absent:
             missing_tasks[task] = result.skipped[task]
         return False
@@ -155,7 +168,7 @@ def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result:
     group: dict[str, Any] = {"group": name, "task": made, **bench.GROUP}
     if name in result.missing:
         group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + n_missing} tasks, "
-                                f"{result.missing[name]['videos']} video(s) missing)")
+                                f"{missing_text(result.missing[name])})")
     atomic_write_text(result.include_path / f"_{name}_group.yaml", yaml.safe_dump(group, sort_keys=False))
     result.task_names.append(name)
     if hasattr(bench, "group_weights"):
