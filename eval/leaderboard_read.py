@@ -271,8 +271,17 @@ def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]])
 
 
 def _frames_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
+    """The frame setting (`rule xN`), with the evaluation protocol when it was not the default."""
     if block.get("plain_lm_eval"):
         return PLAIN_LM_EVAL
+    protocols = {f"official protocol ({p.get('family')})" for t in _members(task, subtasks)
+                 for p in [((block.get("per_task") or {}).get(t) or {}).get("protocol") or {}]
+                 if p.get("name") == "official"}
+    frames = _frame_text(block, task, subtasks)
+    return "; ".join([frames, *sorted(protocols)])
+
+
+def _frame_text(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
     fs = block["frame_sampling"]
     per_task = fs.get("per_task")
     if isinstance(per_task, dict):

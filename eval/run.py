@@ -71,6 +71,9 @@ class EvalConfig:
     held-out 8); `benchmark` = always the benchmark's protocol. The results say which (frame_sampling.source)."""
     max_new_tokens: int | None = None
     """Cap on generated tokens; None = each task's setting (MVBench 100)."""
+    protocol: Literal["default", "official"] = "default"
+    """`official`: each benchmark's frames as the model family's authors published them (eval/families/,
+    eval/tasks/<bench>/protocols.yaml); the published settings, and which were applied, are recorded per task."""
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
     judge: str = "auto"
@@ -127,7 +130,7 @@ def run(cfg: EvalConfig) -> Path:
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config)
+                      judge=ctx.judge_config, protocol=protocol_for(cfg))
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for name, what in mat.missing.items():
@@ -156,7 +159,8 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
-    results["dreamframe"]["frame_sampling"]["source"] = clip["source"]
+    results["dreamframe"]["frame_sampling"]["source"] = clip["source"] if cfg.protocol == "default" else \
+        "official protocol (per_task.<task>.protocol)"
     results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
     if cfg.predictions:  # say where the answers came from; no model ran
         results["dreamframe"].update(answers=lm.summary(), model_path=None)
@@ -195,6 +199,18 @@ def frames_for(cfg: EvalConfig) -> dict[str, Any]:
              ("benchmark protocol", num is None or rule is None)]
     source = " + ".join(name for name, used in parts if used)
     return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
+
+
+def protocol_for(cfg: EvalConfig) -> Any:
+    """`--protocol official`: a function giving each benchmark's protocol record (eval/protocol.py); else None."""
+    if cfg.protocol == "default":
+        return None
+    from eval.protocol import family_of, official
+
+    if cfg.num_frames or cfg.frame_sampling:
+        raise ValueError("--protocol official sets each benchmark's frames; drop --num-frames / --frame-sampling")
+    family = family_of(cfg.model, cfg.family)
+    return lambda bench, frames: official(family, bench, frames)
 
 
 def publish_results(staged: Path, model_dir: Path) -> None:
@@ -309,7 +325,8 @@ def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[s
                        "parse_rule": mat.parse_rules.get(t), "judge_parse_rule": judge["judge_parse_rule"],
                        "prompt_sha256": judge["prompt_sha256"], "frame_rule": frames.get("rule"),
                        "num_frames": frames.get("num_frames"), "frames_to_model": lm.frames_to_model.get(t),
-                       "partial": mat.partial(t), "missing": mat.missing.get(t)}
+                       "partial": mat.partial(t), "missing": mat.missing.get(t),
+                       "protocol": mat.protocols.get(t) or {"name": "default"}}
     group_info = {g: {"partial": mat.partial(g), "missing": mat.missing.get(g),
                       "weights": mat.group_weights.get(g)} for g in groups}
     return {"units": "percent", "partial": bool(mat.missing), "per_task": per_task, "groups": group_info,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ class Materialised:
     """lm-eval task -> how the benchmark turns a model's answer into a verdict (its module's PARSE_RULE)."""
     group_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     """group -> {task: weight} for benchmarks whose official score is a weighted mean (Video-Bench)."""
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """lm-eval task -> the evaluation protocol record (eval/protocol.py) when one was asked for."""
 
     def partial(self, name: str) -> bool:
         return name in self.missing
@@ -95,8 +98,10 @@ def parse_rule(bench: Any, task: str) -> str | None:
 
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
-                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto") -> Materialised:
-    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL."""
+                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
+                protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> Materialised:
+    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL.
+    `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
@@ -104,11 +109,15 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
+        record = protocol(bench_name, frames) if protocol is not None else None
+        if record is not None:
+            frames = {"num_frames": record["applied"]["num_frames"], "rule": record["applied"]["frame_sampling"]}
         missing_tasks: dict[str, str] = {}
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
                                      whole=wanted is None, judge=judge, templates=templates)]
+        result.protocols.update({t: record for t in made if record is not None})
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")

@@ -54,7 +54,7 @@ def test_leaderboard_shows_the_official_headline_with_all_questions_beside(resul
     folder = tmp_path / "res" / "m"
     folder.mkdir(parents=True)
     keep = {k: res[k] for k in ("results", "groups", "group_subtasks", "configs", "versions", "n-samples")}
-    (folder / "results_2026-01-01T00-00-00.json").write_text(json.dumps({**keep, "model_name": "m"}, default=str))
+    (folder / "results_2026-01-01T00-00-00.json").write_text(json.dumps({**keep, "model_name": "m", "lm_eval_version": "0.4.13"}, default=str))
     build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb"), bootstrap=0, published="none"))
     md = (tmp_path / "lb" / "leaderboard.md").read_text()
     assert "| 1 | m | 50.0 (all questions: 33.3; 1 unanswered) |" in md
