@@ -130,7 +130,7 @@ def run(cfg: EvalConfig) -> Path:
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config, protocol=protocol_for(cfg))
+                      judge=ctx.judge_config, protocol=protocol_for(cfg), need_videos=not cfg.predictions)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for name, what in mat.missing.items():

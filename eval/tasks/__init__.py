@@ -99,9 +99,11 @@ def parse_rule(bench: Any, task: str) -> str | None:
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
                 data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
-                protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None) -> Materialised:
+                protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+                need_videos: bool = True) -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL.
-    `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`."""
+    `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`;
+    `need_videos=False` (answers from --predictions: no video is read) keeps questions whose video is absent."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
@@ -116,7 +118,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
-                                     whole=wanted is None, judge=judge, templates=templates)]
+                                     whole=wanted is None, judge=judge, templates=templates, need_videos=need_videos)]
         result.protocols.update({t: record for t in made if record is not None})
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
@@ -135,7 +137,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
-                      templates: Path) -> bool:
+                      templates: Path, need_videos: bool = True) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -150,7 +152,7 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
         return False
     for row in rows:  # every video path of an annotation file is confined to the benchmark folder
         row["video"]["root"] = str(root)
-    rows, absent = split_missing_videos(rows)
+    rows, absent = split_missing_videos(rows) if need_videos else (rows, [])
     if absent:
         files = list(dict.fromkeys(absent))
         result.absent_videos[task] = set(files)
