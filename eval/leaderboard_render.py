@@ -100,6 +100,11 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
              f"are marked *(published)* with their source. Intervals: bootstrap {cfg.confidence:.0%} over "
              f"questions ({cfg.bootstrap} resamples). Each table holds numbers from ONE judge; numbers under "
              "different judges are listed in separate tables and never ranked together.", ""]
+    if cfg.controls:
+        from eval.leaderboard_controls import context, markdown
+
+        lines += markdown(context(cfg.controls), _md_row)
+    lines += ours_markdown(groups, benchmarks)
     for key, ranked in groups.items():
         d = _digits(key[1])
         lines += [f"## {group_title(key, benchmarks)}", "",
@@ -124,11 +129,6 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
             lines.append(_md_row([x.model, x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
                                   f"{x.value:+.{d}f}", _ci_text(x.ci, d), x.note]))
         lines.append("")
-    per_type = heldout_per_type(cfg)
-    if per_type:
-        headers, rows = per_type
-        lines += [f"## {PER_TYPE_HEADING}", "", _md_row(headers), _md_row(["---"] * len(headers))]
-        lines += [_md_row(r) for r in rows] + [""]
     for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
         lines += [f"## {title_of(parent, benchmarks)} per task (accuracy %; columns: model / judge / frames)", "",
                   _md_row(["task", *models]), _md_row(["---"] * (len(models) + 1))]
@@ -143,36 +143,25 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
     return "\n".join(lines)
 
 
+def ours_markdown(groups: Groups, benchmarks: dict[str, dict[str, Any]]) -> list[str]:
+    """Our models (and controls) across the boards they have numbers on, before any published row."""
+    cols = [k for k in groups if k[1] == "accuracy" and any(not e.published for _, e in groups[k])]
+    ours = {e.model: None for k in cols for _, e in groups[k] if not e.published}
+    if not cols:
+        return []
+    cells = {(e.model, k): e for k in cols for _, e in groups[k] if not e.published}
+    lines = ["## Our models (accuracy %, 95% CI; published rows follow in the per-benchmark tables)", "",
+             _md_row(["model", *[group_title(k, benchmarks) for k in cols]]), _md_row(["---"] * (len(cols) + 1))]
+    for model in ours:
+        lines.append(_md_row([model, *[f"{cells[(model, k)].value:.1f} {_ci_text(cells[(model, k)].ci, 1)}".strip()
+                                       if (model, k) in cells else "-" for k in cols]]))
+    return lines + [""]
+
+
 DELTA_HEADINGS = {
     False: "Ours: fine-tune minus its base and its blind control (this run's data; not comparable with published gains)",
     True: "Published: gains reported by the papers (their models, data and judges)",
 }
-PER_TYPE_HEADING = "DreamFrame held-out, closed questions per type (acc %, 95% CI), beside the controls"
-
-
-def heldout_per_type(cfg: LeaderboardConfig) -> tuple[list[str], list[list[str]]] | None:
-    """Rows = question types, columns = controls then models, from the --controls summary."""
-    if not cfg.controls:
-        return None
-    import json
-
-    table = json.loads(Path(cfg.controls).read_text(encoding="utf-8"))["heldout_closed"]
-    names = json.loads(Path(cfg.controls).read_text(encoding="utf-8")).get("models", {})
-    cols = [c for c in ("chance", "majority", "base", "blind", "tuned") if c in table]
-    types = sorted({t for c in cols for t in table[c].get("per_type", {})})
-
-    def fmt_cell(block: dict[str, Any]) -> str:
-        if "acc" not in block:
-            return "-"
-        ci = block.get("acc_ci")
-        return f"{block['acc']:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
-
-    headers = ["type", *[f"{c}" + (f" ({names[c]})" if c in names else "") for c in cols]]
-    rows = [["all", *[fmt_cell(table[c]) for c in cols]]]
-    rows += [[t, *[fmt_cell(table[c].get("per_type", {}).get(t, {})) for c in cols]] for t in types]
-    return headers, rows
-
-
 def subtask_tables(entries: Sequence[Entry]) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], Entry]]]:
     """For each benchmark with subtasks (MVBench's 20): task names, model labels, (task, model) -> entry."""
     out: dict[str, tuple[list[str], list[str], dict]] = {}
@@ -196,6 +185,7 @@ def _label(e: Entry) -> str:
 def _overview(groups: Groups, benchmarks: dict) -> dict[str, Any]:
     """Models x (benchmark, metric, judge) columns: a column never mixes judges, so sorting it is fair."""
     cols = [k for k in groups if k[1] == "accuracy"] or list(groups)
+    cols.sort(key=lambda k: all(e.published for _, e in groups[k]))  # boards with our numbers first
     models: dict[tuple[str, bool], Entry] = {}
     for ranked in groups.values():
         for _, e in ranked:
@@ -250,6 +240,14 @@ def _deltas(ds: Sequence[Delta], benchmarks: dict) -> list[dict[str, Any]]:
     return out
 
 
+def _controls(cfg: LeaderboardConfig) -> dict[str, Any] | None:
+    if not cfg.controls:
+        return None
+    from eval.leaderboard_controls import context
+
+    return context(cfg.controls)
+
+
 def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
             benchmarks: dict[str, dict[str, Any]], unavailable: Sequence[Entry] = ()) -> str:
     ours = [e for e in entries if not e.published]
@@ -261,7 +259,7 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
         refs=source_numbers(entries), urls={e.source: e.url for e in entries if e.published and e.url},
         overview=_overview(groups, benchmarks),
         groups=[_group(k, ranked, benchmarks) for k, ranked in groups.items()],
-        per_type=heldout_per_type(cfg), per_type_heading=PER_TYPE_HEADING, deltas=_deltas(ds, benchmarks),
+        controls=_controls(cfg), deltas=_deltas(ds, benchmarks),
         subtasks=_subtasks(entries, benchmarks), unavailable=_unavailable_rows(unavailable),
         unavailable_header=UNAVAILABLE_HEADER, unavailable_note=UNAVAILABLE_NOTE,
         digits=_digits, title_of=lambda board: title_of(board, benchmarks),
