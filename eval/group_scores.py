@@ -33,3 +33,21 @@ def apply_group_weights(results: dict[str, Any], group_weights: dict[str, dict[s
         groups[group] = per_task[group] = entry
         children = [g for g, w in group_weights.items() if g != group and set(w) < set(weights)]
         subtasks[group] = children or list(weights)
+
+
+def pool_answered_only(results: dict[str, Any]) -> None:
+    """Groups whose tasks report `unanswered` (Video-MME): the group's `acc` becomes the official pooled
+    accuracy over answered questions, sum(acc_t * answered_t) / sum(answered_t), and `unanswered` the sum
+    (lm-eval can only average the tasks' own answered-only accuracies by size, which is not that figure)."""
+    per_task, n_samples = results.get("results", {}), results.get("n-samples", {})
+    for group, subs in (results.get("group_subtasks") or {}).items():
+        leaves = [t for t in subs or [] if "unanswered,none" in per_task.get(t, {})]
+        if not leaves or len(leaves) != len(subs):
+            continue
+        answered = {t: n_samples[t]["effective"] - per_task[t]["unanswered,none"] for t in leaves}
+        right = sum(per_task[t]["acc,none"] * answered[t] for t in leaves if answered[t])
+        total = sum(answered.values())
+        entry = {**results.get("groups", {}).get(group, {}), METRIC: right / total if total else math.nan,
+                 "acc_stderr,none": "N/A", "unanswered,none": sum(per_task[t]["unanswered,none"] for t in leaves),
+                 "unanswered_stderr,none": "N/A"}
+        results.setdefault("groups", {})[group] = per_task[group] = entry

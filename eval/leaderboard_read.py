@@ -119,7 +119,8 @@ def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
-    """Per-sample numeric values of `metric` keyed by doc_id, or None when absent or not numeric."""
+    """Per-sample numeric values of `metric` keyed by doc_id, or None when absent or not numeric; a sample
+    whose value is null is not counted by that metric (Video-MME's `acc` over answered questions)."""
     if not path.is_file():
         return None
     out: dict[Any, float] = {}
@@ -134,6 +135,8 @@ def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
             if row.get("filter", filt) != filt or metric not in row:
                 continue
             value = row[metric]
+            if value is None:
+                continue
             if isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, (int, float)):
@@ -173,6 +176,17 @@ def _reproduces(e: Entry) -> bool:
     return abs(est - e.value) <= 1e-6 * max(1.0, abs(e.value)) + 1e-9
 
 
+BESIDE_METRICS = ("acc_all", "unanswered")
+"""Shown beside a headline that leaves unanswered questions out (Video-MME), never ranked on their own."""
+
+
+def _beside(metrics: dict[str, tuple[str, str, float]]) -> str:
+    """'all questions: 66.7; 3 unanswered' for a task whose headline accuracy counts answered questions only."""
+    if not all(m in metrics for m in BESIDE_METRICS):
+        return ""
+    return f"all questions: {metrics['acc_all'][2]:.1f}; {int(metrics['unanswered'][2])} unanswered"
+
+
 def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float]]:
     """canonical metric -> (raw metric, filter, value); the 'none' filter wins, then the first. A NaN value
     (e.g. an open-QA accuracy when no judge reply could be parsed) is kept: `build` lists it as n/a."""
@@ -207,7 +221,11 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
         frames = _frames_of(block, task, subtasks)
         partial = _partial_of(block, task, subtasks)
         board = bench if is_headline(task, bench, benchmarks) else task
-        for metric, (raw, filt, value) in _metric_keys(result).items():
+        metrics = _metric_keys(result)
+        beside = _beside(metrics)
+        for metric, (raw, filt, value) in metrics.items():
+            if beside and metric in BESIDE_METRICS:
+                continue
             scale = accuracy_scale(data, task, subtasks, value) if block.get("plain_lm_eval") and metric == "accuracy" else 1.0
             value *= scale
             e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value,
@@ -215,7 +233,7 @@ def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list
                       frames=frames, source=str(path), base_model=block.get("base_model"),
                       parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
                       errors=_errors_of(block, task, subtasks), partial=partial,
-                      board=f"{board} (partial)" if partial else board)
+                      board=f"{board} (partial)" if partial else board, beside=beside if metric == "accuracy" else "")
             if parent:
                 e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
             e.samples = {} if math.isfinite(value) else None
@@ -291,12 +309,24 @@ def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]])
         for k, v in ((block.get("errors") or {}).get(t) or {}).items():
             if isinstance(v, (int, float)):
                 out[k] += int(v)
+    missing = (((block.get("groups") or {}).get(task) or {}).get("missing") or {})
+    if "questions" in missing:  # a group's own count: formats sharing a video count it once
+        out["skipped_questions"], out["missing_video"] = missing["questions"], missing["videos"]
     return {k: v for k, v in out.items() if v}
 
 
 def _frames_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
+    """The frame setting (`rule xN`), with the evaluation protocol when it was not the default."""
     if block.get("plain_lm_eval"):
         return PLAIN_LM_EVAL
+    protocols = {f"official protocol ({p.get('family')})" for t in _members(task, subtasks)
+                 for p in [((block.get("per_task") or {}).get(t) or {}).get("protocol") or {}]
+                 if p.get("name") == "official"}
+    frames = _frame_text(block, task, subtasks)
+    return "; ".join([frames, *sorted(protocols)])
+
+
+def _frame_text(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
     fs = block["frame_sampling"]
     per_task = fs.get("per_task")
     if isinstance(per_task, dict):

@@ -54,6 +54,17 @@ def _ci_text(ci: tuple[float, float] | None, digits: int) -> str:
     return f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]" if ci else ""
 
 
+ERROR_TEXT = {"skipped_questions": "{} question(s) skipped", "missing_video": "{} video(s) missing",
+              "unreadable": "{} unreadable video(s)", "judge_unparsable": "{} unparsable judge repl(ies)",
+              "missing_prediction": "{} missing prediction(s)"}
+
+
+def errors_text(errors: dict[str, int]) -> str:
+    """'3 question(s) skipped, 1 video(s) missing, ...' in a fixed order (results counts, leaderboard cells)."""
+    keys = [k for k in ERROR_TEXT if errors.get(k)] + sorted(k for k in errors if k not in ERROR_TEXT and errors[k])
+    return ", ".join(ERROR_TEXT.get(k, k.replace("_", " ") + ": {}").format(errors[k]) for k in keys)
+
+
 def _digits(metric: str) -> int:
     return 1 if metric == "accuracy" else 2
 
@@ -93,6 +104,11 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
              f"are marked *(published)* with their source. Intervals: bootstrap {cfg.confidence:.0%} over "
              f"questions ({cfg.bootstrap} resamples). Each table holds numbers from ONE judge; numbers under "
              "different judges are listed in separate tables and never ranked together.", ""]
+    if cfg.controls:
+        from eval.leaderboard_controls import context, markdown
+
+        lines += markdown(context(cfg.controls), _md_row)
+    lines += ours_markdown(groups, benchmarks)
     for key, ranked in groups.items():
         d = _digits(key[1])
         lines += [f"## {markdown_inline(group_title(key, benchmarks))}", "",
@@ -102,7 +118,9 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
             name = f"{e.model} *(published [{refs[e.source]}])*" if e.published else e.model
             name += f" *({e.control})*" if e.control else ""
             src = f"[{refs[e.source]}]" if e.published else Path(e.source).name
-            lines.append(_md_row([r, name, f"{e.value:.{d}f}", _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
+            notes = [n for n in (e.beside, errors_text(e.errors)) if n]
+            value = f"{e.value:.{d}f}" + (f" ({'; '.join(notes)})" if notes else "")
+            lines.append(_md_row([r, name, value, _ci_text(e.ci, d), e.n or "", e.judge, e.frames, src]))
         lines.append("")
     for published, heading in ((False, DELTA_HEADINGS[False]), (True, DELTA_HEADINGS[True])):
         rows = [x for x in ds if x.published == published]
@@ -115,11 +133,6 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
             lines.append(_md_row([x.model, x.base, title_of(x.task, benchmarks), x.metric, x.judge_key,
                                   f"{x.value:+.{d}f}", _ci_text(x.ci, d), x.note]))
         lines.append("")
-    per_type = heldout_per_type(cfg)
-    if per_type:
-        headers, rows = per_type
-        lines += [f"## {PER_TYPE_HEADING}", "", _md_row(headers), _md_row(["---"] * len(headers))]
-        lines += [_md_row(r) for r in rows] + [""]
     for parent, (tasks, models, cellmap) in subtask_tables(entries).items():
         title = markdown_inline(title_of(parent, benchmarks))
         lines += [f"## {title} per task (accuracy %; columns: model / judge / frames)", "",
@@ -141,36 +154,25 @@ def _autolink(url: str) -> str:
     return f"<{url}>" if re.fullmatch(r"https?://[^\s<>`\\]+", url) else markdown_inline(url)
 
 
+def ours_markdown(groups: Groups, benchmarks: dict[str, dict[str, Any]]) -> list[str]:
+    """Our models (and controls) across the boards they have numbers on, before any published row."""
+    cols = [k for k in groups if k[1] == "accuracy" and any(not e.published for _, e in groups[k])]
+    ours = {e.model: None for k in cols for _, e in groups[k] if not e.published}
+    if not cols:
+        return []
+    cells = {(e.model, k): e for k in cols for _, e in groups[k] if not e.published}
+    lines = ["## Our models (accuracy %, 95% CI; published rows follow in the per-benchmark tables)", "",
+             _md_row(["model", *[group_title(k, benchmarks) for k in cols]]), _md_row(["---"] * (len(cols) + 1))]
+    for model in ours:
+        lines.append(_md_row([model, *[f"{cells[(model, k)].value:.1f} {_ci_text(cells[(model, k)].ci, 1)}".strip()
+                                       if (model, k) in cells else "-" for k in cols]]))
+    return lines + [""]
+
+
 DELTA_HEADINGS = {
     False: "Ours: fine-tune minus its base and its blind control (this run's data; not comparable with published gains)",
     True: "Published: gains reported by the papers (their models, data and judges)",
 }
-PER_TYPE_HEADING = "DreamFrame held-out, closed questions per type (acc %, 95% CI), beside the controls"
-
-
-def heldout_per_type(cfg: LeaderboardConfig) -> tuple[list[str], list[list[str]]] | None:
-    """Rows = question types, columns = controls then models, from the --controls summary."""
-    if not cfg.controls:
-        return None
-    import json
-
-    table = json.loads(Path(cfg.controls).read_text(encoding="utf-8"))["heldout_closed"]
-    names = json.loads(Path(cfg.controls).read_text(encoding="utf-8")).get("models", {})
-    cols = [c for c in ("chance", "majority", "base", "blind", "tuned") if c in table]
-    types = sorted({t for c in cols for t in table[c].get("per_type", {})})
-
-    def fmt_cell(block: dict[str, Any]) -> str:
-        if "acc" not in block:
-            return "-"
-        ci = block.get("acc_ci")
-        return f"{block['acc']:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
-
-    headers = ["type", *[f"{c}" + (f" ({names[c]})" if c in names else "") for c in cols]]
-    rows = [["all", *[fmt_cell(table[c]) for c in cols]]]
-    rows += [[t, *[fmt_cell(table[c].get("per_type", {}).get(t, {})) for c in cols]] for t in types]
-    return headers, rows
-
-
 def subtask_tables(entries: Sequence[Entry]) -> dict[str, tuple[list[str], list[str], dict[tuple[str, str], Entry]]]:
     """For each benchmark with subtasks (MVBench's 20): task names, model labels, (task, model) -> entry."""
     out: dict[str, tuple[list[str], list[str], dict]] = {}
@@ -194,6 +196,7 @@ def _label(e: Entry) -> str:
 def _overview(groups: Groups, benchmarks: dict) -> dict[str, Any]:
     """Models x (benchmark, metric, judge) columns: a column never mixes judges, so sorting it is fair."""
     cols = [k for k in groups if k[1] == "accuracy"] or list(groups)
+    cols.sort(key=lambda k: all(e.published for _, e in groups[k]))  # boards with our numbers first
     models: dict[tuple[str, bool], Entry] = {}
     for ranked in groups.values():
         for _, e in ranked:
@@ -248,6 +251,14 @@ def _deltas(ds: Sequence[Delta], benchmarks: dict) -> list[dict[str, Any]]:
     return out
 
 
+def _controls(cfg: LeaderboardConfig) -> dict[str, Any] | None:
+    if not cfg.controls:
+        return None
+    from eval.leaderboard_controls import context
+
+    return context(cfg.controls)
+
+
 def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds: Sequence[Delta],
             benchmarks: dict[str, dict[str, Any]], unavailable: Sequence[Entry] = ()) -> str:
     ours = [e for e in entries if not e.published]
@@ -259,12 +270,12 @@ def to_html(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups, ds
         refs=source_numbers(entries), urls={e.source: e.url for e in entries if e.published and e.url},
         overview=_overview(groups, benchmarks),
         groups=[_group(k, ranked, benchmarks) for k, ranked in groups.items()],
-        per_type=heldout_per_type(cfg), per_type_heading=PER_TYPE_HEADING, deltas=_deltas(ds, benchmarks),
+        controls=_controls(cfg), deltas=_deltas(ds, benchmarks),
         subtasks=_subtasks(entries, benchmarks), unavailable=_unavailable_rows(unavailable),
         unavailable_header=UNAVAILABLE_HEADER, unavailable_note=UNAVAILABLE_NOTE,
         digits=_digits, title_of=lambda board: title_of(board, benchmarks),
         short_source=lambda source: f"{Path(source).parent.name}/{Path(source).name}",
-        errors_text=lambda e: ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(e.errors.items()))))
+        errors_text=lambda e: errors_text(e.errors)))
 
 
 UNAVAILABLE_HEADER = ["model", "task", "metric", "value", "source"]

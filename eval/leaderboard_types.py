@@ -73,6 +73,8 @@ class Entry:
     board: str = ""
     control: str = ""
     """Non-empty for a control row (chance, majority, blind): what it is, shown instead of a rank claim."""
+    beside: str = ""
+    """Numbers shown beside the value (Video-MME: accuracy over all questions and the unanswered count)."""
     partial: bool = False
     """Measured on a partial download (sub-tasks or videos missing): ranked only with other partial numbers."""
 

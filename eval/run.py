@@ -72,6 +72,9 @@ class EvalConfig:
     held-out 8); `benchmark` = always the benchmark's protocol. The results say which (frame_sampling.source)."""
     max_new_tokens: int | None = None
     """Cap on generated tokens; None = each task's setting (MVBench 100)."""
+    protocol: Literal["default", "official"] = "default"
+    """`official`: each benchmark's frames as the model family's authors published them (eval/families/,
+    eval/tasks/<bench>/protocols.yaml); the published settings, and which were applied, are recorded per task."""
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
     max_question_chars: PositiveInt | None = 4000
@@ -113,7 +116,7 @@ def run(cfg: EvalConfig) -> Path:
     from eval.judges.select import run_judge
     from eval.lm import DreamFrameLM
     from eval.models import build
-    from eval.tasks import materialise
+    from eval.tasks import materialise, missing_text
 
     if cfg.threads:
         import torch
@@ -135,14 +138,15 @@ def run(cfg: EvalConfig) -> Path:
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config, max_question_chars=cfg.max_question_chars)
+                      judge=ctx.judge_config, max_question_chars=cfg.max_question_chars,
+                      protocol=protocol_for(cfg), need_videos=not cfg.predictions)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for task, what in mat.skipped_items.items():
         print(f"{task}: {sum(what['counts'].values())} item(s) skipped {what['counts']}: "
               + "; ".join(what["examples"][:3]), file=sys.stderr)
     for name, what in mat.missing.items():
-        print(f"partial download, {name}: {what['videos']} video(s) skipped"
+        print(f"partial download, {name}: {missing_text(what)}"
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
               + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
     if cfg.write_tasks:
@@ -165,7 +169,8 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
-    results["dreamframe"]["frame_sampling"]["source"] = clip["source"]
+    results["dreamframe"]["frame_sampling"]["source"] = clip["source"] if cfg.protocol == "default" else \
+        "official protocol (per_task.<task>.protocol)"
     results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
     if cfg.predictions:  # say where the answers came from; no model ran
         results["dreamframe"].update(answers=lm.summary(), model_path=None)
@@ -182,7 +187,8 @@ def run(cfg: EvalConfig) -> Path:
         print(make_table(results, "groups"))
     for task, counts in results["dreamframe"]["errors"].items():
         if any(counts.values()):
-            print(f"{task}: {counts['missing_video']} missing video(s), {counts['unreadable']} unreadable, "
+            print(f"{task}: {counts['skipped_questions']} question(s) skipped, {counts['missing_video']} video(s) "
+                  f"missing, {counts['unreadable']} unreadable, "
                   f"{counts['judge_unparsable']} unparsable judge repl(ies) - details under dreamframe.error_items",
                   file=sys.stderr)
     print(f"results: {path}")
@@ -205,6 +211,18 @@ def frames_for(cfg: EvalConfig) -> dict[str, Any]:
     return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
 
 
+def protocol_for(cfg: EvalConfig) -> Any:
+    """`--protocol official`: a function giving each benchmark's protocol record (eval/protocol.py); else None."""
+    if cfg.protocol == "default":
+        return None
+    from eval.protocol import family_of, official
+
+    if cfg.num_frames or cfg.frame_sampling:
+        raise ValueError("--protocol official sets each benchmark's frames; drop --num-frames / --frame-sampling")
+    family = family_of(cfg.model, cfg.family)
+    return lambda bench, frames: official(family, bench, frames)
+
+
 def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int | None = None,
              max_new_tokens: int | None = None, seed: int = 1234, bootstrap_iters: int = 1000) -> dict[str, Any]:
     """lm-eval's `simple_evaluate` on materialised tasks (any LM object; tests pass their own), with the
@@ -212,7 +230,7 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
-    from eval.group_scores import apply_group_weights
+    from eval.group_scores import apply_group_weights, pool_answered_only
 
     results = simple_evaluate(
         model=lm, model_args={"model": model_name}, tasks=mat.task_names,
@@ -222,6 +240,7 @@ def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
     )
     apply_group_weights(results, getattr(mat, "group_weights", {}))
+    pool_answered_only(results)
     return results
 
 
@@ -281,6 +300,7 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
                            "frames_to_model": {t: lm.frames_to_model[t] for t in tasks if t in lm.frames_to_model}},
         "packages": package_versions(PACKAGES),
         "errors": {t: {"missing_video": lm.errors[t]["missing_video"] + (mat.missing.get(t) or {}).get("videos", 0),
+                       "skipped_questions": (mat.missing.get(t) or {}).get("questions", 0),
                        "unreadable": lm.errors[t]["unreadable"],
                        "judge_unparsable": ctx.judge_unparsable[t]} for t in tasks},
         "error_items": {t: lm.error_items[t] for t in tasks if lm.error_items[t]},
@@ -309,7 +329,8 @@ def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[s
                        "parse_rule": mat.parse_rules.get(t), "judge_parse_rule": judge["judge_parse_rule"],
                        "prompt_sha256": judge["prompt_sha256"], "frame_rule": frames.get("rule"),
                        "num_frames": frames.get("num_frames"), "frames_to_model": lm.frames_to_model.get(t),
-                       "partial": mat.partial(t), "missing": mat.missing.get(t)}
+                       "partial": mat.partial(t), "missing": mat.missing.get(t),
+                       "protocol": mat.protocols.get(t) or {"name": "default"}}
     group_info = {g: {"partial": mat.partial(g), "missing": mat.missing.get(g),
                       "weights": mat.group_weights.get(g)} for g in groups}
     return {"units": "percent", "partial": bool(mat.missing), "per_task": per_task, "groups": group_info,

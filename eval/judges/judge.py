@@ -42,7 +42,9 @@ class JudgeConfig:
     """lexical: deterministic token-F1; exact_match: normalised exact match (case, whitespace, trailing period);
     both need no model and are NOT comparable with published numbers. llm: a model through dreamframe.llm."""
     parse_rule: ParseRule = "literal_eval_whole"
-    """literal_eval_whole (Video-ChatGPT: whole reply, unparsable left out) or first_braces (lmms-eval: first {...}, unparsable = no/0)."""
+    """literal_eval_whole (Video-LLaVA eval_video_qa.py), lmms_eval (lmms-eval >= 0.3: raises on unparsable replies),
+    lmms_eval_0_2 (lmms-eval 0.2.x: whole reply, unparsable = no/0) or first_braces (this project's lenient rule);
+    eval/judges/parsing.py says what each reproduces."""
     cache_dir: str | None = None
     """Folder of the verdict cache (judge_verdicts.sqlite), kept apart from model answers; None: no cache."""
     lexical_threshold: float = 0.5

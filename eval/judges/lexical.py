@@ -1,5 +1,9 @@
 """Deterministic judges with no model: token-overlap F1 (lexical) and normalised exact match.
 
+Token F1 decides only open-ended verdicts (ActivityNet-QA style, VCGBench). Multiple-choice replies
+(Video-Bench here; TempCompass in its scorer) are matched to the one option they name
+(`eval/judges/named_option.py`), never to the option sharing most words.
+
 They answer in the same reply formats as the LLM judges, so the same parsers and scorers apply.
 Useful offline, in CI, and as a floor; their numbers are NOT comparable with GPT-judged results.
 
@@ -16,9 +20,10 @@ import re
 import string
 from collections import Counter
 
+from eval.judges.named_option import named_option
+
 _ARTICLES = {"a", "an", "the"}
 _PUNCT = str.maketrans("", "", string.punctuation)
-_OPTION = re.compile(r"^\s*([A-D])\.\s*(.*)$")
 
 
 def tokens(text: str) -> list[str]:
@@ -48,18 +53,10 @@ def lexical_reply(prompt: str, fields: dict, threshold: float = 0.5) -> str:
         return str({"score": int(round(5 * min(parts)))})
     if prompt.startswith("vcg_"):
         return str({"score": int(round(5 * f1(fields["pred"], fields["answer"])))})
-    if prompt == "tempcompass_captioning":
-        options = [m.groups() for m in map(_OPTION.match, str(fields["question"]).split("\n")) if m]
-        if not options:
-            return "Answer: None of the choices are correct"
-        letter, text = max(options, key=lambda o: f1(fields["pred"], o[1]))
-        return f"Reasoning: highest token overlap with the description.\nAnswer: {letter}. {text}"
-    if prompt.startswith("tempcompass_"):
-        return "Correct" if f1(fields["pred"], fields["answer"]) >= threshold else "Incorrect"
-    if prompt == "videobench":  # the option overlapping the answer most (Video-Bench's T5 judge, by tokens); none: null
-        choices = dict(fields["choices"])
-        best = max(choices, key=lambda letter: f1(fields["pred"], choices[letter]))
-        return json.dumps({"maximum probability": best if f1(fields["pred"], choices[best]) > 0 else None})
+    if prompt == "videobench":  # the one option the reply names; none or several: null (never word overlap)
+        choices = list(dict(fields["choices"]).items())
+        got = named_option(fields["pred"], choices)
+        return json.dumps({"maximum probability": None if got is None else choices[got][0]})
     raise KeyError(f"lexical judge has no rule for prompt {prompt!r}")
 
 

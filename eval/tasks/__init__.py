@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,18 @@ class Materialised:
     skipped: dict[str, str] = field(default_factory=dict)
     """tasks left out, with the reason (e.g. no items of that kind in the data, or its file is missing)."""
     missing: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """task or group -> what a partial download lacks: {"videos": n, "video_examples": [...], "tasks": {task: why}}."""
+    """task or group -> what a partial download lacks: {"questions": skipped, "videos": distinct files,
+    "video_examples": [...], "tasks": {task: why}}."""
+    absent_videos: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    """task -> every missing video file (a benchmark's count is their union: formats share videos)."""
     parse_rules: dict[str, str] = field(default_factory=dict)
     """lm-eval task -> how the benchmark turns a model's answer into a verdict (its module's PARSE_RULE)."""
     group_weights: dict[str, dict[str, float]] = field(default_factory=dict)
     """group -> {task: weight} for benchmarks whose official score is a weighted mean (Video-Bench)."""
     skipped_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     """task -> rows left out as unsafe to score: {"counts": {kind: n}, "examples": [...]} (row_checks.py)."""
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """lm-eval task -> the evaluation protocol record (eval/protocol.py) when one was asked for."""
 
     def partial(self, name: str) -> bool:
         return name in self.missing
@@ -78,14 +84,19 @@ def resolve(names: list[str]) -> dict[str, list[str] | None]:
 
 
 def split_missing_videos(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """(rows whose video exists, where each absent video was looked for)."""
+    """(rows whose video exists, where the video of each skipped row was looked for: one entry per question)."""
     present, absent = [], []
     for row in rows:
         if Path(row["video"]["path"]).exists():
             present.append(row)
         else:
             absent.append(row.get("video_searched") or row["video"]["path"])
-    return present, list(dict.fromkeys(absent))
+    return present, absent
+
+
+def missing_text(record: dict[str, Any]) -> str:
+    """'3 question(s) skipped, 1 video(s) missing' (results aliases, logs and the leaderboard say the same)."""
+    return f"{record.get('questions', 0)} question(s) skipped, {record.get('videos', 0)} video(s) missing"
 
 
 def parse_rule(bench: Any, task: str) -> str | None:
@@ -96,9 +107,13 @@ def parse_rule(bench: Any, task: str) -> str | None:
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
                 data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
-                max_question_chars: int | None = None) -> Materialised:
+                max_question_chars: int | None = None,
+                protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+                need_videos: bool = True) -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL; a row
-    whose question is over `max_question_chars` characters (None: no limit) is skipped and counted."""
+    whose question is over `max_question_chars` characters (None: no limit) is skipped and counted.
+    `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`;
+    `need_videos=False` (answers from --predictions: no video is read) keeps questions whose video is absent."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
@@ -107,17 +122,24 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
         limits = {"bench_name": bench_name, "max_question_chars": max_question_chars}
+        record = protocol(bench_name, frames) if protocol is not None else None
+        if record is not None:
+            frames = {"num_frames": record["applied"]["num_frames"], "rule": record["applied"]["frame_sampling"]}
         missing_tasks: dict[str, str] = {}
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
-                                     whole=wanted is None, judge=judge, templates=templates, **limits)]
+                                     whole=wanted is None, judge=judge, templates=templates, need_videos=need_videos,
+                                     **limits)]
+        result.protocols.update({t: record for t in made if record is not None})
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
-        videos = sum(result.missing.get(t, {}).get("videos", 0) for t in [*made, *missing_tasks])
+        members = [*made, *missing_tasks]
+        questions = sum(result.missing.get(t, {}).get("questions", 0) for t in members)
+        videos = len(set().union(*(result.absent_videos.get(t, set()) for t in members)))
         if (missing_tasks or videos) and bench_name not in made:  # (a one-task benchmark has its task's record)
-            result.missing[bench_name] = {"videos": videos, "tasks": dict(missing_tasks)}
+            result.missing[bench_name] = {"questions": questions, "videos": videos, "tasks": dict(missing_tasks)}
         if wanted is None and getattr(bench, "GROUP", None) is not None:
             _write_group(bench, bench_name, made, len(missing_tasks), result)
         else:
@@ -127,7 +149,8 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
-                      templates: Path, bench_name: str = "", max_question_chars: int | None = None) -> bool:
+                      templates: Path, need_videos: bool = True, bench_name: str = "",
+                      max_question_chars: int | None = None) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -145,11 +168,14 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
     rows, skipped = drop_unusable(bench_name, task, rows, root, max_question_chars)
     if skipped.counts:
         result.skipped_items[task] = skipped.as_dict()
-    rows, absent = split_missing_videos(rows)
+    rows, absent = split_missing_videos(rows) if need_videos else (rows, [])
     if absent:
-        result.missing[task] = {"videos": len(absent), "video_examples": absent[:MISSING_EXAMPLES], "tasks": {}}
+        files = list(dict.fromkeys(absent))
+        result.absent_videos[task] = set(files)
+        result.missing[task] = {"questions": len(absent), "videos": len(files),
+                                "video_examples": files[:MISSING_EXAMPLES], "tasks": {}}
     if not rows:
-        result.skipped[task] = (f"all {len(absent)} video(s) missing" if absent else
+        result.skipped[task] = (f"all {missing_text(result.missing[task])}" if absent else
                                 f"all {sum(skipped.counts.values())} item(s) unusable" if skipped.counts else
                                 f"no items in {root}")
         if absent:
@@ -171,7 +197,7 @@ def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result:
     group: dict[str, Any] = {"group": name, "task": made, **bench.GROUP}
     if name in result.missing:
         group["group_alias"] = (f"{name} (partial: {len(made)} of {len(made) + n_missing} tasks, "
-                                f"{result.missing[name]['videos']} video(s) missing)")
+                                f"{missing_text(result.missing[name])})")
     # in a subfolder: lm-eval's --include_path finds it (it searches **/*.yaml), a `tasks/*.yaml` glob does not
     # (lm-eval 0.4.13 reads each globbed file as a task config and fails on a group's keys)
     atomic_write_text(result.include_path / GROUPS_DIR / f"{name}.yaml", yaml.safe_dump(group, sort_keys=False))

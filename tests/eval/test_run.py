@@ -47,9 +47,11 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     # the question whose video is absent is skipped and counted: its task has none left, the group is partial
     assert "mvbench_action_antonym" not in df["num_docs"] and df["partial"] is True
     assert df["groups"]["mvbench"]["partial"] is True
-    assert df["groups"]["mvbench"]["missing"] == {"videos": 1, "tasks": {"mvbench_action_antonym": "all 1 video(s) missing"}}
+    assert df["groups"]["mvbench"]["missing"] == {
+        "questions": 1, "videos": 1, "tasks": {"mvbench_action_antonym": "all 1 question(s) skipped, 1 video(s) missing"}}
     assert df["groups"]["dreamframe_heldout"]["partial"] is False
-    assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "unreadable": 1, "judge_unparsable": 0}
+    assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "skipped_questions": 0, "unreadable": 1,
+                                                      "judge_unparsable": 0}
     assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 1
     assert df["answers"]["answer_prefix_applied"] is True
     n_docs = sum(df["num_docs"].values())
@@ -62,7 +64,7 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert df["answers"]["generated"] == generated - 1 and df["answers"]["options_scored"] == options
     assert df["answers"]["from_cache"] == 0
     assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 100.0
-    assert res["groups"]["mvbench"]["alias"] == "mvbench (partial: 19 of 20 tasks, 1 video(s) missing)"
+    assert res["groups"]["mvbench"]["alias"] == "mvbench (partial: 19 of 20 tasks, 1 question(s) skipped, 1 video(s) missing)"
     # per-sample JSONL for every task, with the metric value of each sample
     for task in df["num_docs"]:
         files = list((out / "tiny-llava_onevision").glob(f"samples_{task}_*.jsonl"))

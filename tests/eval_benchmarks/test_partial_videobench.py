@@ -139,14 +139,15 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
             "--out", str(out), "--num-frames", "2", "--max-new-tokens", "2", "--batch-size", "8", "--threads", "1",
             "--progress", "false", "--bootstrap-iters", "0"]
     assert main(argv) == 0
-    assert "partial download, mvbench: 1 video(s) skipped, 17 task(s) missing" in capsys.readouterr().err
+    assert ("partial download, mvbench: 1 question(s) skipped, 1 video(s) missing, 17 task(s) missing"
+            in capsys.readouterr().err)
     res = json.loads(next((out / "tiny-llava_onevision").glob("results_*.json")).read_text())
     df, groups = res["dreamframe"], res["groups"]
     assert df["units"] == "percent" and df["partial"] is True
-    assert groups["mvbench"]["alias"] == "mvbench (partial: 3 of 20 tasks, 1 video(s) missing)"
+    assert groups["mvbench"]["alias"] == "mvbench (partial: 3 of 20 tasks, 1 question(s) skipped, 1 video(s) missing)"
     assert 0.0 <= groups["mvbench"]["acc,none"] <= 100.0 and res["n-samples"]["mvbench_fine_grained_pose"]["effective"] == 1
     missing = df["groups"]["mvbench"]["missing"]
-    assert missing["videos"] == 1 and len(missing["tasks"]) == 17
+    assert missing["videos"] == missing["questions"] == 1 and len(missing["tasks"]) == 17
     assert missing["tasks"]["mvbench_action_sequence"].endswith("json/action_sequence.json: annotation file not found")
     assert df["groups"]["tempcompass"]["missing"]["tasks"] == {
         "tempcompass_yes_no": f"{tc / 'questions' / 'yes_no.json'}: annotation file not found"}
@@ -157,7 +158,7 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
     # per task: judge, parse rules, judge prompt hash, frames, partial flag and what was missing
     rec = df["per_task"]["tempcompass_caption_matching"]
     assert rec["judge"] == "lexical-f1" and rec["comparable_to_published"] is False
-    assert rec["parse_rule"].startswith("eval_caption_matching.py") and rec["judge_parse_rule"].startswith("utils/eval_utils.py")
+    assert rec["parse_rule"].startswith("eval_caption_matching.py") and rec["judge_parse_rule"].startswith("no LLM: the one option")
     assert set(rec["prompt_sha256"]) == {"tempcompass_caption_matching"} and rec["frame_rule"] == "linspace_inclusive"
     assert rec["num_frames"] == 2 and rec["partial"] is False and rec["missing"] is None
     mv = df["per_task"]["mvbench_fine_grained_pose"]

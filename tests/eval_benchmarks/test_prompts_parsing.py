@@ -63,9 +63,9 @@ def test_render_is_the_reference_fstring_and_single_pass():
     ("Here: {'pred': 'yes', 'score': 5}", "literal_eval_whole", (False, None, None, False)),
     ("Here: {'pred': 'yes', 'score': 5} done", "first_braces", (True, "yes", 5, True)),
     ("not a dict at all", "first_braces", (False, "no", 0, True)),
-    ("['yes', 3]", "literal_eval_whole", (False, None, None, False)),
-    ("{'pred': 'yes'}", "literal_eval_whole", (False, None, None, False)),
-    ("{'pred': 'yes', 'score': 'high'}", "literal_eval_whole", (False, None, None, False)),
+    ("['yes', 3]", "literal_eval_whole", (False, None, 0, True)),  # kept as 0 points (Video-LLaVA)
+    ("{'pred': 'yes'}", "literal_eval_whole", (False, None, 0, True)),  # kept as 0 points (Video-LLaVA)
+    ("{'pred': 'yes', 'score': 'high'}", "literal_eval_whole", (False, None, 0, True)),  # kept as 0 points (Video-LLaVA)
 ])
 def test_parse_rules(reply, rule, expect):
     v = parse_verdict(reply, rule)

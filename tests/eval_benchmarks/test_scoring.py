@@ -85,13 +85,14 @@ def test_tempcompass_rules_are_the_authors():
 def test_videomme_perfect_predictions_and_official_extraction(root):
     docs, _ = load_videomme(root / "Video-MME")
     out = score_videomme([{**d, "pred": f"The best answer is {d['answer']}."} for d in docs])
-    assert out["overall"] == {"acc": 100.0, "acc_answered": 100.0, "n": 3}
+    assert out["overall"] == {"acc": 100.0, "acc_all": 100.0, "unanswered": 0, "n": 3}
     assert out["per_duration"]["long"]["acc"] == 100.0
     assert extract_letter("(C) three") == "C" and extract_letter("none of these seem right to me at all, sorry about it") == ""
     # the official prefix list glues "Best answer:" to "Best option:", so "Best answer: C" yields the B of "Best"
     assert extract_letter("Best answer: C") == "B"
     half = score_videomme([{**d, "pred": p} for d, p in zip(docs, ["C", "no idea what so ever, cannot tell you sorry ok", "A"])])
-    assert half["overall"]["acc"] == pytest.approx(100 / 3) and half["overall"]["acc_answered"] == 50.0
+    assert half["overall"]["acc_all"] == pytest.approx(100 / 3) and half["overall"]["acc"] == 50.0
+    assert half["overall"]["unanswered"] == 1
 
 
 def test_videomme_report_from_lm_eval_samples(root, tmp_path):
@@ -108,6 +109,7 @@ def test_videomme_report_from_lm_eval_samples(root, tmp_path):
         (tmp_path / f"samples_{task}_2026-01-01T00-00-00.jsonl").write_text("\n".join(lines))
     assert main(["--results", str(tmp_path)]) == 0
     out = json.loads((tmp_path / "videomme_report.json").read_text())
-    assert out["overall"]["n"] == 3 and out["overall"]["acc"] == pytest.approx(200 / 3)
-    assert out["per_duration"]["short"] == {"acc": 50.0, "acc_answered": 100.0, "n": 2}
+    assert out["overall"]["n"] == 3 and out["overall"]["acc_all"] == pytest.approx(200 / 3)
+    assert out["overall"]["acc"] == 100.0 and out["overall"]["unanswered"] == 1  # "zzz": no letter, left out
+    assert out["per_duration"]["short"] == {"acc": 100.0, "acc_all": 50.0, "unanswered": 1, "n": 2}
     assert out["per_task_type"]["Counting Problem"]["n"] == 3

@@ -84,6 +84,9 @@ def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tiny_pip
     assert len(fingerprints) == 3
     board = (out / "leaderboard" / "leaderboard.md").read_text()
     assert "chance (control)" in board and "majority (control)" in board and "tiny-blind *(control" in board
+    # the leaderboard opens with this run's own result: the tuned-vs-blind headline before any other table
+    assert board.index("## This run: models beside their controls") < board.index("## Our models")
+    assert "tuned " in board and " vs blind " in board.split("## Our models")[0]
     assert (out / "summary.txt").read_text().startswith("held-out closed acc")
     # the same command again: every stage it lists is done already
     assert main([*tiny_pipeline.options, "--out", str(out)]) == 0

@@ -102,3 +102,34 @@ def test_dataset_report_page_in_chromium(pages, tmp_path):
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?:', dom)
     png = screenshot(tmp_path, page, "report.png")
     assert png.stat().st_size > 20_000
+
+
+def test_main_leaderboard_first_screen_shows_tuned_vs_blind(tmp_path):
+    """The first 1000 px of the main job's leaderboard (summary.json as --controls) hold the tuned-vs-blind
+    result and the controls chart: measured in the rendered page, then screenshotted at 1400 x 1000."""
+    from tests.reports.test_leaderboard_controls import board
+
+    page = board(tmp_path) / "index.html"
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", """<script>
+var out = document.createElement('pre'); out.id = 'rects';
+out.textContent = ['tuned-vs-blind', 'this-run'].map(function(id){
+  var el = document.getElementById(id);
+  var r = id === 'this-run' ? el.querySelector('svg').getBoundingClientRect() : el.getBoundingClientRect();
+  return id + '=' + r.top + ',' + r.bottom; }).join('\\n');
+document.body.appendChild(out);
+</script></body>"""))
+    dom = chromium(tmp_path, probe.as_uri(), "--dump-dom", "--window-size=1400,1000")
+    rects = dict(line.split("=") for line in
+                 dom[dom.index('<pre id="rects">') + 16:dom.index("</pre>", dom.index('<pre id="rects">'))].splitlines())
+    headline_top, headline_bottom = map(float, rects["tuned-vs-blind"].split(","))
+    chart_top, _ = map(float, rects["this-run"].split(","))
+    assert 0 <= headline_top < headline_bottom <= 1000 and chart_top < 1000
+    assert "+59.3 points" in dom
+    import numpy as np
+    from PIL import Image
+
+    png = tmp_path / "first-screen.png"
+    chromium(tmp_path, page.as_uri(), f"--screenshot={png}", "--window-size=1400,1000")
+    img = np.asarray(Image.open(png).convert("L"), dtype=float)
+    assert img.shape == (1000, 1400) and img.std() > 10, "screenshot is blank"

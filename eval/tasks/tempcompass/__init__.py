@@ -1,9 +1,9 @@
 """TempCompass (llyx97/TempCompass): four answer formats as four lm-eval tasks under one group.
 
 Prompts: the question + the authors' per-format answer prompt (`run_video_llava/inference_dataset.py`).
-Scoring: the authors' matching rules first; when no rule matches, the run's judge (an LLM with the
-authors' evaluation prompt, or the lexical judge; `--judge exact_match` disables the fallback like
-their --disable_llm). Captioning is always judged: the judge answers the multi-choice question
+Scoring: the authors' matching rules first; when no rule matches, the run's LLM judge with the
+authors' evaluation prompt; without one (`auto` / `lexical`) the option the reply names, else 0 and
+counted unmatched; `--judge exact_match` is their --disable_llm (rules only). Captioning is always judged: the judge answers the multi-choice question
 from the model's caption. The group reports the mean over the four formats.
 Frames: 8, evenly spaced, first and last included (the Video-LLaVA setting of the authors' scripts).
 """

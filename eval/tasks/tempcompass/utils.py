@@ -26,18 +26,20 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
 
 
 REPLY_RULES = {"captioning": "eval_captioning.py parse_llm_output (one option letter, the right one)",
-               "other": "utils/eval_utils.py llm_output_to_rating (Correct / Incorrect)"}
+               "other": "utils/eval_utils.py llm_output_to_rating (Correct / Incorrect)",
+               "lexical": "no LLM: the one option the reply names (eval/judges/named_option.py), else 0 and unmatched",
+               "exact_match": "no LLM: the authors' rules only (--disable_llm), else 0 and unmatched"}
 
 
 def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rules first, then the run's judge; `--judge exact_match` = the authors' --disable_llm (rules only)."""
+    """Rules first, then the run's LLM judge; without one the option the reply names (`auto` / `lexical`) or
+    nothing (`--judge exact_match` = the authors' --disable_llm); an unmatched reply is 0, never word overlap."""
+    from eval.judges.select import run_judge_config
+
     fmt = items[0]["format"] if items else "multi-choice"
-
-    def score(judge: Any, xs: list[dict[str, Any]]) -> dict[str, Any]:
-        return score_tempcompass(None if judge.cfg.kind == "exact_match" else judge, xs)
-
-    return judged_summary(items, score, prompts=(f"tempcompass_{fmt}",),
-                          reply_rule=REPLY_RULES["captioning" if fmt == "captioning" else "other"])
+    kind = run_judge_config().kind
+    rule = REPLY_RULES[kind] if kind != "llm" else REPLY_RULES["captioning" if fmt == "captioning" else "other"]
+    return judged_summary(items, score_tempcompass, prompts=(f"tempcompass_{fmt}",), reply_rule=rule)
 
 
 def agg_acc(items: list[dict[str, Any]]) -> float:

@@ -6,9 +6,9 @@
   for it and re-asks on its next run; a reply cached here is not re-asked - and is counted as
   unparsable; under `first_braces` the first {...} is read and an unreadable one counts as wrong.
 - Offline (`lexical`): the reply's own option letter or option text first (`rule_choice`), else the
-  option with the most token overlap - a stand-in for the authors' sentence-T5 similarity judge
-  (Step2_T5_judge.py), whose weights are not available offline; no overlap at all is wrong.
-  NOT comparable with published numbers.
+  one option the reply names (eval/judges/named_option.py); a reply naming none or several is wrong
+  and counted `unmatched` (never the option sharing most words: the authors' sentence-T5 judge,
+  Step2_T5_judge.py, is not available offline). NOT comparable with published numbers.
 - `--judge exact_match`: `rule_choice` only; a reply it cannot map is wrong.
 `rule_choice` is this project's rule (Video-Bench has no rule stage); it is recorded as such.
 """
@@ -79,4 +79,4 @@ def score_videobench(judge: Judge, items: Sequence[dict[str, Any]]) -> dict[str,
     right = sum(v["pred"] == "yes" for v in counted)
     return {"accuracy": 100.0 * right / len(counted) if counted else None, "n": len(items), "n_scored": len(counted),
             "match_rate": 100.0 * sum(by_rule) / len(items) if items else None, "judge_unparsable": unparsable,
-            "per_item": per_item}
+            "unmatched": sum(c is None for c in choices) if kind != "llm" else 0, "per_item": per_item}

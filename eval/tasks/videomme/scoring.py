@@ -5,8 +5,9 @@ The answer extraction (`extract_characters_regex`) is reproduced as written, inc
 list where two missing commas glue "The best option is" + "The correct option is" and
 "Best answer:" + "Best option:" into single strings (so "Best answer: C" still yields the B of
 "Best"), and the later prefixes "Answer:", "Option:", "The correct answer", "The correct option". The official accuracy divides by *answered* questions (an extraction of ""
-is left out); `acc` here divides by all questions (what lmms-eval reports) and `acc_answered` is
-the official figure. Both are reported overall and per duration, domain, sub-category and task type.
+is left out): that is `acc` here, the headline; `acc_all` divides by all questions (what lmms-eval
+reports) and `unanswered` counts the replies with no letter. All three are reported overall and per
+duration, domain, sub-category and task type.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def extract_letter(response: str) -> str:
 
 def _acc(rows: list[tuple[bool, bool]]) -> dict[str, float | int | None]:
     answered = [c for a, c in rows if a]
-    return {"acc": None if not rows else 100.0 * sum(c for _, c in rows) / len(rows),
-            "acc_answered": None if not answered else 100.0 * sum(answered) / len(answered), "n": len(rows)}
+    return {"acc": None if not answered else 100.0 * sum(answered) / len(answered),
+            "acc_all": None if not rows else 100.0 * sum(c for _, c in rows) / len(rows),
+            "unanswered": len(rows) - len(answered), "n": len(rows)}
 
 
 def score_videomme(items: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -22,13 +22,19 @@ def doc_to_target(doc: dict[str, Any]) -> str:
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
-    """Per-question values in percent (100 right, 0 wrong), so task and group means are percentages."""
+    """Per-question values in percent (100 right, 0 wrong), so task and group means are percentages.
+    `acc` (the official headline) leaves a reply with no A-D letter out (None); `acc_all` counts it wrong."""
     letter = extract_letter(results[0])
     correct = 100.0 * (letter == doc["answer"])
-    return {"acc": correct, "acc_answered": correct if letter else None}
+    return {"acc": correct if letter else None, "acc_all": correct, "unanswered": int(not letter)}
 
 
 def mean_answered(values: list[float | None]) -> float:
     """The official figure: accuracy (percent) over questions whose reply had an A-D letter (NaN if none had)."""
     answered = [v for v in values if v is not None]
     return math.nan if not answered else sum(answered) / len(answered)
+
+
+def count(values: list[int]) -> int:
+    """How many questions had no extractable letter (left out of the official accuracy)."""
+    return int(sum(values))
