@@ -37,7 +37,8 @@ def naming_write_errors(path: str | Path) -> Iterator[None]:
     except Exception as err:
         if not is_disk_error(err):
             raise
-        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err).splitlines()[0][:200]
+        text = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        why = next((t for t in DISK_TEXTS[:2] + DISK_TEXTS[-1:] if t in text), text.splitlines()[0][:200])
         raise WriteError(f"{path}: cannot write it ({why}); free space on that disk and run the command again") \
             from None
 

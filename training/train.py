@@ -314,11 +314,10 @@ def describe(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None, callbacks: Sequence[Any] = ()) -> int:
-    """The command; `callbacks` as for `run`."""
+def main(argv: Sequence[str] | None = None) -> int:
     cfg = parse_config(TrainConfig, argv, prog="python -m training.train", description=__doc__)
     try:
-        summary = run(cfg, callbacks)
+        summary = run(cfg)
     except Interrupted as err:
         print(f"interrupted: {err}", file=sys.stderr)
         return 128 + err.signum  # the shell's code for a death by that signal

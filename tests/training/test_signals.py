@@ -22,12 +22,14 @@ from training.checkpoints import newest_readable, read_step
 DRIVER = """
 import os, sys
 import lightning as L
-from training.train import main
+import training.train as t
 class SignalAt(L.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if trainer.global_step == 2:
             os.kill(os.getpid(), int(sys.argv[1]))
-sys.exit(main(sys.argv[2:], callbacks=[SignalAt()]))
+build = t.build_trainer
+t.build_trainer = lambda cfg, callbacks: build(cfg, [*callbacks, SignalAt()])
+sys.exit(t.main(sys.argv[2:]))
 """
 
 
