@@ -5,7 +5,8 @@
     python -m data_gen.export --in runs/data --format sharegpt --split test --out runs/export/test.json
 
 Every QA pair brings exactly its own clip: the `--num-frames` frames the shared sampler picks from the
-pair's frame span (rule from the manifest unless `--frame-sampling`). Paths are relative to the
+pair's frames (rule from the manifest unless `--frame-sampling`), in its `frame_order` (a reversed
+minimal-pair twin lists them last to first). Each record carries the pair's `pair_id` (null: unpaired). Paths are relative to the
 output file's folder unless `--absolute-paths`.
 
 - `llava` (LLaVA-NeXT / LLaVA-OneVision `llava/train/train.py`): {"id", "video", "frames",
@@ -38,7 +39,7 @@ from typing import Any, Literal
 from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetError, DatasetFolder, frame_name
-from dreamframe.frames import SamplingRule, sample_indices
+from dreamframe.frames import SamplingRule, handed_frames
 from dreamframe.prompts import question_text
 from dreamframe.schema import Movie, SchemaError
 
@@ -89,29 +90,32 @@ class Exporter:
     def rel(self, path: Path) -> str:
         return str(path.resolve()) if self.cfg.absolute_paths else os.path.relpath(path.resolve(), self.out.parent)
 
-    def clip_indices(self, movie: Movie, qa) -> list[int]:
-        return sample_indices(movie.num_frames, self.cfg.num_frames, self.rule, qa.frame_start, qa.frame_end)
+    def clip_indices(self, qa) -> list[int]:
+        """The keyframes handed for `qa`, in its order: sampled from its frames like `dreamframe.clip.qa_clip`."""
+        return handed_frames(qa.frame_indices, self.cfg.num_frames, self.rule, qa.frame_order)
 
     def record(self, movie: Movie, qa) -> dict[str, Any]:
-        indices = self.clip_indices(movie, qa)
+        indices = self.clip_indices(qa)
         frames = [self.rel(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices]
         question = question_text(qa.question, qa.options)
         if self.cfg.format == "llava":
-            return {"id": qa.id, "video": self.rel(self.write_clip(movie, qa, indices)), "frames": frames,
-                    "conversations": [{"from": "human", "value": f"{LLAVA_IMAGE_TOKEN}\n{question}"},
-                                      {"from": "gpt", "value": qa.answer}]}
+            return {"id": qa.id, "pair_id": qa.pair_id, "video": self.rel(self.write_clip(movie, indices)),
+                    "frames": frames, "conversations": [
+                        {"from": "human", "value": f"{LLAVA_IMAGE_TOKEN}\n{question}"},
+                        {"from": "gpt", "value": qa.answer}]}
         tags = SHAREGPT_TAGS[self.cfg.format]
-        return {"id": qa.id, "videos": [frames], tags["messages"]: [
+        return {"id": qa.id, "pair_id": qa.pair_id, "videos": [frames], tags["messages"]: [
             {tags["role_tag"]: tags["user_tag"], tags["content_tag"]: VIDEO_TOKEN + question},
             {tags["role_tag"]: tags["assistant_tag"], tags["content_tag"]: qa.answer}]}
 
-    def write_clip(self, movie: Movie, qa, indices: list[int]) -> Path:
-        """The QA pair's frames as an mp4 (shared by pairs with the same span; kept when it already exists)."""
+    def write_clip(self, movie: Movie, indices: list[int]) -> Path:
+        """The QA pair's frames, in the order handed, as an mp4 (named by them, so pairs with the same clip share
+        it; kept when it already exists)."""
         from PIL import Image
 
         from dreamframe.video import encode_video
 
-        path = self.clips_dir / movie.id / f"{qa.frame_start:05d}-{qa.frame_end:05d}-{len(indices)}f-{self.rule}.mp4"
+        path = self.clips_dir / movie.id / f"{'-'.join(f'{i:05d}' for i in indices)}.mp4"
         if not path.exists():  # encode_video writes a temp file and renames it: no half clips after a kill
             encode_video([Image.open(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices],
                          path, fps=CLIP_FPS)

@@ -165,11 +165,11 @@ class DatasetFolder:
             names = set(os.listdir(frames))
         except OSError:
             names = set()
-        expected = [frame_name(i) for i in range(movie.num_frames)]
+        expected = [frame_name(i) for i in range(movie.num_keyframes)]
         missing = [n for n in expected if n not in names]
         problems = []
         if missing:
-            problems.append(f"{frames / missing[0]}: missing ({len(missing)} of {movie.num_frames} frames absent)")
+            problems.append(f"{frames / missing[0]}: missing ({len(missing)} of {movie.num_keyframes} frames absent)")
         if extra := sorted(n for n in names - set(expected) if not n.startswith(".")):
             problems.append(f"{frames / extra[0]}: not a frame of {movie.id} ({len(extra)} extra file(s))")
         if not movie.qa:
@@ -219,10 +219,10 @@ class DatasetFolder:
         count = 0
         for count, img in enumerate(frames, start=1):
             img.save(tmp / frame_name(count - 1), quality=jpeg_quality)
-            if video_fps:
+            if video_fps and count <= movie.num_frames:  # the video is the story; action twins' frames stay out
                 images.append(img)
-        if count != movie.num_frames:
-            raise DatasetError(f"{movie.id}: renderer gave {count} frames, movie has {movie.num_frames}")
+        if count != movie.num_keyframes:
+            raise DatasetError(f"{movie.id}: renderer gave {count} frames, movie has {movie.num_keyframes}")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -285,7 +285,7 @@ class DatasetFolder:
                 "format_version": FORMAT_VERSION,
                 "counts": {
                     "movies": len(movies),
-                    "frames": sum(m.num_frames for m in movies),
+                    "frames": sum(m.num_keyframes for m in movies),
                     "qa": sum(len(m.qa) for m in movies),
                     "movies_by_split": dict(Counter(m.split for m in movies)),
                     "qa_by_split": {s: len(r) for s, r in rows.items()},
@@ -356,7 +356,9 @@ def qa_row(movie: Movie, qa) -> dict[str, Any]:
         "level": qa.level,
         "frame_start": qa.frame_start,
         "frame_end": qa.frame_end,
-        "frame_paths": [f"frames/{movie.id}/{frame_name(i)}" for i in range(qa.frame_start, qa.frame_end)],
+        "frame_paths": [f"frames/{movie.id}/{frame_name(i)}" for i in qa.frame_indices],
+        "frame_order": qa.frame_order,
+        "pair_id": qa.pair_id,
         "genre": movie.genre,
         "style_keyword": movie.style_keyword,
     }

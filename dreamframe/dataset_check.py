@@ -69,7 +69,7 @@ def _movie_problems(folder: DatasetFolder, movie: Movie) -> list[str]:
     problems = folder.movie_problems(movie)
     if problems:
         return problems
-    for i in range(movie.num_frames):
+    for i in range(movie.num_keyframes):
         if bad := jpeg_problem(folder.frames_dir(movie.id) / frame_name(i)):
             problems.append(bad)
     if folder.expects_video and (bad := mp4_problem(folder.video_path(movie.id))):
@@ -103,7 +103,7 @@ def _qa_problems(folder: DatasetFolder, movies: dict[str, Movie]) -> tuple[list[
             seen[movie.id].add(row["id"])
             if row["split"] != split or movie.split != split:
                 problems.append(f"{path}: row {row['id']} has split {row['split']}, movie {movie.id} is {movie.split}")
-            names = {f"frames/{movie.id}/{frame_name(i)}" for i in range(movie.num_frames)}
+            names = {f"frames/{movie.id}/{frame_name(i)}" for i in range(movie.num_keyframes)}
             if bad := [p for p in row["frame_paths"] if p not in names]:
                 problems.append(f"{path}: row {row['id']} names frame {bad[0]}, not a frame of {movie.id}")
     for movie_id, movie in movies.items():
@@ -122,7 +122,7 @@ def _count_problems(folder: DatasetFolder, movies: dict[str, Movie], qa_per_spli
         return [f"{folder.manifest_path}: unreadable ({err})"]
     on_disk = {
         "movies": len(movies),
-        "frames": sum(m.num_frames for m in movies.values()),
+        "frames": sum(m.num_keyframes for m in movies.values()),
         "qa": sum(len(m.qa) for m in movies.values()),
         "movies_by_split": dict(Counter(m.split for m in movies.values())),
         "qa_by_split": {s: qa_per_split.get(s, 0) for s in SPLITS},

@@ -76,3 +76,11 @@ def seconds_to_frames(start_s: float | None, end_s: float | None, fps: float, nu
     start = 0 if start_s is None else max(0, int(round(start_s * fps)))
     end = num_frames if end_s is None else min(num_frames, int(round(end_s * fps)) + 1)
     return (start, end) if end > start else (0, num_frames)
+
+
+def handed_frames(keyframes: list[int], n: int, rule: SamplingRule | str, order: str = "forward") -> list[int]:
+    """The keyframes a model is handed from a clip of `keyframes` (story order): `n` picked with `rule`, in
+    `order` (a reversed minimal-pair twin gets the forward pick reversed). `dreamframe.clip.qa_clip` loads
+    exactly these; generation and the dataset check reason about them."""
+    picked = [keyframes[i] for i in sample_indices(len(keyframes), n, rule)]
+    return picked[::-1] if order == "reversed" else picked
