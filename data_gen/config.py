@@ -101,6 +101,9 @@ class RenderConfig:
     """Procedural renderer: [low, high]: each movie draws its figure scale uniformly from it (seeded by the
     movie; recorded in style/<movie_id>.layout.json), so a skill is learned on many figure sizes. None:
     every movie uses figure_scale."""
+    limb_scale: PositiveFloat = 1.0
+    """Procedural renderer: arm and leg thickness relative to the figure, so a pose (the answer of action
+    questions) survives the resize to a small model input."""
     figure_offset_range: list[NonNegativeFloat] = field(default_factory=lambda: [0.0, 0.0])
     """Procedural renderer: [low, high]: each movie shifts its figures sideways by a fraction of the frame
     width drawn from it, to the left or right at random (recorded with the scale)."""

@@ -64,7 +64,7 @@ def style_and_frames(cfg: GenerateConfig, movie: Movie):
         layout = figure_layout(cfg.seed, movie.id, r.figure_scale_range, r.figure_offset_range, r.figure_scale)
         files = {f"{movie.id}.json": style.to_json().encode(),
                  f"{movie.id}.layout.json": (json.dumps(layout) + "\n").encode()}
-        frames = ProceduralRenderer(r.size, **layout).render(movie, style)
+        frames = ProceduralRenderer(r.size, **layout, limb_scale=r.limb_scale).render(movie, style)
     if cfg.metrics.clip_model or cfg.metrics.lpips_weights:
         from data_gen.metrics import measure_consistency
 

@@ -4,9 +4,11 @@
     OUT/config.yaml                   the resolved generation config (checked on resume)
     OUT/movies/<movie_id>.json        one `Movie`; written LAST, so its presence marks a finished movie
     OUT/style/<movie_id>.*            learned style embedding or procedural style parameters
-    OUT/frames/<movie_id>/<i:05d>.jpg keyframes
+    OUT/frames/<movie_id>/<i:05d>.jpg keyframes: the story's, then the action twins' (Movie.twin_frames)
     OUT/videos/<movie_id>.mp4         the keyframes as a video (optional)
-    OUT/qa/<split>-00000-of-00001.parquet   one row per QA pair
+    OUT/qa/<split>-00000-of-00001.parquet   one row per QA pair: its clip's `frame_paths` in story order, the
+                                      `frame_order` they are handed in (`reversed`: a temporal twin), the
+                                      `pair_id` its minimal-pair twin shares (null: unpaired)
     OUT/.writers/                     lock, per-movie claims and failure records (dreamframe.claims)
 
 Several processes may write one folder at once (plain duplicates, shards, the job array's prepare

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from dreamframe.answerable import clip_problems
 from dreamframe.dataset import SPLITS, DatasetError, DatasetFolder, frame_name
 from dreamframe.schema import Movie, SchemaError
 
@@ -131,10 +132,21 @@ def _count_problems(folder: DatasetFolder, movies: dict[str, Movie], qa_per_spli
             for key, value in on_disk.items() if counts.get(key) != value]
 
 
-def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None) -> list[str]:
+def handed_count(folder: DatasetFolder, num_frames: int | None) -> tuple[int | None, str]:
+    """(frames a model is handed per clip, rule): `num_frames`, else the config's qa.clip_frames (None: all)."""
+    import yaml
+
+    cfg = yaml.safe_load(folder.config_path.read_text(encoding="utf-8")) if folder.config_path.exists() else {}
+    cfg = cfg or {}
+    return num_frames or (cfg.get("qa") or {}).get("clip_frames"), cfg.get("frame_sampling") or "segment_centre"
+
+
+def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None,
+                  num_frames: int | None = None) -> list[str]:
     """Every problem of a dataset folder, each naming its file; [] when it is whole.
 
-    `expected_ids`: the movies that must be there (a lost movie is a problem)."""
+    `expected_ids`: the movies that must be there (a lost movie is a problem). Every question is also checked
+    against the clip a model is handed (`num_frames`, default the config's qa.clip_frames; dreamframe.answerable)."""
     folder = DatasetFolder(root)
     if not folder.root.is_dir():
         return [f"{folder.root}: no such dataset folder"]
@@ -151,6 +163,9 @@ def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None) -
             problems += movie_problems
         else:
             whole.add(movie_id)
+    count, rule = handed_count(folder, num_frames)
+    for movie in movies.values():
+        problems += [f"{folder.movie_path(movie.id)}: {p}" for p in clip_problems(movie, count, rule)]
     qa_problems, per_split = _qa_problems(folder, movies)
     problems += qa_problems + _count_problems(folder, movies, per_split)
     for movie_id in sorted(set(expected_ids or ()) - whole):

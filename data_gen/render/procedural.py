@@ -153,8 +153,10 @@ def figure_layout(seed: int, movie_id: str, scale_range: list[float] | None, off
 class ProceduralRenderer:
     """Renders every frame of a movie with one fixed style."""
 
-    def __init__(self, size: int = 336, figure_scale: float = 1.0, figure_offset: float = 0.0):
+    def __init__(self, size: int = 336, figure_scale: float = 1.0, figure_offset: float = 0.0,
+                 limb_scale: float = 1.0):
         self.size, self.figure_scale, self.figure_offset = size, figure_scale, figure_offset
+        self.limb_scale = limb_scale
 
     def render(self, movie: Movie, style: StyleParams) -> Iterator[Image.Image]:
         backgrounds: dict[str, Image.Image] = {}
@@ -198,7 +200,7 @@ class ProceduralRenderer:
         cloth = _rgb(char.colour)
         ol = style.outline_colour if style.outline_width else None
         ow = max(1, int(style.outline_width * s)) if style.outline_width else 0
-        limb = max(2, int(7 * s))
+        limb = max(2, int(7 * s * self.limb_scale))
         # legs
         if verb == "walk":
             legs = [(cx - 22 * s, ground), (cx + 22 * s, ground)]
