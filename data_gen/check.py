@@ -4,7 +4,9 @@
     python -m data_gen.check --dataset runs/data --num_movies 24    # also: movies m00000..m00023 all there
 
 Prints each problem with the file it is about and exits 1, or prints a one-line summary and exits 0.
-Cheap: names, headers and sizes (dreamframe.dataset_check), no image is decoded.
+Cheap: names, headers and sizes (dreamframe.dataset_check), no image is decoded. Every temporal and action
+question is replayed through the recorded sampling rule: a QA whose handed frames cannot answer it is named
+(dreamframe.answerable).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ class CheckConfig:
     """Movies that must be finished: ids <movie_prefix><i:05d> for i < num_movies (unset: no such check)."""
     movie_prefix: str = "m"
     """Movie id prefix used with --num_movies."""
+    num_frames: int | None = None
+    """Frames a model is handed per clip: each question's clip is checked to hold what its answer needs (default:
+    the dataset's qa.clip_frames; unset there too: every frame of the clip)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from dreamframe.dataset_check import check_dataset
 
     expected = [f"{cfg.movie_prefix}{i:05d}" for i in range(cfg.num_movies or 0)]
-    problems = check_dataset(cfg.dataset, expected)
+    problems = check_dataset(cfg.dataset, expected, cfg.num_frames)
     for problem in problems:
         print(problem)
     if problems:

@@ -68,6 +68,13 @@ class QAConfig:
     """Answer choices offered for closed questions, at least 2 (fewer when fewer exist)."""
     types: list[QAType] | None = None
     """QA types asked (dreamframe.vocab.QA_TYPES); None asks every type."""
+    minimal_pairs: bool = False
+    """Follow each temporal and action question with its twin (same `pair_id`): the same frames in the opposite
+    order with the answer flipped, or the same clip with the asked action redrawn as another option."""
+    clip_frames: PositiveInt | None = None
+    """Frames a model is handed per clip (its model.num_frames), picked with `frame_sampling`: temporal and action
+    questions then name only events those frames show, and `data_gen.check` proves it per question. None:
+    every frame of a span is shown."""
 
 
 @dataclass
@@ -93,6 +100,16 @@ class RenderConfig:
     figure_scale: PositiveFloat = 1.0
     """Procedural renderer: figure size relative to a standing figure half the frame high. Raise it when
     the model sees small frames, so clothing colour, count and pose survive the resize."""
+    figure_scale_range: list[PositiveFloat] | None = None
+    """Procedural renderer: [low, high]: each movie draws its figure scale uniformly from it (seeded by the
+    movie; recorded in style/<movie_id>.layout.json), so a skill is learned on many figure sizes. None:
+    every movie uses figure_scale."""
+    limb_scale: PositiveFloat = 1.0
+    """Procedural renderer: arm and leg thickness relative to the figure, so a pose (the answer of action
+    questions) survives the resize to a small model input."""
+    figure_offset_range: list[NonNegativeFloat] = field(default_factory=lambda: [0.0, 0.0])
+    """Procedural renderer: [low, high]: each movie shifts its figures sideways by a fraction of the frame
+    width drawn from it, to the left or right at random (recorded with the scale)."""
     video_fps: NonNegativeFloat = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
@@ -155,6 +172,10 @@ def check_generate_config(cfg: GenerateConfig) -> None:
     if not 1 <= len(weights) <= 3 or sum(weights) <= 0:
         raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "
                          f"got {weights}")
+    for name in ("figure_scale_range", "figure_offset_range"):
+        value = getattr(cfg.render, name)
+        if value is not None and (len(value) != 2 or value[0] > value[1]):
+            raise ValueError(f"--render.{name}: [low, high] with low <= high, got {value}")
     if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
         raise ValueError("style.backend textual_inversion needs render.backend diffusion "
                          "(the token is learned in its pipeline)")

@@ -4,13 +4,14 @@
     python -m data_gen.export --in runs/data --format llamafactory --out runs/export/dreamframe_train.json
     python -m data_gen.export --in runs/data --format sharegpt --split test --out runs/export/test.json
 
-Every QA pair brings exactly its own clip, each keyframe once: all keyframes of a span of up to
-`--num-frames`, else the `--num-frames` the shared sampler picks (rule from the manifest unless
-`--frame-sampling`). A 4-keyframe QA pair exports 4 frames: none of the three trainers needs a fixed count
-(LLaVA-NeXT takes any clip length, LLaMA-Factory's plugins pad what their processors need). Paths are
-absolute, so they resolve wherever the trainer's docs put the JSON (`--absolute-paths false`: relative to
-the output file's folder). `<out stem>.export.json` records the frames per clip, the rule and the trainer
-setup, which is also printed.
+Every QA pair brings exactly its own clip, each keyframe once, in its `frame_order` (a reversed
+minimal-pair twin lists them last to first): all keyframes of a clip of up to `--num-frames`, else the
+`--num-frames` the shared sampler picks (rule from the manifest unless `--frame-sampling`). A 4-keyframe QA
+pair exports 4 frames: none of the three trainers needs a fixed count (LLaVA-NeXT takes any clip length,
+LLaMA-Factory's plugins pad what their processors need). Each record carries the pair's `pair_id` (null:
+unpaired). Paths are absolute, so they resolve wherever the trainer's docs put the JSON (`--absolute-paths
+false`: relative to the output file's folder). `<out stem>.export.json` records the frames per clip, the rule
+and the trainer setup, which is also printed.
 
 - `llava` (LLaVA-NeXT / LLaVA-OneVision `llava/train/train.py`): {"id", "video", "frames",
   "conversations": [{"from": "human", "value": "<image>\\nQ"}, {"from": "gpt", "value": "A"}]}. LLaVA-NeXT
@@ -45,7 +46,7 @@ from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetError, DatasetFolder, frame_name
 from data_gen.trainer_setup import CLIP_FPS, LlavaFlags, llamafactory_hint, llava_flags, llava_resampling
-from dreamframe.frames import SamplingRule, distinct_indices
+from dreamframe.frames import SamplingRule, handed_frames
 from dreamframe.prompts import question_text
 from dreamframe.schema import Movie, SchemaError
 
@@ -99,30 +100,33 @@ class Exporter:
     def rel(self, path: Path) -> str:
         return str(path.resolve()) if self.cfg.absolute_paths else os.path.relpath(path.resolve(), self.out.parent)
 
-    def clip_indices(self, movie: Movie, qa) -> list[int]:
-        return distinct_indices(movie.num_frames, self.cfg.num_frames, self.rule, qa.frame_start, qa.frame_end)
+    def clip_indices(self, qa) -> list[int]:
+        """The keyframes exported for `qa`, in its order, each once (`dreamframe.frames.handed_frames`)."""
+        return handed_frames(qa.frame_indices, self.cfg.num_frames, self.rule, qa.frame_order, distinct=True)
 
     def record(self, movie: Movie, qa) -> dict[str, Any]:
-        indices = self.clip_indices(movie, qa)
+        indices = self.clip_indices(qa)
         self.lengths[len(indices)] += 1
         frames = [self.rel(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices]
         question = question_text(qa.question, qa.options)
         if self.cfg.format == "llava":
-            return {"id": qa.id, "video": self.rel(self.write_clip(movie, qa, indices)), "frames": frames,
-                    "conversations": [{"from": "human", "value": f"{LLAVA_IMAGE_TOKEN}\n{question}"},
-                                      {"from": "gpt", "value": qa.answer}]}
+            return {"id": qa.id, "pair_id": qa.pair_id, "video": self.rel(self.write_clip(movie, indices)),
+                    "frames": frames, "conversations": [
+                        {"from": "human", "value": f"{LLAVA_IMAGE_TOKEN}\n{question}"},
+                        {"from": "gpt", "value": qa.answer}]}
         tags = SHAREGPT_TAGS[self.cfg.format]
-        return {"id": qa.id, "videos": [frames], tags["messages"]: [
+        return {"id": qa.id, "pair_id": qa.pair_id, "videos": [frames], tags["messages"]: [
             {tags["role_tag"]: tags["user_tag"], tags["content_tag"]: VIDEO_TOKEN + question},
             {tags["role_tag"]: tags["assistant_tag"], tags["content_tag"]: qa.answer}]}
 
-    def write_clip(self, movie: Movie, qa, indices: list[int]) -> Path:
-        """The QA pair's frames as an mp4 (shared by pairs with the same span; kept when it already exists)."""
+    def write_clip(self, movie: Movie, indices: list[int]) -> Path:
+        """The QA pair's frames, in the order handed, as an mp4 (named by them, so pairs with the same clip share
+        it; kept when it already exists)."""
         from PIL import Image
 
         from dreamframe.video import encode_video
 
-        path = self.clips_dir / movie.id / f"{qa.frame_start:05d}-{qa.frame_end:05d}-{len(indices)}f-{self.rule}.mp4"
+        path = self.clips_dir / movie.id / f"{'-'.join(f'{i:05d}' for i in indices)}.mp4"
         if not path.exists():  # encode_video writes a temp file and renames it: no half clips after a kill
             encode_video([Image.open(self.folder.frames_dir(movie.id) / frame_name(i)) for i in indices],
                          path, fps=CLIP_FPS)

@@ -12,6 +12,7 @@ prepare step with --num-movies 0): each movie is claimed before it is rendered (
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -44,7 +45,7 @@ def write_story(cfg: GenerateConfig, index: int) -> Movie:
     from data_gen.qa import make_qa
 
     movie = WRITERS.load(cfg.story.backend)(cfg).story(index, movie_id(cfg, index))
-    movie.qa = movie.qa + make_qa(movie, cfg.qa, seed=hash_seed(cfg.seed, index))
+    movie.qa = movie.qa + make_qa(movie, cfg.qa, seed=hash_seed(cfg.seed, index), rule=cfg.frame_sampling)
     movie.split = "test" if is_test(index, cfg.test_fraction) else "train"
     return Movie.model_validate(movie.model_dump())
 
@@ -56,12 +57,15 @@ def style_and_frames(cfg: GenerateConfig, movie: Movie):
 
         files, frames = diffusion_style_and_frames(cfg, movie)
     else:
-        from data_gen.render.procedural import ProceduralRenderer
+        from data_gen.render.procedural import ProceduralRenderer, figure_layout
         from data_gen.style.procedural import style_from_keyword
 
         style = style_from_keyword(movie.style_keyword)
-        files = {f"{movie.id}.json": style.to_json().encode()}
-        frames = ProceduralRenderer(cfg.render.size, cfg.render.figure_scale).render(movie, style)
+        r = cfg.render
+        layout = figure_layout(cfg.seed, movie.id, r.figure_scale_range, r.figure_offset_range, r.figure_scale)
+        files = {f"{movie.id}.json": style.to_json().encode(),
+                 f"{movie.id}.layout.json": (json.dumps(layout) + "\n").encode()}
+        frames = ProceduralRenderer(r.size, **layout, limb_scale=r.limb_scale).render(movie, style)
     if cfg.metrics.clip_model or cfg.metrics.lpips_weights:
         from data_gen.metrics import measure_consistency
 
@@ -77,7 +81,7 @@ def make_movie(cfg_data: dict[str, Any], index: int) -> tuple[str, int, int]:
     style_files, frames = style_and_frames(cfg, movie)
     folder.write_movie(movie, frames, style_files, jpeg_quality=cfg.render.jpeg_quality,
                        video_fps=cfg.render.video_fps or None)
-    return movie.id, movie.num_frames, len(movie.qa)
+    return movie.id, movie.num_keyframes, len(movie.qa)
 
 
 def _safe_make_movie(cfg_data: dict[str, Any], index: int) -> tuple[int, tuple | None, str | None]:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from data_gen.config import QAConfig
+from data_gen.pairs import with_twins
 from data_gen.story.procedural import NAMES, OBJECTS
+from dreamframe.frames import SamplingRule, handed_frames
 from dreamframe.schema import Character, Frame, Movie, QAPair
 from dreamframe.vocab import COLOURS, EXPRESSIONS, VERB_ING, VERBS
 
@@ -33,6 +35,8 @@ class Candidate:
     question: str
     answer: str
     pool: list[str] = field(default_factory=list)  # empty: open-ended
+    evidence: tuple[int, ...] = ()  # keyframes the clip must show (QAPair.evidence)
+    verb: str | None = None  # an action question's asked action
 
     @property
     def key(self) -> tuple[str, str]:
@@ -52,7 +56,9 @@ def _event(chars: list[Character], frame: Frame) -> str:
     return f"{_people(chars)} {'are' if len(chars) > 1 else 'is'} {VERB_ING[frame.verb]} at the {frame.place}"
 
 
-def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -> list[Candidate]:
+def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
+                        shown: set[int] | None = None) -> list[Candidate]:
+    """Questions about one sub-story; `shown`: the keyframes its clip hands a model (None: all)."""
     span = (frames[0].index, frames[-1].index + 1)
     cast = [movie.character(n) for n in dict.fromkeys(n for f in frames for n in f.characters)]
     out: list[Candidate] = []
@@ -74,8 +80,11 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
     for c in cast:
         acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
         for verb in sorted(acting):
+            evidence = tuple(f.index for f in frames if f.verb == verb)
+            if shown is not None and not set(evidence) <= shown:  # the clip would miss some of the action
+                continue
             out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
-                                 VERB_ING[verb], [VERB_ING[verb], *absent]))
+                                 VERB_ING[verb], [VERB_ING[verb], *absent], evidence, verb))
     verb_counts = Counter(f.verb for f in frames)
     for f in frames:
         chars = [movie.character(n) for n in f.characters]
@@ -97,23 +106,26 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None) -
     return out
 
 
-def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.random.Generator) -> list[Candidate]:
+def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.random.Generator,
+                       shown: set[int] | None = None) -> list[Candidate]:
+    """Questions about one chapter; temporal ones name only events whose frames the clip shows (`shown`)."""
     out = [Candidate("what", "chapter", span, "What happens in this part of the movie?", chapter.content)]
     frames = [f for sub in chapter.substories for f in sub.frames]
     texts = [_event([movie.character(n) for n in f.characters], f) for f in frames]
     counts = Counter(texts)
-    unique = [i for i, t in enumerate(texts) if counts[t] == 1]
+    unique = [i for i, t in enumerate(texts) if counts[t] == 1 and (shown is None or frames[i].index in shown)]
     substory_of = {f.index: k for k, sub in enumerate(chapter.substories) for f in sub.frames}
     pairs = [(a, b) for a in unique for b in unique
              if substory_of[frames[a].index] < substory_of[frames[b].index]]
     for k in rng.permutation(len(pairs))[:4]:
         a, b = pairs[int(k)]
         if rng.random() < 0.5:  # ask about the later event first half of the time
-            first, second, answer = texts[b], texts[a], "after"
+            a, b, answer = b, a, "after"
         else:
-            first, second, answer = texts[a], texts[b], "before"
-        q = f'In this part of the movie, does "{first}" happen before or after "{second}"?'
-        out.append(Candidate("temporal", "chapter", span, q, answer, ["before", "after"]))
+            answer = "before"
+        q = f'In this part of the movie, does "{texts[a]}" happen before or after "{texts[b]}"?'
+        out.append(Candidate("temporal", "chapter", span, q, answer, ["before", "after"],
+                             (frames[a].index, frames[b].index)))
     goals = Counter(sub.reason for sub in chapter.substories)
     for sub in chapter.substories:
         if sub.reason and goals[sub.reason] == 1 and " wants to " in sub.reason:
@@ -161,9 +173,19 @@ def _select(cands: list[Candidate], k: int, used_types: Counter, used_answers: C
     return picked
 
 
-def make_qa(movie: Movie, cfg: QAConfig, seed: int) -> list[QAPair]:
-    """QA pairs for a movie, deterministic in (movie, cfg, seed)."""
+def shown_by(cfg: QAConfig, rule: SamplingRule | str):
+    """span -> the keyframes a clip of it hands a model (qa.clip_frames picked with `rule`), None: all frames."""
+    def shown(span: tuple[int, int]) -> set[int] | None:
+        return None if cfg.clip_frames is None else set(handed_frames(list(range(*span)), cfg.clip_frames, rule))
+    return shown
+
+
+def make_qa(movie: Movie, cfg: QAConfig, seed: int, rule: SamplingRule | str = SamplingRule.segment_centre
+            ) -> list[QAPair]:
+    """QA pairs for a movie, deterministic in (movie, cfg, seed, rule). With qa.minimal_pairs each temporal and
+    action question is followed by its twin (data_gen.pairs), whose extra keyframes join movie.twin_frames."""
     rng = np.random.default_rng([seed, 7919])
+    shown = shown_by(cfg, rule)
     used_types: Counter = Counter()
     used_answers: Counter = Counter()
     chosen: list[Candidate] = []
@@ -177,14 +199,18 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int) -> list[QAPair]:
     for chapter in movie.chapters:
         ch_start = start
         for sub in chapter.substories:
-            chosen += select(substory_candidates(movie, sub.frames, sub.reason), cfg.per_substory)
+            span = (start, start + len(sub.frames))
+            chosen += select(substory_candidates(movie, sub.frames, sub.reason, shown(span)), cfg.per_substory)
             start += len(sub.frames)
-        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng), cfg.per_chapter)
+        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng, shown((ch_start, start))),
+                         cfg.per_chapter)
     span = (0, movie.num_frames)
     describe = Candidate("describe", "movie", span, "Describe the movie in detail.", movie.overview)
     chosen += select([describe], 1) + select(movie_candidates(movie), cfg.per_movie - 1)
-    return [
+    questions = [
         QAPair(id=f"{movie.id}-q{i:03d}", question=c.question, answer=c.answer, qa_type=c.qa_type, level=c.level,
-               frame_start=c.span[0], frame_end=c.span[1], options=_options(c, cfg.num_options, rng))
+               frame_start=c.span[0], frame_end=c.span[1], options=_options(c, cfg.num_options, rng),
+               evidence=list(c.evidence))
         for i, c in enumerate(chosen)
     ]
+    return with_twins(movie, questions, seed) if cfg.minimal_pairs else questions

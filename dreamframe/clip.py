@@ -51,6 +51,9 @@ class Clip:
     files: tuple[str, ...] | None = None
     """The clip's frames as a list of image files (relative to `path`): a dataset QA row's frame span, a
     LLaVA JSON record's "frames" or "image"; `num_frames` are sampled from them with `rule`."""
+    reverse: bool = False
+    """Hand the sampled frames in reverse order (a temporal minimal-pair twin): the same frames are picked as
+    for the forward clip, so the twins differ only in order."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule", sampling_rule(self.rule, "clip rule"))
@@ -74,10 +77,13 @@ class Clip:
         data = {**asdict(self), "rule": str(self.rule)}
         if data["files"] is None:
             del data["files"]
+        if not data["reverse"]:
+            del data["reverse"]
         return data
 
     def __str__(self) -> str:  # what lm-eval writes into the per-sample JSONL
-        return f"Clip({self.path}, n={self.num_frames}, rule={self.rule}, span={self._span_text()})"
+        order = ", reversed" if self.reverse else ""
+        return f"Clip({self.path}, n={self.num_frames}, rule={self.rule}, span={self._span_text()}{order})"
 
     def _span_text(self) -> str:
         if self.files is not None:
@@ -93,10 +99,15 @@ class Clip:
         if self.files is None:
             raise ValueError(f"{self.path}: not a clip of listed frame files")
         idx = sample_indices(len(self.files), self.num_frames, self.rule)
-        return [str(Path(self.path) / self.files[i]) for i in idx]
+        return [str(Path(self.path) / self.files[i]) for i in (idx[::-1] if self.reverse else idx)]
 
     def load(self) -> list[Image.Image]:
-        """Decode exactly `num_frames` sampled frames; raises MissingVideo or VideoError naming the path."""
+        """Decode exactly `num_frames` sampled frames (in reverse with `reverse`); raises MissingVideo or
+        VideoError naming the path."""
+        frames = self._load()
+        return frames[::-1] if self.reverse and self.files is None else frames
+
+    def _load(self) -> list[Image.Image]:
         path = Path(self.path)
         if self.root is not None and not inside(path, Path(self.root)):
             raise VideoError(f"{path}: outside the benchmark folder {self.root}; not read")
@@ -159,6 +170,18 @@ class Clip:
             raise
         except (OSError, ValueError) as err:
             raise VideoError(f"{path}: cannot read frames: {err}") from None
+
+
+def qa_clip(root: str | Path, row: dict[str, Any], num_frames: int, rule: SamplingRule | str) -> Clip:
+    """The clip of a dataset QA row (dreamframe.dataset.qa_row): `num_frames` picked with `rule` from its
+    `frame_paths` (relative to the dataset folder `root`), handed in the row's `frame_order`. Training, its
+    built-in check and eval all build a row's clip here, so a reversed twin reaches every model reversed."""
+    if not row.get("frame_paths"):
+        raise ValueError(f"{root}: QA row {row.get('id')} has no frames")
+    order = row.get("frame_order") or "forward"
+    if order not in ("forward", "reversed"):
+        raise ValueError(f"{root}: QA row {row.get('id')}: frame_order must be forward or reversed, got {order!r}")
+    return Clip(str(root), num_frames, rule, files=tuple(row["frame_paths"]), reverse=order == "reversed")
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -4,9 +4,11 @@
     OUT/config.yaml                   the resolved generation config (checked on resume)
     OUT/movies/<movie_id>.json        one `Movie`; written LAST, so its presence marks a finished movie
     OUT/style/<movie_id>.*            learned style embedding or procedural style parameters
-    OUT/frames/<movie_id>/<i:05d>.jpg keyframes
+    OUT/frames/<movie_id>/<i:05d>.jpg keyframes: the story's, then the action twins' (Movie.twin_frames)
     OUT/videos/<movie_id>.mp4         the keyframes as a video (optional)
-    OUT/qa/<split>-00000-of-00001.parquet   one row per QA pair
+    OUT/qa/<split>-00000-of-00001.parquet   one row per QA pair: its clip's `frame_paths` in story order, the
+                                      `frame_order` they are handed in (`reversed`: a temporal twin), the
+                                      `pair_id` its minimal-pair twin shares (null: unpaired)
     OUT/.writers/                     lock, per-movie claims and failure records (dreamframe.claims)
 
 Several processes may write one folder at once (plain duplicates, shards, the job array's prepare
@@ -165,11 +167,11 @@ class DatasetFolder:
             names = set(os.listdir(frames))
         except OSError:
             names = set()
-        expected = [frame_name(i) for i in range(movie.num_frames)]
+        expected = [frame_name(i) for i in range(movie.num_keyframes)]
         missing = [n for n in expected if n not in names]
         problems = []
         if missing:
-            problems.append(f"{frames / missing[0]}: missing ({len(missing)} of {movie.num_frames} frames absent)")
+            problems.append(f"{frames / missing[0]}: missing ({len(missing)} of {movie.num_keyframes} frames absent)")
         if extra := sorted(n for n in names - set(expected) if not n.startswith(".")):
             problems.append(f"{frames / extra[0]}: not a frame of {movie.id} ({len(extra)} extra file(s))")
         if not movie.qa:
@@ -220,10 +222,10 @@ class DatasetFolder:
         for count, img in enumerate(frames, start=1):
             with naming_write_errors(tmp / frame_name(count - 1)):  # a full disk: one error naming the frame
                 img.save(tmp / frame_name(count - 1), quality=jpeg_quality)
-            if video_fps:
+            if video_fps and count <= movie.num_frames:  # the video is the story; action twins' frames stay out
                 images.append(img)
-        if count != movie.num_frames:
-            raise DatasetError(f"{movie.id}: renderer gave {count} frames, movie has {movie.num_frames}")
+        if count != movie.num_keyframes:
+            raise DatasetError(f"{movie.id}: renderer gave {count} frames, movie has {movie.num_keyframes}")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -287,7 +289,7 @@ class DatasetFolder:
                 "format_version": FORMAT_VERSION,
                 "counts": {
                     "movies": len(movies),
-                    "frames": sum(m.num_frames for m in movies),
+                    "frames": sum(m.num_keyframes for m in movies),
                     "qa": sum(len(m.qa) for m in movies),
                     "movies_by_split": dict(Counter(m.split for m in movies)),
                     "qa_by_split": {s: len(r) for s, r in rows.items()},
@@ -358,7 +360,9 @@ def qa_row(movie: Movie, qa) -> dict[str, Any]:
         "level": qa.level,
         "frame_start": qa.frame_start,
         "frame_end": qa.frame_end,
-        "frame_paths": [f"frames/{movie.id}/{frame_name(i)}" for i in range(qa.frame_start, qa.frame_end)],
+        "frame_paths": [f"frames/{movie.id}/{frame_name(i)}" for i in qa.frame_indices],
+        "frame_order": qa.frame_order,
+        "pair_id": qa.pair_id,
         "genre": movie.genre,
         "style_keyword": movie.style_keyword,
     }

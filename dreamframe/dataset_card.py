@@ -140,9 +140,12 @@ def write_card(folder: Any, manifest: dict[str, Any], splits: tuple[str, ...]) -
         + ", ".join(f"{k} {v}" for k, v in data.dreamframe["backends"].items()) + ").", "",
         "```python", "import datasets", 'ds = datasets.load_dataset("path/to/this/folder")   # frames decode as images',
         "```", "",
-        "Each row is one QA pair; `frames` are the keyframes of its span (`frame_start`..`frame_end`), "
-        "`frame_paths` the same frames as paths. `manifest.json` holds the full configuration and provenance; "
-        "`movies/` the structured movies.", "",
+        "Each row is one QA pair; `frames` are the keyframes of its clip in story order, `frame_paths` the "
+        "same frames as paths; `frame_order` says whether a model is handed them `forward` or `reversed`. "
+        "Temporal and action questions come as minimal pairs: the two twins share a `pair_id` (null: "
+        "unpaired), one hands the other's frames in reverse order or redraws its action, and their answers "
+        "differ. `manifest.json` holds the full configuration and provenance; `movies/` the structured movies.",
+        "",
         f"License: {terms}", "",
     ])
     card = DatasetCard(f"---\n{data.to_yaml()}\n---\n\n{body}")

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from dreamframe.answerable import clip_problems
 from dreamframe.dataset import SPLITS, DatasetError, DatasetFolder, frame_name
 from dreamframe.schema import Movie, SchemaError
 
@@ -69,7 +70,7 @@ def _movie_problems(folder: DatasetFolder, movie: Movie) -> list[str]:
     problems = folder.movie_problems(movie)
     if problems:
         return problems
-    for i in range(movie.num_frames):
+    for i in range(movie.num_keyframes):
         if bad := jpeg_problem(folder.frames_dir(movie.id) / frame_name(i)):
             problems.append(bad)
     if folder.expects_video and (bad := mp4_problem(folder.video_path(movie.id))):
@@ -103,7 +104,7 @@ def _qa_problems(folder: DatasetFolder, movies: dict[str, Movie]) -> tuple[list[
             seen[movie.id].add(row["id"])
             if row["split"] != split or movie.split != split:
                 problems.append(f"{path}: row {row['id']} has split {row['split']}, movie {movie.id} is {movie.split}")
-            names = {f"frames/{movie.id}/{frame_name(i)}" for i in range(movie.num_frames)}
+            names = {f"frames/{movie.id}/{frame_name(i)}" for i in range(movie.num_keyframes)}
             if bad := [p for p in row["frame_paths"] if p not in names]:
                 problems.append(f"{path}: row {row['id']} names frame {bad[0]}, not a frame of {movie.id}")
     for movie_id, movie in movies.items():
@@ -122,7 +123,7 @@ def _count_problems(folder: DatasetFolder, movies: dict[str, Movie], qa_per_spli
         return [f"{folder.manifest_path}: unreadable ({err})"]
     on_disk = {
         "movies": len(movies),
-        "frames": sum(m.num_frames for m in movies.values()),
+        "frames": sum(m.num_keyframes for m in movies.values()),
         "qa": sum(len(m.qa) for m in movies.values()),
         "movies_by_split": dict(Counter(m.split for m in movies.values())),
         "qa_by_split": {s: qa_per_split.get(s, 0) for s in SPLITS},
@@ -131,10 +132,21 @@ def _count_problems(folder: DatasetFolder, movies: dict[str, Movie], qa_per_spli
             for key, value in on_disk.items() if counts.get(key) != value]
 
 
-def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None) -> list[str]:
+def handed_count(folder: DatasetFolder, num_frames: int | None) -> tuple[int | None, str]:
+    """(frames a model is handed per clip, rule): `num_frames`, else the config's qa.clip_frames (None: all)."""
+    import yaml
+
+    cfg = yaml.safe_load(folder.config_path.read_text(encoding="utf-8")) if folder.config_path.exists() else {}
+    cfg = cfg or {}
+    return num_frames or (cfg.get("qa") or {}).get("clip_frames"), cfg.get("frame_sampling") or "segment_centre"
+
+
+def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None,
+                  num_frames: int | None = None) -> list[str]:
     """Every problem of a dataset folder, each naming its file; [] when it is whole.
 
-    `expected_ids`: the movies that must be there (a lost movie is a problem)."""
+    `expected_ids`: the movies that must be there (a lost movie is a problem). Every question is also checked
+    against the clip a model is handed (`num_frames`, default the config's qa.clip_frames; dreamframe.answerable)."""
     folder = DatasetFolder(root)
     if not folder.root.is_dir():
         return [f"{folder.root}: no such dataset folder"]
@@ -151,6 +163,9 @@ def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None) -
             problems += movie_problems
         else:
             whole.add(movie_id)
+    count, rule = handed_count(folder, num_frames)
+    for movie in movies.values():
+        problems += [f"{folder.movie_path(movie.id)}: {p}" for p in clip_problems(movie, count, rule)]
     qa_problems, per_split = _qa_problems(folder, movies)
     problems += qa_problems + _count_problems(folder, movies, per_split)
     for movie_id in sorted(set(expected_ids or ()) - whole):

@@ -71,25 +71,24 @@ def sample_indices(
     return [int(start + i) for i in idx]
 
 
-def distinct_indices(
-    num_frames: int,
-    n: int,
-    rule: SamplingRule | str = SamplingRule.segment_centre,
-    start: int = 0,
-    end: int | None = None,
-) -> list[int]:
-    """At most `n` frames of [start, end), none twice: every frame of a span of `n` or fewer, else the
-    rule's `n` picks with repeats dropped. For exports, where a repeated keyframe only adds visual tokens
-    (`sample_indices` repeats on short spans to keep batch shapes fixed; a trainer that needs a fixed count
-    pads its own batches)."""
-    end = num_frames if end is None else min(num_frames, end)
-    if 0 <= start < end <= start + n:
-        return list(range(start, end))
-    return list(dict.fromkeys(sample_indices(num_frames, n, rule, start, end)))
-
-
 def seconds_to_frames(start_s: float | None, end_s: float | None, fps: float, num_frames: int) -> tuple[int, int]:
     """A [start_s, end_s] bound in seconds as a half-open frame span (MVBench's bounded tasks)."""
     start = 0 if start_s is None else max(0, int(round(start_s * fps)))
     end = num_frames if end_s is None else min(num_frames, int(round(end_s * fps)) + 1)
     return (start, end) if end > start else (0, num_frames)
+
+
+def handed_frames(keyframes: list[int], n: int, rule: SamplingRule | str, order: str = "forward",
+                  distinct: bool = False) -> list[int]:
+    """The keyframes a model is handed from a clip of `keyframes` (story order): `n` picked with `rule`, in
+    `order` (a reversed minimal-pair twin gets the forward pick reversed). `dreamframe.clip.qa_clip` loads
+    exactly these; generation and the dataset check reason about them. `distinct` (exports): every keyframe
+    of a clip of `n` or fewer, else the rule's picks with repeats dropped - a repeated keyframe only adds
+    visual tokens (`sample_indices` repeats on short clips to keep batch shapes fixed; a trainer that needs a
+    fixed count pads its own batches)."""
+    if distinct and len(keyframes) <= n:
+        picked = list(keyframes)
+    else:
+        picked = [keyframes[i] for i in sample_indices(len(keyframes), n, rule)]
+        picked = list(dict.fromkeys(picked)) if distinct else picked
+    return picked[::-1] if order == "reversed" else picked

@@ -75,10 +75,23 @@ class QAPair(_Strict):
     frame_start: int = Field(ge=0)
     frame_end: int = Field(ge=1, description="Exclusive end of the frame span.")
     options: list[str] = Field([], description="Answer choices for closed questions; empty when open-ended.")
+    frames: list[int] = Field([], description="The clip's keyframe indices in story order when they are not the "
+                              "span (an action twin swaps in its twin keyframes); empty: frame_start..frame_end-1.")
+    frame_order: Literal["forward", "reversed"] = Field(
+        "forward", description="Order the sampled frames are handed to the model (a temporal twin: reversed).")
+    pair_id: str | None = Field(None, description="Shared by the two twins of a minimal pair; None: unpaired.")
+    evidence: list[int] = Field([], description="Keyframes the clip handed to a model must hold for the question "
+                                "to be answerable: a temporal question's two events in the order it names them, an "
+                                "action question's frames of the asked action.")
 
     @property
     def closed(self) -> bool:
         return bool(self.options)
+
+    @property
+    def frame_indices(self) -> list[int]:
+        """The clip's keyframes in story order: `frames`, or the span."""
+        return list(self.frames) if self.frames else list(range(self.frame_start, self.frame_end))
 
     @model_validator(mode="after")
     def _answer_in_options(self) -> "QAPair":
@@ -101,6 +114,8 @@ class Movie(_Strict):
     characters: list[Character] = Field(min_length=1, max_length=3)
     locations: list[str] = Field(min_length=1)
     chapters: list[Chapter] = Field(min_length=1)
+    twin_frames: list[Frame] = Field([], description="Extra keyframes for action twins, indices after the story's "
+                                     "frames: a story frame redrawn with another action, nothing else changed.")
     qa: list[QAPair] = []
     split: Literal["train", "test"] = "train"
     source: dict[str, str] = Field({}, description="Backend and model ids that wrote the movie.")
@@ -122,10 +137,15 @@ class Movie(_Strict):
             unknown = set(frame.characters) - names
             if unknown:
                 raise ValueError(f"frame {i} names unknown characters {sorted(unknown)}")
-        n = self.num_frames
+        n, total = self.num_frames, self.num_keyframes
+        for k, frame in enumerate(self.twin_frames):
+            if frame.index != n + k:
+                raise ValueError(f"twin frame indices must run {n}..{total - 1} in order; found {frame.index}")
         for qa in self.qa:
             if qa.frame_end > n:
                 raise ValueError(f"QA {qa.id} spans frames up to {qa.frame_end} but the movie has {n}")
+            if bad := [i for i in [*qa.frames, *qa.evidence] if not 0 <= i < total]:
+                raise ValueError(f"QA {qa.id} names keyframe {bad[0]} but the movie has {total}")
         return self
 
     @property
@@ -135,6 +155,15 @@ class Movie(_Strict):
     @property
     def num_frames(self) -> int:
         return sum(len(sub.frames) for ch in self.chapters for sub in ch.substories)
+
+    @property
+    def keyframes(self) -> list[Frame]:
+        """Every drawn frame: the story's, then the action twins' (`twin_frames`)."""
+        return self.frames + list(self.twin_frames)
+
+    @property
+    def num_keyframes(self) -> int:
+        return self.num_frames + len(self.twin_frames)
 
     def character(self, name: str) -> Character:
         return next(c for c in self.characters if c.name == name)
@@ -190,5 +219,6 @@ def qa_arrow_schema():
         ("question", pa.string()), ("answer", pa.string()), ("options", pa.list_(pa.string())),
         ("closed", pa.bool_()), ("qa_type", pa.string()), ("level", pa.string()),
         ("frame_start", pa.int32()), ("frame_end", pa.int32()), ("frame_paths", pa.list_(pa.string())),
+        ("frame_order", pa.string()), ("pair_id", pa.string()),
         ("genre", pa.string()), ("style_keyword", pa.string()),
     ])

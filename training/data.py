@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from dreamframe.clip import Clip
+from dreamframe.clip import Clip, qa_clip
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.frames import SamplingRule, sampling_rule
 from dreamframe.prompts import question_text
@@ -72,9 +72,10 @@ def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[s
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
-        if not row["frame_paths"]:
-            raise DatasetError(f"{path}: QA row {row['id']} has no frames")
-        clip = Clip(str(folder.root), model.num_frames, rule, files=tuple(row["frame_paths"]))
+        try:
+            clip = qa_clip(folder.root, row, model.num_frames, rule)  # a reversed twin's frames come reversed
+        except ValueError as err:
+            raise DatasetError(str(err)) from None
         items.append(Item(id=row["id"], clip=clip, messages=[
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))

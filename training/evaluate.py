@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dreamframe import scoring
-from dreamframe.clip import Clip
+from dreamframe.clip import qa_clip
 from dreamframe.dataset import DatasetFolder
 from dreamframe.prompts import question_text
 from training.data import clip_rule
@@ -35,14 +35,14 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
     records = []
     for i in tqdm(range(0, len(rows), batch_size), desc="held-out check", disable=not progress):
         batch = rows[i:i + batch_size]
-        frames = [Clip(str(folder.root), cfg.num_frames, rule, files=tuple(r["frame_paths"])).load() for r in batch]
+        frames = [qa_clip(folder.root, r, cfg.num_frames, rule).load() for r in batch]
         prompts = [question_text(r["question"], r["options"]) for r in batch]
         with torch.no_grad():
             free = adapter.generate(frames, prompts, max_new_tokens=max_new_tokens)
             logliks = adapter.option_logprobs(frames, prompts, [list(r["options"]) for r in batch],
                                               batch_size=batch_size * 4)
         for r, text, ll in zip(batch, free, logliks):
-            records.append({"id": r["id"], "qa_type": r["qa_type"], "free": text,
+            records.append({"id": r["id"], "qa_type": r["qa_type"], "pair_id": r.get("pair_id"), "free": text,
                             **scoring.closed_metrics(list(r["options"]), r["answer"], ll, text)})
     train = folder.load_qa("train") if split != "train" else rows
     return {**scoring.summarise(records), **{k: v["acc"] for k, v in scoring.controls(train, rows).items()},

@@ -208,7 +208,7 @@ def render_frames(base, refiner, cfg: DiffusionConfig, movie, token: str | None,
     """Every frame of `movie`, in order, batched; seed = seed_offset + frame index."""
     from tqdm import tqdm
 
-    frames = movie.frames
+    frames = movie.keyframes
     bar = tqdm(total=len(frames), desc=f"frames {movie.id}", unit="frame", leave=False)
     try:
         for start in range(0, len(frames), cfg.batch_size):

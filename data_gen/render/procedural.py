@@ -139,15 +139,28 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
     return img
 
 
+def figure_layout(seed: int, movie_id: str, scale_range: list[float] | None, offset_range: list[float],
+                  default_scale: float = 1.0) -> dict[str, float]:
+    """A movie's figure scale and sideways offset (fraction of the frame width, sign drawn too), drawn
+    uniformly from the ranges with a stream seeded by (seed, movie id): training data sees many drawings of
+    one skill, and a shifted set draws from ranges training never saw."""
+    rng = np.random.default_rng([seed, zlib.crc32(movie_id.encode()), 31337])
+    scale = float(rng.uniform(*scale_range)) if scale_range else default_scale
+    offset = float(rng.uniform(*offset_range)) * (1 if rng.random() < 0.5 else -1)
+    return {"figure_scale": round(scale, 4), "figure_offset": round(offset, 4) or 0.0}
+
+
 class ProceduralRenderer:
     """Renders every frame of a movie with one fixed style."""
 
-    def __init__(self, size: int = 336, figure_scale: float = 1.0):
-        self.size, self.figure_scale = size, figure_scale
+    def __init__(self, size: int = 336, figure_scale: float = 1.0, figure_offset: float = 0.0,
+                 limb_scale: float = 1.0):
+        self.size, self.figure_scale, self.figure_offset = size, figure_scale, figure_offset
+        self.limb_scale = limb_scale
 
     def render(self, movie: Movie, style: StyleParams) -> Iterator[Image.Image]:
         backgrounds: dict[str, Image.Image] = {}
-        for frame in movie.frames:
+        for frame in movie.keyframes:
             if frame.place not in backgrounds:
                 backgrounds[frame.place] = styled_background(frame.place, style, self.size)
             yield self.render_frame(frame, [movie.character(n) for n in frame.characters],
@@ -176,7 +189,8 @@ class ProceduralRenderer:
         """Pixel centre of each of the n figures' clothing, left to right (where its colour is painted)."""
         spacing = (0.16 if verb == "hug" else 0.27) * min(self.figure_scale, 1.2)
         _, _, _, _, neck, hip = self._body(verb)
-        return [((0.5 + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]
+        centre = 0.5 + self.figure_offset
+        return [((centre + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]
 
     def _figure(self, draw: ImageDraw.ImageDraw, char: Character, frame: Frame, cx: float,
                 style: StyleParams, facing: int) -> None:
@@ -186,7 +200,7 @@ class ProceduralRenderer:
         cloth = _rgb(char.colour)
         ol = style.outline_colour if style.outline_width else None
         ow = max(1, int(style.outline_width * s)) if style.outline_width else 0
-        limb = max(2, int(7 * s))
+        limb = max(2, int(7 * s * self.limb_scale))
         # legs
         if verb == "walk":
             legs = [(cx - 22 * s, ground), (cx + 22 * s, ground)]

@@ -18,3 +18,19 @@ def dataset(tmp_path_factory):
     out = tmp_path_factory.mktemp("ds") / "data"
     generate(tiny_config(out, num_movies=12, workers=1), progress=False)
     return out
+
+
+def paired_config(out, **overrides) -> GenerateConfig:
+    """tiny.yaml with minimal pairs and the demo model's 4-frame clips (every question type is asked)."""
+    data = load_yaml(REPO / "configs/data_gen/tiny.yaml")
+    data["qa"].update(minimal_pairs=True, clip_frames=4)
+    data.update(out=str(out), **overrides)
+    return from_dict(GenerateConfig, data)
+
+
+@pytest.fixture(scope="session")
+def paired_dataset(tmp_path_factory):
+    """A small dataset with minimal pairs, shared by read-only tests (10 movies at 96 px)."""
+    out = tmp_path_factory.mktemp("pairs") / "data"
+    generate(paired_config(out, num_movies=10, workers=1), progress=False)
+    return out

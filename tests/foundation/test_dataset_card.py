@@ -9,8 +9,10 @@ from dreamframe.dataset import DatasetFolder
 from dreamframe.dataset_card import card_data, models_used
 
 
-def test_load_dataset_on_the_folder_gives_images(dataset, tmp_path, monkeypatch):
+def test_load_dataset_on_the_folder_gives_images(paired_dataset, tmp_path, monkeypatch):
     import datasets
+
+    dataset = paired_dataset  # minimal pairs: pair_id and frame_order are columns, twin keyframes are frames
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     ds = datasets.load_dataset(str(dataset), cache_dir=str(tmp_path / "cache"))
@@ -23,7 +25,8 @@ def test_load_dataset_on_the_folder_gives_images(dataset, tmp_path, monkeypatch)
         for row in ds[split].select(range(0, ds[split].num_rows, 7)):
             qa = expected[row["id"]]
             assert row["question"] == qa.question and row["answer"] == qa.answer
-            assert len(row["frames"]) == qa.frame_end - qa.frame_start
+            assert len(row["frames"]) == len(qa.frame_indices)
+            assert (row["pair_id"], row["frame_order"]) == (qa.pair_id, qa.frame_order)
             for image, rel in zip(row["frames"], row["frame_paths"]):
                 assert isinstance(image, Image.Image)
                 assert np.array_equal(np.asarray(image), np.asarray(Image.open(dataset / rel)))
@@ -39,6 +42,7 @@ def test_card_header_has_license_features_and_provenance(dataset):
     assert [c["config_name"] for c in data["configs"]] == ["default"]
     features = {f["name"]: f for f in data["dataset_info"]["features"]}
     assert features["frames"] == {"name": "frames", "list": "image"} and "question" in features
+    assert features["pair_id"]["dtype"] == features["frame_order"]["dtype"] == "string"  # minimal pairs
     prov = data["dreamframe"]
     assert prov["backends"] == manifest["backends"] and prov["seed"] == manifest["seed"]
     assert prov["counts"]["qa"] == manifest["counts"]["qa"] and prov["created_at"] == manifest["created_at"]

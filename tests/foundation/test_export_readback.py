@@ -13,18 +13,23 @@ from PIL import Image
 
 from data_gen.export import main
 from dreamframe.dataset import DatasetFolder, frame_name
-from dreamframe.frames import distinct_indices
+from dreamframe.frames import handed_frames
 from tests.foundation import trainer_loaders as tl
 
 NUM_FRAMES = 4
 
 
 def expected_clips(dataset, split="train"):
-    """qa id -> (movie, the frame indices of its clip): what every trainer must receive."""
+    """qa id -> (movie, the frame indices of its clip, in the order handed): what every trainer must receive."""
     folder = DatasetFolder(dataset)
     rule = folder.manifest()["frame_sampling"]
-    return {qa.id: (m, distinct_indices(m.num_frames, NUM_FRAMES, rule, qa.frame_start, qa.frame_end))
+    return {qa.id: (m, handed_frames(qa.frame_indices, NUM_FRAMES, rule, qa.frame_order, distinct=True))
             for m in folder.movies(split) for qa in m.qa}
+
+
+def expected_pairs(dataset) -> dict[str, str | None]:
+    """qa id -> its pair_id (None: unpaired)."""
+    return {qa.id: qa.pair_id for m in DatasetFolder(dataset).movies() for qa in m.qa}
 
 
 @functools.lru_cache(maxsize=None)
@@ -39,7 +44,7 @@ CODEC_TOLERANCE = 20.0
 def shows_frame(decoded: np.ndarray, dataset, movie, index: int) -> bool:
     """Whether a decoded (lossy) video frame shows movie frame `index`: it matches that frame as well as
     any frame of the movie, within the codec's error (near-identical neighbours are indistinguishable)."""
-    errors = [np.mean((decoded.astype(np.float32) - frame_pixels(dataset, movie.id, i)) ** 2) for i in range(movie.num_frames)]
+    errors = [np.mean((decoded.astype(np.float32) - frame_pixels(dataset, movie.id, i)) ** 2) for i in range(movie.num_keyframes)]
     return errors[index] <= min(errors) + CODEC_TOLERANCE
 
 
@@ -55,13 +60,17 @@ def printed_flags(summary: dict) -> tl.LlavaDataArgs:
                             frames_upbound=int(flags["--frames_upbound"]), force_sample=flags["--force_sample"] == "True")
 
 
-def test_llava_next_reads_each_qa_clip_as_video_with_its_image_token(dataset, tmp_path, monkeypatch):
+def test_llava_next_reads_each_qa_clip_as_video_with_its_image_token(paired_dataset, tmp_path, monkeypatch):
+    dataset = paired_dataset  # minimal pairs: a reversed twin's clip plays its frames last to first
     out = tmp_path / "export" / "llava_train.json"
     assert main(["--in", str(dataset), "--format", "llava", "--out", str(out), "--num-frames", str(NUM_FRAMES)]) == 0
     monkeypatch.chdir(tmp_path)  # the trainer runs from its own folder; only --video_folder locates clips
     expected = expected_clips(dataset)
     records = json.loads(out.read_text())
     assert {r["id"] for r in records} == set(expected)
+    pairs = expected_pairs(dataset)
+    assert all(r["pair_id"] == pairs[r["id"]] for r in records) and any(r["pair_id"] for r in records)
+    assert any(expected[r["id"]][1] != sorted(expected[r["id"]][1]) for r in records)  # a reversed twin is there
     summary = json.loads(out.with_name("llava_train.export.json").read_text())
     lengths = Counter(len(indices) for _, indices in expected.values())
     assert summary["frames_per_clip"] == {str(k): v for k, v in sorted(lengths.items())} and summary["warnings"] == []
@@ -93,7 +102,8 @@ def test_the_old_video_token_would_have_trained_text_only():
 
 
 @pytest.mark.parametrize("fmt", ["llamafactory", "sharegpt"])
-def test_llama_factory_reads_frames_through_dataset_info(dataset, tmp_path, monkeypatch, fmt):
+def test_llama_factory_reads_frames_through_dataset_info(paired_dataset, tmp_path, monkeypatch, fmt):
+    dataset = paired_dataset
     data_dir = tmp_path / "lf_data"
     out = data_dir / f"dreamframe_{fmt}.json"
     assert main(["--in", str(dataset), "--format", fmt, "--out", str(out), "--num-frames", str(NUM_FRAMES),
@@ -108,6 +118,8 @@ def test_llama_factory_reads_frames_through_dataset_info(dataset, tmp_path, monk
     (attr,) = tl.get_dataset_list([out.stem], str(data_dir))
     rows = tl.load_single_dataset(attr, str(data_dir))
     assert len(rows) == len(expected)
+    pairs = expected_pairs(dataset)
+    assert [row["pair_id"] for row in rows] == [pairs[row["id"]] for row in rows]
     for row in rows:
         converted = tl.sharegpt_convert(row, attr, media_dir=str(data_dir))  # media_dir defaults to dataset_dir
         assert converted["_prompt"] and converted["_response"], row["id"]

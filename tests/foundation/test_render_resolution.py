@@ -56,3 +56,34 @@ def test_clothing_colour_survives_the_resize_to_the_demo_models_input(tmp_path):
 def test_the_check_fails_when_figures_are_too_small_for_the_input(tmp_path):
     folder, cfg = _demo(tmp_path, figure_scale=0.4)
     assert colour_survival(folder, cfg.render.size, cfg.render.figure_scale, 16) < 0.9
+
+
+def pose_gap(render_size: int, figure_scale: float, limb_scale: float, input_size: int) -> int:
+    """Fewest pixels, over every two actions an action question may ask, by which one figure drawn in each
+    differs clearly once resized to `input_size` (a pose the model cannot tell apart scores 0)."""
+    from data_gen.qa import ACTION_VERBS
+    from dreamframe.schema import Character, Frame
+
+    renderer = ProceduralRenderer(render_size, figure_scale, limb_scale=limb_scale)
+    person = Character(name="Ann", gender="woman", lookalike="x", colour="blue")
+    background = Image.new("RGB", (render_size, render_size), (120, 160, 120))
+    from data_gen.style.procedural import style_from_keyword
+
+    style = style_from_keyword("flat")
+    small = {}
+    for verb in ACTION_VERBS:
+        frame = Frame(index=0, place="park", characters=["Ann"], verb=verb, expression="calm", description="d",
+                      target="book" if verb == "hold" else None)
+        img = renderer.render_frame(frame, [person], background, style)
+        small[verb] = np.asarray(img.resize((input_size, input_size), Image.BICUBIC), dtype=float)
+    return min(int(((np.abs(small[a] - small[b]).sum(axis=2)) > 90).sum())
+               for i, a in enumerate(ACTION_VERBS) for b in ACTION_VERBS[i + 1:])
+
+
+def test_every_pose_is_told_apart_at_the_demo_models_input():
+    """Action questions are answerable at 64 px: the smallest training figure's poses differ in >= 6 pixels."""
+    cfg = from_dict(GenerateConfig, load_yaml(str(REPO / "configs/data_gen/demo_cpu.yaml")))
+    train = yaml.safe_load((REPO / "configs/train/tiny_cpu.yaml").read_text())
+    smallest = min(cfg.render.figure_scale_range)
+    assert pose_gap(cfg.render.size, smallest, cfg.render.limb_scale, train["model"]["tiny"]["image_size"]) >= 6
+    assert pose_gap(cfg.render.size, 0.4, 1.0, 16) < 6  # the check can fail: tiny figures at 16 px

@@ -4,8 +4,8 @@
 - dreamframe_heldout_free: the same questions answered by free generation, matched to an option (free_acc);
 - dreamframe_heldout_open: free-form answers; scored by the run's judge (--judge; `auto` = the
   lexical judge), or with --judge exact_match by normalised exact match (`exact_match_fallback`).
-Frames come from the movie's keyframe folder, limited to the QA pair's frame span, sampled with
-the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
+Frames are the QA row's own (`frame_paths`, handed in its `frame_order`: a reversed minimal-pair twin
+gets the same frames reversed; `dreamframe.clip.qa_clip`), sampled with the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dreamframe.clip import Clip
+from dreamframe.clip import qa_clip
 from dreamframe.dataset import DatasetError, DatasetFolder
 from eval.tasks.common import LETTERS, BenchmarkDataError
 
@@ -64,9 +64,9 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
         options = list(qa["options"] or [])
         if bool(options) != want_closed:
             continue
-        ref = Clip(str(folder.frames_dir(qa["movie_id"])), num_frames, rule,
-                   span=(int(qa["frame_start"]), int(qa["frame_end"]))).as_dict()
-        rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "question": qa["question"], "answer": qa["answer"],
+        ref = qa_clip(folder.root, qa, num_frames, rule).as_dict()  # the row's frames, in its frame_order
+        rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "pair_id": qa.get("pair_id"),
+                     "question": qa["question"], "answer": qa["answer"],
                      "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",
                      "qa_type": qa["qa_type"], "level": qa["level"], "video": ref})
     return rows

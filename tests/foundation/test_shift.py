@@ -1,0 +1,74 @@
+"""The shifted held-out set (configs/data_gen/demo_shift.yaml) draws its figures outside the training data's
+ranges (configs/data_gen/demo_cpu.yaml): its movies' recorded layouts and their pixels show it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from data_gen.config import GenerateConfig
+from data_gen.generate import generate
+from dreamframe.config import from_dict, load_yaml
+from data_gen.render.procedural import styled_background
+from data_gen.style.procedural import style_from_keyword
+from dreamframe.dataset import DatasetFolder, frame_name
+from tests.conftest import REPO
+
+CONFIGS = REPO / "configs" / "data_gen"
+
+
+def _config(name: str, out, num_movies: int) -> GenerateConfig:
+    data = load_yaml(str(CONFIGS / name))
+    data.update(out=str(out), num_movies=num_movies, workers=1)
+    return from_dict(GenerateConfig, data)
+
+
+def _disjoint(a: list[float], b: list[float]) -> bool:
+    return a[1] < b[0] or b[1] < a[0]
+
+
+def test_the_shift_config_ranges_lie_outside_the_training_ranges():
+    train, shift = (_config(n, "x", 1) for n in ("demo_cpu.yaml", "demo_shift.yaml"))
+    assert _disjoint(train.render.figure_scale_range, shift.render.figure_scale_range)
+    assert _disjoint(train.render.figure_offset_range, shift.render.figure_offset_range)
+    assert shift.test_fraction == 1.0 and shift.movie_prefix != train.movie_prefix and shift.seed != train.seed
+    same = ("story", "qa", "frame_sampling")  # the same stories and questions, drawn differently
+    assert [getattr(train, k) for k in same] == [getattr(shift, k) for k in same]
+
+
+def _layouts(folder: DatasetFolder) -> list[dict]:
+    return [json.loads((folder.style_dir() / f"{m}.layout.json").read_text()) for m in folder.finished_movie_ids()]
+
+
+def _figure_extent(folder: DatasetFolder) -> tuple[float, float]:
+    """(mean top row, mean |column centroid - centre|) of the figures in the saved keyframes: the pixels that
+    differ from the place's empty background."""
+    tops, offsets = [], []
+    for movie in folder.movies():
+        style = style_from_keyword(movie.style_keyword)
+        for frame in movie.frames:
+            image = np.asarray(Image.open(folder.frames_dir(movie.id) / frame_name(frame.index)).convert("RGB"), int)
+            empty = np.asarray(styled_background(frame.place, style, image.shape[0]), int)
+            figure = np.abs(image - empty).sum(axis=2) > 60
+            rows, cols = np.nonzero(figure)
+            tops.append(rows.min())
+            offsets.append(abs(cols.mean() - image.shape[1] / 2))
+    return float(np.mean(tops)), float(np.mean(offsets))
+
+
+def test_shifted_movies_are_drawn_outside_the_training_range(tmp_path):
+    train = _config("demo_cpu.yaml", tmp_path / "train", 6)
+    shift = _config("demo_shift.yaml", tmp_path / "shift", 6)
+    for cfg in (train, shift):
+        generate(cfg, progress=False)
+    (a, b) = (DatasetFolder(c.out) for c in (train, shift))
+    for cfg, folder in ((train, a), (shift, b)):
+        lo, hi = cfg.render.figure_scale_range
+        off_lo, off_hi = cfg.render.figure_offset_range
+        for layout in _layouts(folder):
+            assert lo <= layout["figure_scale"] <= hi and off_lo <= abs(layout["figure_offset"]) <= off_hi
+    assert {m.split for m in b.movies()} == {"test"}
+    (top_a, off_a), (top_b, off_b) = _figure_extent(a), _figure_extent(b)
+    assert top_b < top_a - 2 and off_b > off_a + 2  # larger figures (heads nearer the top), further off-centre
