@@ -73,6 +73,9 @@ class EvalConfig:
     """Cap on generated tokens; None = each task's setting (MVBench 100)."""
     limit: int | None = None
     """Score only the first N items of each task (smoke runs; recorded in the results)."""
+    max_per_type: PositiveInt | None = None
+    """DreamFrame held-out: score a fixed subset, at most N questions of each qa_type (minimal pairs kept
+    whole; the same questions for every model and run); None: all. Recorded in the results (num_docs)."""
     judge: str = "auto"
     """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
     rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
@@ -127,7 +130,7 @@ def run(cfg: EvalConfig) -> Path:
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config)
+                      judge=ctx.judge_config, max_per_type=cfg.max_per_type)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for name, what in mat.missing.items():

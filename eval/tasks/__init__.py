@@ -87,12 +87,18 @@ def parse_rule(bench: Any, task: str) -> str | None:
 
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 num_frames: int | None = None, rule: str | None = None,
-                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto") -> Materialised:
-    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL."""
+                data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
+                max_per_type: int | None = None) -> Materialised:
+    """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL;
+    `max_per_type`: only the fixed subset of at most that many questions per type (benchmarks with a
+    `subset` function: the DreamFrame held-out set)."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
         bench = load_benchmark(bench_name)
+        if max_per_type is not None and not hasattr(bench, "subset"):
+            raise ValueError(f"--max_per_type: {bench_name} has no question types to take a subset of "
+                             "(only dreamframe_heldout has); leave it out for this benchmark")
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
@@ -100,7 +106,8 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
-                                     whole=wanted is None, judge=judge, templates=templates)]
+                                     whole=wanted is None, judge=judge, templates=templates,
+                                     max_per_type=max_per_type)]
         if not made:
             reasons = "; ".join(f"{t}: {why}" for t, why in {**missing_tasks, **result.skipped}.items())
             raise ValueError(f"{bench_name}: no items found under {root} for {wanted or 'any task'} ({reasons})")
@@ -116,7 +123,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
-                      templates: Path) -> bool:
+                      templates: Path, max_per_type: int | None = None) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -129,6 +136,8 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
             raise
         missing_tasks[task] = result.skipped[task] = str(err)
         return False
+    if max_per_type is not None:
+        rows = bench.subset(rows, max_per_type)
     for row in rows:  # every video path of an annotation file is confined to the benchmark folder
         row["video"]["root"] = str(root)
     rows, absent = split_missing_videos(rows)
