@@ -134,29 +134,43 @@ DELTA_HEADINGS = {
     False: "Ours: fine-tune minus its base and its blind control (this run's data; not comparable with published gains)",
     True: "Published: gains reported by the papers (their models, data and judges)",
 }
-PER_TYPE_HEADING = "DreamFrame held-out, closed questions per type (acc %, 95% CI), beside the controls"
+PER_TYPE_HEADING = ("DreamFrame held-out, closed questions per type (acc %; rows `, pairs`: pair_acc, every twin of a "
+                    "minimal pair right; 95% CI), beside the controls, in distribution and on the shifted set")
+SUMMARY_SECTIONS = (("heldout_closed", ""), ("heldout_shift", "shifted: "))
+"""summary.json sections shown, and the prefix of their rows."""
+
+
+def _per_type_cell(block: dict[str, Any], key: str = "acc") -> str:
+    if key not in block:
+        return "-"
+    ci = block.get(f"{key}_ci")
+    return f"{block[key]:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
 
 
 def heldout_per_type(cfg: LeaderboardConfig) -> tuple[list[str], list[list[str]]] | None:
-    """Rows = question types, columns = controls then models, from the --controls summary."""
+    """Rows = question types (and the pair_acc of the types with minimal pairs) of each held-out set,
+    columns = controls then models, from the --controls summary."""
     if not cfg.controls:
         return None
     import json
 
-    table = json.loads(Path(cfg.controls).read_text(encoding="utf-8"))["heldout_closed"]
-    names = json.loads(Path(cfg.controls).read_text(encoding="utf-8")).get("models", {})
-    cols = [c for c in ("chance", "majority", "base", "blind", "tuned") if c in table]
-    types = sorted({t for c in cols for t in table[c].get("per_type", {})})
-
-    def fmt_cell(block: dict[str, Any]) -> str:
-        if "acc" not in block:
-            return "-"
-        ci = block.get("acc_ci")
-        return f"{block['acc']:.1f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
-
+    summary = json.loads(Path(cfg.controls).read_text(encoding="utf-8"))
+    names = summary.get("models", {})
+    roles = ("chance", "majority", "base", "blind", "order_blind", "tuned")
+    cols = [c for c in roles if c in summary["heldout_closed"]]
     headers = ["type", *[f"{c}" + (f" ({names[c]})" if c in names else "") for c in cols]]
-    rows = [["all", *[fmt_cell(table[c]) for c in cols]]]
-    rows += [[t, *[fmt_cell(table[c].get("per_type", {}).get(t, {})) for c in cols]] for t in types]
+    rows: list[list[str]] = []
+    for section, prefix in SUMMARY_SECTIONS:
+        table = summary.get(section)
+        if not table:
+            continue
+        types = sorted({t for c in cols for t in table.get(c, {}).get("per_type", {})})
+        paired = [t for t in types if any("pair_acc" in table.get(c, {}).get("per_type", {}).get(t, {}) for c in cols)]
+        rows.append([f"{prefix}all", *[_per_type_cell(table.get(c, {})) for c in cols]])
+        rows += [[prefix + t, *[_per_type_cell(table.get(c, {}).get("per_type", {}).get(t, {})) for c in cols]]
+                 for t in types]
+        rows += [[f"{prefix}{t}, pairs", *[_per_type_cell(table.get(c, {}).get("per_type", {}).get(t, {}), "pair_acc")
+                                          for c in cols]] for t in paired]
     return headers, rows
 
 

@@ -3,8 +3,8 @@
 Each question is asked with its options in the prompt (the training wording) and scored two ways, the
 same as the eval harness (`python -m eval.run --tasks dreamframe_heldout`) scores it: by option
 log-likelihood (`acc`, `acc_norm`, lm-eval's multiple-choice protocol) and by free generation matched
-to an option (`free_acc`). Chance and the majority answer of each qa_type in the train split are
-reported beside it. The eval harness is the full evaluation; this one tells whether training moved
+to an option (`free_acc`), and twins of a minimal pair (rows sharing a `pair_id`) also as pairs
+(`pair_acc`). Chance and the majority answer of each qa_type in the train split are reported beside it. The eval harness is the full evaluation; this one tells whether training moved
 the model, without leaving the training job.
 """
 
@@ -42,7 +42,7 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
             logliks = adapter.option_logprobs(frames, prompts, [list(r["options"]) for r in batch],
                                               batch_size=batch_size * 4)
         for r, text, ll in zip(batch, free, logliks):
-            records.append({"id": r["id"], "qa_type": r["qa_type"], "free": text,
+            records.append({"id": r["id"], "qa_type": r["qa_type"], "pair_id": r.get("pair_id"), "free": text,
                             **scoring.closed_metrics(list(r["options"]), r["answer"], ll, text)})
     train = folder.load_qa("train") if split != "train" else rows
     return {**scoring.summarise(records), **{k: v["acc"] for k, v in scoring.controls(train, rows).items()},
