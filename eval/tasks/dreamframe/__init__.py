@@ -6,9 +6,6 @@
   lexical judge), or with --judge exact_match by normalised exact match (`exact_match_fallback`).
 Frames come from the movie's keyframe folder, limited to the QA pair's frame span, sampled with
 the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
-Every row carries its `pair_id` (minimal pairs; None when unpaired or the dataset has no such column),
-so the per-sample logs let `eval.summary` score twins as pairs. `--max_per_type N` scores a fixed
-subset: at most N questions of each qa_type, whole pairs (`subset`).
 """
 
 from __future__ import annotations
@@ -17,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dreamframe.clip import Clip
-from dreamframe.scoring import stratified_subset
 from dreamframe.dataset import DatasetError, DatasetFolder
+from dreamframe.scoring import stratified_subset
 from eval.tasks.common import LETTERS, BenchmarkDataError
 
 NAME = "dreamframe_heldout"
@@ -72,12 +69,11 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
                    span=(int(qa["frame_start"]), int(qa["frame_end"]))).as_dict()
         rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "question": qa["question"], "answer": qa["answer"],
                      "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",
-                     "qa_type": qa["qa_type"], "level": qa["level"], "pair_id": qa.get("pair_id") or None,
-                     "video": ref})
+                     "qa_type": qa["qa_type"], "level": qa["level"], "video": ref})
     return rows
 
 
 def subset(rows: list[dict[str, Any]], per_type: int) -> list[dict[str, Any]]:
-    """At most `per_type` rows of each qa_type, twins kept together, the same rows for every model
-    (`dreamframe.scoring.stratified_subset`)."""
+    """`eval.run --max_per_type N`: at most N rows of each qa_type, the twins of a minimal pair (rows sharing
+    a `pair_id`) kept together, the same rows for every model (`dreamframe.scoring.stratified_subset`)."""
     return stratified_subset(rows, per_type)
