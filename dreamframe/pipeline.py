@@ -1,5 +1,7 @@
-"""The main job: does DreamFrame data teach a model to see? Generate data, fine-tune, and score the model
-beside controls that cannot see: chance, the majority answer, and a blind twin trained without the frames.
+"""The main job: does DreamFrame data teach a model to see, and to see *video*? Generate data, fine-tune,
+and score the model beside controls that cannot see, or cannot see order: chance, the majority answer, a
+blind twin trained without the right frames and an order-blind twin trained on each clip's frames in a
+random order - on the held-out movies and on a shifted held-out set drawn differently from training.
 
     python -m dreamframe.pipeline                                   # = --config configs/pipeline/demo_cpu.yaml
     python -m dreamframe.pipeline --config configs/pipeline/demo_cpu.yaml --out runs/demo2
@@ -7,12 +9,13 @@ beside controls that cannot see: chance, the majority answer, and a blind twin t
 
 Every stage is its own `python -m <room>.<verb>` process, a typed entry of the command table
 (dreamframe/commands.py), so `dreamframe` imports no room and each stage's memory is returned when it
-ends; `jobs` stages run at once when their inputs are ready (the two trainings side by side on a 2-core
-machine). A stage whose output exists is skipped, so a killed run started again with the same command
-resumes; the stages themselves resume inside (movies, steps, cached answers). Logs:
-<out>/logs/<stage>.log. The `summary` stage writes <out>/summary.json: held-out closed accuracy of base,
-blind and tuned models, chance and majority, overall and per question type, with 95% intervals, and the
-verdict of which types the tuned model learned.
+ends; `jobs` stages run at once when their inputs are ready (the three trainings side by side). A stage
+whose output exists is skipped, so a killed run started again with the same command resumes; the stages
+themselves resume inside (movies, steps, cached answers). Logs: <out>/logs/<stage>.log; each stage's wall
+and CPU seconds: <out>/pipeline_timings.json. The `summary` stage writes <out>/summary.json: held-out
+closed accuracy (and `pair_acc` of minimal pairs) of base, blind, order-blind and tuned models, chance and
+majority, overall and per question type, with 95% intervals, on both held-out sets, and the verdict of
+which types the tuned model learned.
 """
 
 from __future__ import annotations
@@ -34,12 +37,18 @@ from dreamframe.commands import Command, Evaluate, Generate, Leaderboard, Report
 from dreamframe.config import parse_config
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
-# In start order: when `jobs` stages may run at once, the two long trainings start first.
-STAGES = ("data", "train", "train_blind", "report", "base", "eval_base", "eval_tuned", "eval_blind", "summary",
-          "leaderboard")
+# In start order: when `jobs` stages may run at once, the three long trainings start first.
+STAGES = ("data", "train", "train_blind", "train_order_blind", "data_shift", "report", "base", "eval_base",
+          "eval_tuned", "eval_blind", "eval_order_blind", "eval_tuned_shift", "eval_blind_shift",
+          "eval_order_blind_shift", "eval_base_shift", "summary", "leaderboard")
+ROLES = ("base", "blind", "order_blind", "tuned")
+"""The models every held-out set scores (stage names: eval_<role>, eval_<role>_shift)."""
+TRAINED = {"base": "base", "blind": "train_blind", "order_blind": "train_order_blind", "tuned": "train"}
+"""role -> the stage that writes its export."""
 PROGRESS_EVERY = 30.0
 """Seconds between two screen updates of one stage's progress bar (its log gets every update)."""
 HELDOUT_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free,dreamframe_heldout_open"
+CONTROL_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free"
 
 
 @dataclass
@@ -52,22 +61,32 @@ class PipelineConfig:
     """data_gen YAML for the dataset."""
     data_args: list[str] = field(default_factory=list)
     """Extra `python -m data_gen.generate` options, e.g. ["--num-movies", "40"]."""
+    data_shift_config: str = "configs/data_gen/demo_shift.yaml"
+    """data_gen YAML of the shifted held-out set (drawn differently from training; its test split is scored)."""
+    data_shift_args: list[str] = field(default_factory=list)
+    """Extra `python -m data_gen.generate` options for the shifted set."""
     train_config: str = "configs/train/tiny_cpu.yaml"
     """training YAML; its data source is replaced by <out>/data."""
     train_args: list[str] = field(default_factory=list)
     """Extra `python -m training.train` options (tuned, blind and base alike)."""
     eval_tasks: str = HELDOUT_TASKS
-    """Held-out tasks scored for every model (the summary needs the closed and free ones)."""
+    """Held-out tasks scored for the tuned model on the in-distribution set (the summary needs the closed
+    and free ones; the leaderboard shows the open one)."""
+    control_eval_tasks: str = CONTROL_TASKS
+    """Held-out tasks scored for the controls (base, blind, order-blind) and for every model on the shifted
+    set: what the summary reads."""
     eval_args: list[str] = field(default_factory=list)
     """Extra `python -m eval.run` options."""
     base_name: str = "tiny-base"
     """Name of the untrained model in results and the leaderboard."""
     blind_name: str = "tiny-blind"
     """Name of the blind control: same config, steps and seed, trained on frames of other movies."""
+    order_blind_name: str = "tiny-order-blind"
+    """Name of the order-blind control: same config, steps and seed, each clip's own frames in a random order."""
     tuned_name: str = "tiny-dreamframe"
     """Name of the fine-tuned model in results and the leaderboard."""
     stages: str = ",".join(STAGES)
-    """Comma-separated stages to run: data,train,train_blind,report,base,eval_base,eval_tuned,eval_blind,summary,leaderboard."""
+    """Comma-separated stages to run (see STAGES; default: all)."""
     jobs: int = 3
     """Stages run at once (each stage waits for its inputs)."""
     threads: int | None = None
@@ -89,49 +108,63 @@ def stages(cfg: PipelineConfig) -> dict[str, Stage]:
     leaderboard's index.html) or by the runner after a stage exits 0 (.done_*). A stage waits for the
     inputs that are wanted in this run; one left out of --stages is taken as it is on disk."""
     out = Path(cfg.out)
-    data = out / "data"
-    tuned_yaml, blind_yaml = train_config_paths(cfg)
+    data, shift = out / "data", out / "data_shift"
+    yamls = train_config_paths(cfg)
+    names = {"base": cfg.base_name, "blind": cfg.blind_name, "order_blind": cfg.order_blind_name,
+             "tuned": cfg.tuned_name}
+    folders = {"base": "base", "blind": "blind", "order_blind": "order_blind", "tuned": "train"}
 
-    def evaluate(model: str, name: str, marker: str, after: str, base_model: str | None = None) -> Stage:
-        return Stage(Evaluate(model=str(out / model / "export"), name=name, base_model=base_model,
-                              tasks=cfg.eval_tasks, data_dirs={"dreamframe_heldout": str(data)},
-                              out=str(out / "eval"), extra=cfg.eval_args),
-                     out / "eval" / f".done_{marker}", (after,))
+    def evaluate(role: str, shifted: bool) -> tuple[str, Stage]:
+        """Score one model on one held-out set; the tuned model on the in-distribution set also gets the open task."""
+        results = out / ("eval_shift" if shifted else "eval")
+        tasks = cfg.eval_tasks if role == "tuned" and not shifted else cfg.control_eval_tasks
+        command = Evaluate(model=str(out / folders[role] / "export"), name=names[role], tasks=tasks,
+                           base_model=None if role == "base" else cfg.base_name, out=str(results),
+                           data_dirs={"dreamframe_heldout": str(shift if shifted else data)}, extra=cfg.eval_args)
+        after = (TRAINED[role], "data_shift") if shifted else (TRAINED[role],)
+        return f"eval_{role}" + ("_shift" if shifted else ""), Stage(command, results / f".done_{role}", after)
 
-    roles = {"base": cfg.base_name, "blind": cfg.blind_name, "tuned": cfg.tuned_name}
+    def train(role: str, **options: int) -> Stage:
+        return Stage(Train(config=str(yamls[role]), extra=cfg.train_args, out=str(out / folders[role]), **options),
+                     out / folders[role] / "summary.json", ("data",))
+
+    evals = dict(evaluate(role, shifted) for role in ROLES for shifted in (False, True))
     with_summary = "summary" in cfg.stages.split(",") or (out / "summary.json").exists()
     return {
         "data": Stage(Generate(config=cfg.data_config, out=str(data), extra=cfg.data_args), data / "manifest.json"),
+        "data_shift": Stage(Generate(config=cfg.data_shift_config, out=str(shift), extra=cfg.data_shift_args),
+                            shift / "manifest.json"),
         "report": Stage(Report(dataset=str(data), out=str(out / "report")), out / "report" / "index.html", ("data",)),
         # the untrained model: the same config and seed as the fine-tune, stopped before step 1
-        "base": Stage(Train(config=str(tuned_yaml), extra=cfg.train_args, out=str(out / "base"), max_steps=0),
-                      out / "base" / "summary.json", ("data",)),
-        "eval_base": evaluate("base", cfg.base_name, "base", "base"),
-        "train_blind": Stage(Train(config=str(blind_yaml), extra=cfg.train_args, out=str(out / "blind")),
-                             out / "blind" / "summary.json", ("data",)),
-        "eval_blind": evaluate("blind", cfg.blind_name, "blind", "train_blind", base_model=cfg.base_name),
-        "train": Stage(Train(config=str(tuned_yaml), extra=cfg.train_args, out=str(out / "train")),
-                       out / "train" / "summary.json", ("data",)),
-        "eval_tuned": evaluate("train", cfg.tuned_name, "tuned", "train", base_model=cfg.base_name),
-        "summary": Stage(Summarise(eval=str(out / "eval"), data=str(data), models=roles, out=str(out / "summary.json")),
-                         out / "summary.json", ("eval_base", "eval_blind", "eval_tuned")),
+        "base": train("base", max_steps=0),
+        "train": train("tuned"),
+        "train_blind": train("blind"),
+        "train_order_blind": train("order_blind"),
+        **evals,
+        "summary": Stage(Summarise(eval=str(out / "eval"), data=str(data), models=names, out=str(out / "summary.json"),
+                                   shift_eval=str(out / "eval_shift"), shift_data=str(shift)),
+                         out / "summary.json", tuple(evals)),
         "leaderboard": Stage(Leaderboard(results=[str(out / "eval")], out=str(out / "leaderboard"),
                                          controls=str(out / "summary.json") if with_summary else None),
-                             out / "leaderboard" / "index.html", ("eval_base", "eval_blind", "eval_tuned", "summary")),
+                             out / "leaderboard" / "index.html", (*[s for s in evals if not s.endswith("_shift")], "summary")),
     }
 
 
-def train_config_paths(cfg: PipelineConfig) -> tuple[Path, Path]:
-    """Where the fine-tune's and the blind control's training configs are written."""
-    return Path(cfg.out) / "configs" / "train.yaml", Path(cfg.out) / "configs" / "train_blind.yaml"
+def train_config_paths(cfg: PipelineConfig) -> dict[str, Path]:
+    """Where each role's training config is written (base trains the tuned config for 0 steps)."""
+    folder = Path(cfg.out) / "configs"
+    tuned = folder / "train.yaml"
+    return {"tuned": tuned, "base": tuned, "blind": folder / "train_blind.yaml",
+            "order_blind": folder / "train_order_blind.yaml"}
 
 
-def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
+def write_train_configs(cfg: PipelineConfig) -> dict[str, Path]:
     """The training configs pointed at this run's dataset (every source that reads the first source's
     folder - a curriculum lists one folder twice, with other qa_types and weights - and the tokenizer
-    corpus; no built-in eval): the fine-tune's, and the blind control's, whose sources get shuffled frames.
-    The train YAML is read by training's own parser into its TrainConfig, changed field by field, and
-    written resolved (every key), so a renamed key fails here, by name."""
+    corpus; no built-in eval): the fine-tune's, the blind control's (every source's frames from other
+    movies, `frames: shuffled`) and the order-blind control's (each clip's own frames in a random order,
+    `frames: order_shuffled`). The train YAML is read by training's own parser into its TrainConfig,
+    changed field by field, and written resolved (every key), so a renamed key fails here, by name."""
     from dataclasses import replace
 
     from dreamframe.config import to_yaml
@@ -145,12 +178,15 @@ def write_train_configs(cfg: PipelineConfig) -> tuple[Path, Path]:
         model = replace(model, tiny={**model.tiny, "corpus": [data]})
     tuned = replace(train, model=model, data=replace(train.data, sources=sources, generate_config=None),
                     eval=replace(train.eval, enabled=False))  # eval.run scores every model instead
-    blind = replace(tuned, data=replace(tuned.data, sources=[replace(s, frames="shuffled") for s in sources]))
+
+    def frames(kind: str) -> object:
+        return replace(tuned, data=replace(tuned.data, sources=[replace(s, frames=kind) for s in sources]))
+
     paths = train_config_paths(cfg)
-    for path, content in zip(paths, (tuned, blind)):
+    for role, content in (("tuned", tuned), ("blind", frames("shuffled")), ("order_blind", frames("order_shuffled"))):
         text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + to_yaml(content)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            atomic_write_text(path, text)
+        if not paths[role].exists() or paths[role].read_text(encoding="utf-8") != text:
+            atomic_write_text(paths[role], text)
     return paths
 
 
@@ -187,16 +223,18 @@ class Runner:
             if buffer.strip():
                 self._echo(name, buffer.decode(errors="replace").rstrip())
 
-    def run(self) -> dict[str, float]:
+    def run(self) -> dict[str, dict[str, float]]:
+        """Run the wanted stages; per stage its wall seconds and CPU seconds (user + system of the stage's
+        process and the children it waited for: what the stage cost, whatever else shared the cores)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        timings: dict[str, float] = {}
+        timings: dict[str, dict[str, float]] = {}
         pending = [s for s in STAGES if s in self.wanted]
         running: dict[str, tuple[subprocess.Popen, threading.Thread, float]] = {}
         finished = {s for s in STAGES if s not in self.wanted or self.plan[s].done.exists()}
         for name in [s for s in pending if self.plan[s].done.exists()]:
             self._echo(name, f"done already ({self.plan[name].done}), skipped")
             pending.remove(name)
-            timings[name] = 0.0
+            timings[name] = {"wall_s": 0.0, "cpu_s": 0.0}
         try:
             while pending or running:
                 for name in list(pending):
@@ -204,7 +242,8 @@ class Runner:
                         pending.remove(name)
                         running[name] = self._start(name)
                 for name, (proc, pump, started) in list(running.items()):
-                    if proc.poll() is None:
+                    cpu = reap(proc)
+                    if cpu is None:
                         continue
                     pump.join()
                     del running[name]
@@ -218,8 +257,8 @@ class Runner:
                         raise RuntimeError(f"stage {name!r} exited 0 but did not write {stage.done}, so it did not "
                                            f"finish; see {self.log_dir / f'{name}.log'}")
                     finished.add(name)
-                    timings[name] = round(time.perf_counter() - started, 1)
-                    self._echo(name, f"finished in {timings[name]:.0f} s")
+                    timings[name] = {"wall_s": round(time.perf_counter() - started, 1), "cpu_s": round(cpu, 1)}
+                    self._echo(name, f"finished in {timings[name]['wall_s']:.0f} s ({cpu:.0f} CPU-s)")
                 time.sleep(0.2)
         finally:
             for proc, _, _ in running.values():
@@ -235,7 +274,18 @@ class Runner:
         return proc, pump, time.perf_counter()
 
 
-def run(cfg: PipelineConfig) -> dict[str, float]:
+def reap(proc: subprocess.Popen) -> float | None:
+    """None while `proc` runs; once it has exited, its CPU seconds (it is reaped here, its returncode set)."""
+    if proc.returncode is not None:
+        return 0.0
+    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+    if pid == 0:
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cfg: PipelineConfig) -> dict[str, dict[str, float]]:
     wanted = [s.strip() for s in cfg.stages.split(",") if s.strip()]
     unknown = set(wanted) - set(STAGES)
     if unknown:
@@ -265,13 +315,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     out = Path(cfg.out)
-    print(f"\nfinished in {time.perf_counter() - started:.0f} s wall: "
-          + ", ".join(f"{k} {v:.0f}s" for k, v in timings.items()))
-    for what, path in (("dataset", out / "data"), ("dataset report", out / "report" / "index.html"),
+    cpu = sum(t["cpu_s"] for t in timings.values())
+    print(f"\nfinished in {time.perf_counter() - started:.0f} s wall, {cpu:.0f} CPU-s in stages: "
+          + ", ".join(f"{k} {v['wall_s']:.0f}s/{v['cpu_s']:.0f}cpu" for k, v in timings.items()))
+    for what, path in (("dataset", out / "data"), ("shifted held-out set", out / "data_shift"),
+                       ("dataset report", out / "report" / "index.html"),
                        ("fine-tuned model", out / "train" / "export"), ("blind control", out / "blind" / "export"),
-                       ("eval results", out / "eval"), ("summary", out / "summary.json"),
+                       ("order-blind control", out / "order_blind" / "export"),
+                       ("eval results", out / "eval"), ("shifted eval results", out / "eval_shift"),
+                       ("summary", out / "summary.json"),
                        ("leaderboard", out / "leaderboard" / "index.html")):
-        print(f"  {what:17s} {path}")
+        print(f"  {what:20s} {path}")
     table = out / "summary.txt"
     if table.exists():
         print("\n" + table.read_text(encoding="utf-8"))

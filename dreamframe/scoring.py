@@ -7,11 +7,15 @@ here, so one model has one number per protocol everywhere:
 - `free_acc`: free generation matched to an option (`match_option`); naming none counts as wrong.
 Controls that never read the frames sit beside every model: `chance` (mean of 1/len(options)) and
 `majority` (for each question, the option most often the answer of its qa_type in the train split).
+Minimal pairs (twin clips whose rows share a `pair_id`: the same frames reversed, or the same scene with
+another action, the answer flipped) are also scored as pairs: `pair_acc`, the share of pairs whose every
+twin is right by `acc` - a model that answers both twins alike (it ignores order or action) scores 0 there.
 Figures are percent (0-100) with 95% Wilson intervals.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -85,19 +89,41 @@ def _block(records: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
     return out
 
 
+def pairs(records: Iterable[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """The records grouped by `pair_id` (absent, None or "" = unpaired, left out); a pair needs at least two
+    twins here, so a pair cut in half (an eval `--limit`) is not scored as one."""
+    groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for r in records:
+        if r.get("pair_id"):
+            groups[str(r["pair_id"])].append(r)
+    return [g for _, g in sorted(groups.items()) if len(g) >= 2]
+
+
+def pair_block(records: Iterable[Mapping[str, Any]], metric: str = "acc") -> dict[str, Any]:
+    """`pair_acc` (percent of pairs with every twin right by `metric`), its 95% interval and `pair_n`;
+    empty when the records hold no pair (or not every twin has the metric)."""
+    found = pairs(records)
+    if not found or any(metric not in r for g in found for r in g):
+        return {}
+    hits = sum(all(r[metric] == 1 for r in g) for g in found)
+    return {"pair_acc": round(100 * hits / len(found), 2), "pair_acc_ci": list(wilson(hits, len(found))),
+            "pair_n": len(found)}
+
+
 def summarise(records: Iterable[Mapping[str, Any]], metrics: Sequence[str] = ("acc", "acc_norm", "free_acc"),
               ) -> dict[str, Any]:
     """Overall and per-qa_type percent with 95% intervals for each metric present in every record,
-    plus per type `top_answer_share` (`free_top_answer_share` for free answers): the share of questions
-    given the single most-picked option (a constant answer shows as a share near 100)."""
+    `pair_acc` where the records hold minimal pairs (`pair_block`), plus per type `top_answer_share`
+    (`free_top_answer_share` for free answers): the share of questions given the single most-picked option
+    (a constant answer shows as a share near 100)."""
     records = list(records)
     by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in records:
         by_type[r["qa_type"]].append(r)
-    out = _block(records, metrics)
+    out = {**_block(records, metrics), **pair_block(records)}
     out["per_type"] = {}
     for qa_type, rows in sorted(by_type.items()):
-        block = _block(rows, metrics)
+        block = {**_block(rows, metrics), **pair_block(rows)}
         for key, prefix in (("pick", "top_answer"), ("free_pick", "free_top_answer")):
             picks = Counter(r[key] for r in rows if r.get(key) is not None)
             if picks:
@@ -107,15 +133,45 @@ def summarise(records: Iterable[Mapping[str, Any]], metrics: Sequence[str] = ("a
     return out
 
 
+def stratified_subset(rows: Sequence[Mapping[str, Any]], per_type: int, seed: int = 0) -> list[Mapping[str, Any]]:
+    """At most `per_type` rows of each qa_type, in the rows' order: whole minimal pairs (twins are never
+    split) and single rows, taken in an order fixed by a hash of (seed, pair_id or id) - the same subset
+    for every model and run, whatever the order of `rows`. Scoring fewer held-out questions buys eval
+    time; a type's interval widens with 1/sqrt(n)."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[(r["qa_type"], str(r.get("pair_id") or f"id:{r['id']}"))].append(i)
+    order = sorted(groups, key=lambda k: hashlib.sha256(f"{seed}:{k[0]}:{k[1]}".encode()).hexdigest())
+    taken: Counter = Counter()
+    keep: list[int] = []
+    for key in order:
+        if taken[key[0]] + len(groups[key]) <= per_type:
+            taken[key[0]] += len(groups[key])
+            keep += groups[key]
+    return [rows[i] for i in sorted(keep)]
+
+
+def pair_chance(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A uniform guess's `pair_acc`: per pair the product of its twins' 1/len(options), averaged (percent)."""
+    found = pairs(rows)
+    if not found:
+        return {}
+    per_pair = [math.prod(1 / len(r["options"]) for r in g) for g in found]
+    return {"pair_acc": round(100 * sum(per_pair) / len(per_pair), 2), "pair_n": len(per_pair)}
+
+
 def chance(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Expected accuracy of a uniform guess, overall and per qa_type (percent)."""
+    """Expected accuracy of a uniform guess, overall and per qa_type (percent), and its `pair_acc`."""
     rows = [r for r in rows if r["options"]]
-    by_type: dict[str, list[float]] = defaultdict(list)
+    by_type: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for r in rows:
-        by_type[r["qa_type"]].append(1 / len(r["options"]))
-    every = [v for vals in by_type.values() for v in vals]
-    return {"acc": round(100 * sum(every) / max(1, len(every)), 2), "n": len(every),
-            "per_type": {t: {"acc": round(100 * sum(v) / len(v), 2), "n": len(v)} for t, v in sorted(by_type.items())}}
+        by_type[r["qa_type"]].append(r)
+
+    def block(group: list[Mapping[str, Any]]) -> dict[str, Any]:
+        guess = [1 / len(r["options"]) for r in group]
+        return {"acc": round(100 * sum(guess) / max(1, len(guess)), 2), "n": len(guess), **pair_chance(group)}
+
+    return {**block(rows), "per_type": {t: block(v) for t, v in sorted(by_type.items())}}
 
 
 class MajorityPrior:
@@ -138,7 +194,7 @@ class MajorityPrior:
             if r["options"]:
                 pick = self.pick(r["qa_type"], r["options"])
                 out.append({"qa_type": r["qa_type"], "acc": float(r["options"][pick] == r["answer"]),
-                            "pick": r["options"][pick]})
+                            "pick": r["options"][pick], "pair_id": r.get("pair_id")})
         return out
 
 

@@ -71,7 +71,10 @@ def section_table(name: str, table: dict[str, Any], names: dict[str, str]) -> di
     types = sorted({t for r in cols for t in (table[r].get("per_type") or {})})
     rows = [["all", *[cell(table[r]) for r in cols]]]
     rows += [[t, *[cell((table[r].get("per_type") or {}).get(t)) for r in cols]] for t in types]
-    rows += [[f"all, {m}", *[cell(table[r], m) for r in cols]] for m in metrics(table)[1:]]
+    for m in metrics(table)[1:]:
+        rows.append([f"all, {m}", *[cell(table[r], m) for r in cols]])
+        rows += [[f"{t}, {m}", *[cell((table[r].get("per_type") or {}).get(t), m) for r in cols]] for t in types
+                 if any(m in ((table[r].get("per_type") or {}).get(t) or {}) for r in cols)]
     headers = ["type", *[r + (f" ({names[r]})" if r in names else "") for r in cols]]
     return {"name": name, "title": title(name), "headers": headers, "rows": rows}
 

@@ -370,12 +370,13 @@ def merge_latest(files: Sequence[Path], benchmarks: dict[str, dict[str, Any]]) -
 # -- controls ------------------------------------------------------------------------------------
 CONTROL_NOTES = {"chance": "control: mean of 1/len(options)",
                  "majority": "control: the train split's most frequent answer of each question type",
-                 "blind": "control: same model and training, frames of other movies"}
+                 "blind": "control: same model and training, frames of other movies",
+                 "order_blind": "control: same model and training, each clip's frames in a random order"}
 
 
 def add_controls(path: str, entries: list[Entry]) -> list[Entry]:
     """Chance and majority rows of a held-out summary on the board of the closed held-out task, and the
-    summary's blind model marked as a control."""
+    summary's blind and order-blind models marked as controls."""
     try:
         summary = json.loads(Path(path).read_text(encoding="utf-8"))
         table, roles = summary["heldout_closed"], summary.get("models", {})

@@ -80,6 +80,9 @@ class EvalConfig:
     max_question_chars: PositiveInt | None = 4000
     """Benchmark questions longer than this many characters are skipped and counted (results:
     dreamframe.skipped_items), never sent to the model, whose length check would stop the whole eval; None = no limit."""
+    max_per_type: PositiveInt | None = None
+    """DreamFrame held-out: score a fixed subset, at most N questions of each qa_type (minimal pairs kept
+    whole; the same questions for every model and run); None: all. Recorded in the results (num_docs)."""
     judge: str = "auto"
     """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
     rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
@@ -139,7 +142,7 @@ def run(cfg: EvalConfig) -> Path:
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
     mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
                       judge=ctx.judge_config, max_question_chars=cfg.max_question_chars,
-                      protocol=protocol_for(cfg), need_videos=not cfg.predictions)
+                      protocol=protocol_for(cfg), need_videos=not cfg.predictions, max_per_type=cfg.max_per_type)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
     for task, what in mat.skipped_items.items():

@@ -72,6 +72,8 @@ def tiny_pipeline_options(out: Path) -> list[str]:
     2) of a 32-px model and 2 frames per question: the smallest run on which every stage does its work."""
     return ["--config", str(REPO / "configs/pipeline/demo_cpu.yaml"),
             "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '4']",
+            "--data_shift_config", str(REPO / "configs/data_gen/tiny.yaml"),
+            "--data_shift_args", "[--num-movies, '3', --seed, '7', --test_fraction, '1.0']",
             "--train_args", json.dumps(["--max_steps=4", "--data.batch_size=4", "--checkpoint_every_n_steps=2",
                                         "--log.every_n_steps=1", f"--model.tiny={TINY_MODEL % (out / 'data')}"]),
             "--eval_args", json.dumps(["--batch_size", "16", "--num_frames", "2", "--max_new_tokens", "6",

@@ -47,9 +47,12 @@ class SourceConfig:
     """Only these QA types of a dataset folder (e.g. [colour, count, location]); None: all."""
     media_root: str | None = None
     """Folder that a JSON file's media paths are relative to; default: the JSON file's folder."""
-    frames: Literal["matched", "shuffled"] = "matched"
+    frames: Literal["matched", "shuffled", "order_shuffled"] = "matched"
     """`shuffled`: every sample of a dataset folder gets the frames of a sample from another movie - the
-    blind control, trained on the same questions and pixel statistics with no link from frames to answers."""
+    blind control, trained on the same questions and pixel statistics with no link from frames to answers.
+    `order_shuffled`: every sample keeps its own clip's frames in a random order (never the original one;
+    seeded, the same every epoch) - the order-blind control, which can learn what is in a clip but not
+    when."""
 
 
 @dataclass

@@ -7,6 +7,7 @@ store (epoch, batches done) to continue with the very same batches after a kill 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,8 @@ class Item:
     messages: list[dict[str, str]]
     clip: Clip | None = None
     """The frames the model is fed (`dreamframe.clip.Clip`: model.num_frames picked by the run's rule); None: text only."""
+    order: tuple[int, ...] | None = None
+    """The clip's frames are fed in this order (positions in the sampled clip; the order-blind control); None: as sampled."""
 
     @property
     def frames(self) -> list[str]:
@@ -64,7 +67,8 @@ def clip_rule(model: ModelConfig, datasets: Sequence[str | Path] = ()) -> Sampli
 def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None,
                  frames: str = "matched", seed: int = 0) -> list[Item]:
     """QA rows of a dataset folder as items, each a clip of model.num_frames frames from the row's span
-    (`frames="shuffled"`: another movie's row's clip, see `SourceConfig.frames`)."""
+    (`frames="shuffled"`: another movie's row's clip; `"order_shuffled"`: the row's own clip in a random
+    order; see `SourceConfig.frames`)."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
     rule = clip_rule(model, [path])
@@ -85,9 +89,26 @@ def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[s
         clips = [it.clip for it in items]
         for it, d in zip(items, donors):
             it.clip = clips[d]
+    elif frames == "order_shuffled":
+        for it in items:
+            it.order = shuffled_order(model.num_frames, seed, it.id)
     elif frames != "matched":
-        raise ValueError(f"data.sources[].frames must be 'matched' or 'shuffled', got {frames!r}")
+        raise ValueError(f"data.sources[].frames must be 'matched', 'shuffled' or 'order_shuffled', got {frames!r}")
     return items
+
+
+def shuffled_order(num_frames: int, seed: int, item_id: str) -> tuple[int, ...]:
+    """A random order of a clip's `num_frames` positions, never the original one (one frame: unchanged),
+    fixed by (seed, item id): the same in every epoch, rank and resumed run, so the order-blind control
+    sees each sample one way, like the tuned model, and differs from it only in the frames' order."""
+    if num_frames < 2:
+        return tuple(range(num_frames))
+    key = int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "little")
+    rng = np.random.default_rng([seed, 3141, key])
+    while True:
+        order = tuple(int(i) for i in rng.permutation(num_frames))
+        if order != tuple(range(num_frames)):
+            return order
 
 
 def other_movie_donors(movies: Sequence[str], seed: int) -> list[int]:
@@ -162,7 +183,10 @@ class ItemDataset:
 
     def __getitem__(self, i: int) -> Sample:
         it = self.items[i]
-        return Sample(frames=it.clip.load() if it.clip else [], messages=it.messages, id=it.id)
+        frames = it.clip.load() if it.clip else []
+        if it.order is not None:
+            frames = [frames[k] for k in it.order]
+        return Sample(frames=frames, messages=it.messages, id=it.id)
 
 
 def epoch_order(sizes: Sequence[int], weights: Sequence[float], total: int, seed: int, epoch: int) -> np.ndarray:

@@ -3,8 +3,8 @@
 Each question is asked with its options in the prompt (the training wording) and scored two ways, the
 same as the eval harness (`python -m eval.run --tasks dreamframe_heldout`) scores it: by option
 log-likelihood (`acc`, `acc_norm`, lm-eval's multiple-choice protocol) and by free generation matched
-to an option (`free_acc`). Chance and the majority answer of each qa_type in the train split are
-reported beside it. The eval harness is the full evaluation; this one tells whether training moved
+to an option (`free_acc`), and twins of a minimal pair (rows sharing a `pair_id`) also as pairs
+(`pair_acc`). Chance and the majority answer of each qa_type in the train split are reported beside it. The eval harness is the full evaluation; this one tells whether training moved
 the model, without leaving the training job.
 """
 

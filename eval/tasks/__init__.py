@@ -109,15 +109,20 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                 data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
                 max_question_chars: int | None = None,
                 protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
-                need_videos: bool = True) -> Materialised:
+                need_videos: bool = True, max_per_type: int | None = None) -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL; a row
     whose question is over `max_question_chars` characters (None: no limit) is skipped and counted.
     `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`;
-    `need_videos=False` (answers from --predictions: no video is read) keeps questions whose video is absent."""
+    `need_videos=False` (answers from --predictions: no video is read) keeps questions whose video is absent;
+    `max_per_type`: only the fixed subset of at most that many questions per type (benchmarks with a
+    `subset` function: the DreamFrame held-out set)."""
     work_dir = Path(work_dir).resolve()
     result = Materialised(include_path=work_dir / "tasks", task_names=[])
     for bench_name, wanted in resolve(names).items():
         bench = load_benchmark(bench_name)
+        if max_per_type is not None and not hasattr(bench, "subset"):
+            raise ValueError(f"--max_per_type: {bench_name} has no question types to take a subset of "
+                             "(only dreamframe_heldout has); leave it out for this benchmark")
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
         frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
@@ -130,6 +135,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
         made = [task for task in wanted or list(bench.TASKS)
                 if _materialise_task(bench, task, root, frames, work_dir, result, missing_tasks,
                                      whole=wanted is None, judge=judge, templates=templates, need_videos=need_videos,
+                                     max_per_type=max_per_type,
                                      **limits)]
         result.protocols.update({t: record for t in made if record is not None})
         if not made:
@@ -150,7 +156,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
 def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
                       templates: Path, need_videos: bool = True, bench_name: str = "",
-                      max_question_chars: int | None = None) -> bool:
+                      max_question_chars: int | None = None, max_per_type: int | None = None) -> bool:
     """Write one task's rows and YAML; False (with the reason recorded) when it has nothing to score."""
     if task in getattr(bench, "NEEDS_LLM_JUDGE", ()) and rules_only(judge):
         why = "needs a judge (the authors' --disable_llm does not cover it); not scored with --judge exact_match"
@@ -163,6 +169,8 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
             raise
         missing_tasks[task] = result.skipped[task] = str(err)
         return False
+    if max_per_type is not None:
+        rows = bench.subset(rows, max_per_type)
     for row in rows:  # every video path of an annotation file is confined to the benchmark folder
         row["video"]["root"] = str(root)
     rows, skipped = drop_unusable(bench_name, task, rows, root, max_question_chars)

@@ -42,3 +42,43 @@ def test_table_lists_controls_first_with_intervals():
     header = text.splitlines()[0].split()
     assert header[-4:] == ["chance", "majority", "blind", "tuned"]
     assert "[41.0, 49.0]" in text and "learned (above blind and majority, disjoint CIs): count" in text
+
+
+def _paired(acc: float, ci: tuple[float, float], pair: float, pair_ci: tuple[float, float]) -> dict:
+    return {**_block(acc, ci), "pair_acc": pair, "pair_acc_ci": list(pair_ci), "pair_n": 150}
+
+
+def _video_table(order_blind_pairs: tuple[float, float]) -> dict:
+    """Temporal questions in minimal pairs; the order-blind model's pair_acc is the argument."""
+    table = _table()
+    table["majority"]["per_type"]["temporal"] = {"acc": 50.0, "acc_ci": [45.0, 55.0], "answer_share": 50.0,
+                                                 "pair_acc": 0.0, "pair_acc_ci": [0.0, 2.5]}
+    table["blind"]["per_type"]["temporal"] = _paired(50.0, (45.0, 55.0), 2.0, (0.7, 5.7))
+    table["order_blind"] = {**_block(40.0, (36.0, 44.0)), "per_type": {
+        "count": _block(58.0, (52.0, 64.0)), "colour": _block(29.0, (24.0, 34.0)),
+        "temporal": _paired(52.0, (47.0, 57.0), *order_blind_pairs)}}
+    table["tuned"]["per_type"]["temporal"] = _paired(80.0, (76.0, 84.0), 62.0, (54.0, 69.0))
+    return table
+
+
+def test_pairs_are_learned_only_above_every_control_including_order_blind():
+    v = verdict(_video_table(order_blind_pairs=(3.0, (1.0, 7.0))))
+    assert v["learned_types"] == ["count", "temporal"] and v["pair_learned_types"] == ["temporal"]
+    assert v["above_order_blind_types"] == ["temporal"]  # count: the order-blind twin sees counts as well
+    assert v["per_type"]["temporal"]["pair_acc_minus_blind"] == 60.0
+    # an order-blind model that still answers the twins apart (order-sensitive by accident) takes it away
+    v = verdict(_video_table(order_blind_pairs=(60.0, (52.0, 67.0))))
+    assert v["pair_learned_types"] == [] and v["per_type"]["temporal"]["pair_learned"] is False
+
+
+def test_both_held_out_sets_get_a_table_and_a_verdict():
+    table = _video_table(order_blind_pairs=(3.0, (1.0, 7.0)))
+    summary = {"heldout_closed": table, "verdict": verdict(table),
+               "heldout_shift": _table(), "verdict_shift": verdict(_table())}
+    text = format_table(summary)
+    first, shifted = text.split("\n\n")
+    assert first.startswith("held-out closed acc") and shifted.startswith("shifted closed acc")
+    assert first.splitlines()[0].split()[-5:] == ["chance", "majority", "blind", "order_blind", "tuned"]
+    assert "temporal, pairs" in first and "62.0 [54.0, 69.0]" in first
+    assert "pairs learned (pair_acc above every control): temporal" in first
+    assert "pairs" not in shifted and "learned (above blind and majority, disjoint CIs): count" in shifted

@@ -23,7 +23,8 @@ SAMPLES: list[Command] = [
              base_model="base", tasks="dreamframe_heldout_closed", data_dirs={"dreamframe_heldout": "runs/x/data"},
              out="runs/x/eval"),
     Summarise(config=None, extra=["--models", "{}"], eval="runs/x/eval", data="runs/x/data",
-              models={"base": "b", "tuned": "t"}, out="runs/x/summary.json"),
+              models={"base": "b", "tuned": "t"}, shift_eval="runs/x/eval_shift", shift_data="runs/x/data_shift",
+              out="runs/x/summary.json"),
     Leaderboard(config=None, extra=["--bootstrap", "0"], results=["runs/x/eval"], out="runs/x/board",
                 controls="runs/x/summary.json"),
 ]
@@ -68,7 +69,16 @@ def test_every_pipeline_stage_parses_with_its_entry_points_parser(tmp_path):
     parsed = {name: stage.command.parse() for name, stage in plan.items()}
     assert parsed["base"].max_steps == 0 and parsed["train"].max_steps == 3
     assert parsed["train_blind"].data.sources[0].frames == "shuffled"
+    assert parsed["train_order_blind"].data.sources[0].frames == "order_shuffled"
     assert parsed["eval_tuned"].base_model == cfg.base_name and parsed["eval_base"].base_model is None
+    # every model on both held-out sets, each set into its own results folder; the open task for tuned only
+    for role in ("base", "blind", "order_blind", "tuned"):
+        for suffix, data, results in (("", "data", "eval"), ("_shift", "data_shift", "eval_shift")):
+            ev = parsed[f"eval_{role}{suffix}"]
+            assert ev.data_dirs == {"dreamframe_heldout": str(tmp_path / "run" / data)}
+            assert ev.out == str(tmp_path / "run" / results)
+            assert ("dreamframe_heldout_open" in ev.tasks) == (role == "tuned" and not suffix)
+    assert parsed["summary"].shift_data == str(tmp_path / "run" / "data_shift")
     assert parsed["leaderboard"].controls == str(tmp_path / "run" / "summary.json")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import pytest
 
@@ -80,3 +81,54 @@ def test_text_only_audit_flags_a_question_that_gives_its_answer_away():
     assert audit["flagged"] is True
     fair = [{**r, "question": "What colour is it?"} for r in train]
     assert scoring.blind_audit(fair, [{**r, "question": "What colour is it?"} for r in test])["colour"]["flagged"] is False
+
+
+def _twin(pair: str | None, acc: float, qa_type: str = "temporal", options: int = 2) -> dict:
+    return {"qa_type": qa_type, "acc": acc, "pair_id": pair, "options": [str(i) for i in range(options)]}
+
+
+def test_pair_acc_counts_a_pair_only_when_every_twin_is_right():
+    records = [_twin("p1", 1.0), _twin("p1", 1.0),  # both right: counts
+               _twin("p2", 1.0), _twin("p2", 0.0),  # one right: does not
+               _twin("p3", 0.0), _twin("p3", 0.0),
+               _twin(None, 1.0), _twin("", 1.0),  # unpaired rows: acc only
+               _twin("p4", 1.0)]  # a twin whose partner was not scored: not a pair
+    out = scoring.summarise(records, ("acc",))
+    block = out["per_type"]["temporal"]
+    assert (block["pair_acc"], block["pair_n"]) == (33.33, 3)
+    assert block["pair_acc_ci"] == list(scoring.wilson(1, 3))
+    assert (out["n"], out["acc"]) == (9, 66.67)  # unpaired rows still count in acc
+    # pairs are per type: an action pair beside the temporal ones
+    both = scoring.summarise(records + [_twin("a1", 1.0, "action"), _twin("a1", 1.0, "action")], ("acc",))
+    assert both["per_type"]["action"]["pair_acc"] == 100.0 and both["pair_n"] == 4 and both["pair_acc"] == 50.0
+
+
+def test_rows_without_pairs_have_no_pair_figures():
+    out = scoring.summarise([_twin(None, 1.0), {"qa_type": "temporal", "acc": 0.0}], ("acc",))
+    assert "pair_acc" not in out and "pair_acc" not in out["per_type"]["temporal"]
+    assert "pair_acc" not in scoring.chance([_twin(None, 1.0)])
+
+
+def test_pair_chance_is_the_product_of_the_twins_guesses():
+    rows = [{**_twin("p1", 0), "answer": "0"}, {**_twin("p1", 0), "answer": "1"},  # 1/2 * 1/2
+            {**_twin("p2", 0, options=4), "answer": "0"}, {**_twin("p2", 0, options=4), "answer": "1"}]  # 1/16
+    assert scoring.chance(rows)["per_type"]["temporal"]["pair_acc"] == round(100 * (1 / 4 + 1 / 16) / 2, 2)
+    # the majority answer gives both twins of a flipped pair the same option: right on at most one
+    train = [{**_twin(None, 0), "answer": "0"}] * 3
+    majority = scoring.controls(train, rows)["majority"]["per_type"]["temporal"]
+    assert majority["pair_acc"] == 0.0 and majority["acc"] == 50.0
+
+
+def test_stratified_subset_keeps_pairs_whole_and_is_the_same_for_any_row_order():
+    rows = [{"id": f"t{i}", "qa_type": "temporal", "pair_id": f"p{i // 2}"} for i in range(40)]
+    rows += [{"id": f"c{i}", "qa_type": "colour", "pair_id": None} for i in range(30)]
+    picked = scoring.stratified_subset(rows, 9)
+    by_type = Counter(r["qa_type"] for r in picked)
+    assert by_type == {"temporal": 8, "colour": 9}  # 4 whole pairs (a fifth would make 10)
+    pairs = Counter(r["pair_id"] for r in picked if r["pair_id"])
+    assert set(pairs.values()) == {2}
+    assert [r["id"] for r in picked] == [r["id"] for r in rows if r in picked]  # the rows' own order
+    again = scoring.stratified_subset(list(reversed(rows)), 9)
+    assert {r["id"] for r in again} == {r["id"] for r in picked}
+    assert {r["id"] for r in scoring.stratified_subset(rows, 9, seed=1)} != {r["id"] for r in picked}
+    assert len(scoring.stratified_subset(rows, 1000)) == len(rows)

@@ -99,3 +99,27 @@ def test_packed_training_counts_real_tokens_and_refuses_short_rows(tiny_data, tm
     assert len(losses) == 3 and all(v == v and v > 0 for v in losses)
     with pytest.raises(ValueError, match="data.pack_length=20 is shorter than sample"):
         run(cfg(tmp_path / "short", 20))
+
+
+def test_order_shuffled_reorders_each_clips_own_frames_the_same_way_every_time(tiny_data):
+    """The order-blind control: every sample gets the frames the tuned model sees, in another order fixed by
+    (seed, sample id) - never frames of another clip, never the original order."""
+    from training.data import ItemDataset
+
+    model = ModelConfig(num_frames=4)
+    matched = folder_items(str(tiny_data), "train", model)
+    shuffled = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=0)
+    assert [it.id for it in shuffled] == [it.id for it in matched]
+    assert all(it.clip == m.clip and it.messages == m.messages for it, m in zip(shuffled, matched))
+    assert all(sorted(it.order) == [0, 1, 2, 3] and it.order != (0, 1, 2, 3) for it in shuffled)
+    assert len({it.order for it in shuffled}) > 1  # not one fixed permutation for every clip
+    again = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=0)
+    assert [it.order for it in again] == [it.order for it in shuffled]
+    other_seed = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=1)
+    assert [it.order for it in other_seed] != [it.order for it in shuffled]
+    # what the model is fed: the matched sample's frames, permuted within the clip
+    first, plain = ItemDataset(shuffled, model)[0], ItemDataset(matched, model)[0]
+    pixels = [np.asarray(f).tobytes() for f in plain.frames]
+    assert [np.asarray(f).tobytes() for f in first.frames] == [pixels[k] for k in shuffled[0].order]
+    with pytest.raises(ValueError, match="order_shuffled"):
+        folder_items(str(tiny_data), "train", model, frames="reversed")

@@ -15,6 +15,7 @@ from typing import Any
 
 from dreamframe.clip import qa_clip
 from dreamframe.dataset import DatasetError, DatasetFolder
+from dreamframe.scoring import stratified_subset
 from eval.tasks.common import LETTERS, BenchmarkDataError
 
 NAME = "dreamframe_heldout"
@@ -70,3 +71,9 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
                      "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",
                      "qa_type": qa["qa_type"], "level": qa["level"], "video": ref})
     return rows
+
+
+def subset(rows: list[dict[str, Any]], per_type: int) -> list[dict[str, Any]]:
+    """`eval.run --max_per_type N`: at most N rows of each qa_type, the twins of a minimal pair (rows sharing
+    a `pair_id`) kept together, the same rows for every model (`dreamframe.scoring.stratified_subset`)."""
+    return stratified_subset(rows, per_type)
