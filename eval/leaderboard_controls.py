@@ -19,6 +19,8 @@ from eval.leaderboard_types import LeaderboardError
 
 FIRST, LAST = ("chance", "majority", "base", "blind"), ("tuned",)
 """Column order: controls and the base first, the fine-tune last; any other role in between, as listed."""
+PER_TYPE_METRICS = ("pair_acc",)
+"""Accuracies besides `acc` also shown per question type (pairs exist only for some types)."""
 CONTROL_COLOR, MODEL_COLOR, TUNED_COLOR = "#9d9d9d", "#76b7b2", "#4e79a7"
 
 
@@ -74,7 +76,7 @@ def section_table(name: str, table: dict[str, Any], names: dict[str, str]) -> di
     for m in metrics(table)[1:]:
         rows.append([f"all, {m}", *[cell(table[r], m) for r in cols]])
         rows += [[f"{t}, {m}", *[cell((table[r].get("per_type") or {}).get(t), m) for r in cols]] for t in types
-                 if any(m in ((table[r].get("per_type") or {}).get(t) or {}) for r in cols)]
+                 if m in PER_TYPE_METRICS and any(m in ((table[r].get("per_type") or {}).get(t) or {}) for r in cols)]
     headers = ["type", *[r + (f" ({names[r]})" if r in names else "") for r in cols]]
     return {"name": name, "title": title(name), "headers": headers, "rows": rows}
 

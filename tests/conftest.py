@@ -71,7 +71,7 @@ def tiny_pipeline_options(out: Path) -> list[str]:
     """The main job's config, every stage it lists, on 4 tiny movies, 4 training steps (a checkpoint every
     2) of a 32-px model and 2 frames per question: the smallest run on which every stage does its work."""
     return ["--config", str(REPO / "configs/pipeline/demo_cpu.yaml"),
-            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '4']",
+            "--data_config", str(REPO / "configs/data_gen/tiny.yaml"), "--data_args", "[--num-movies, '4', --qa.minimal_pairs, 'true']",
             "--data_shift_config", str(REPO / "configs/data_gen/tiny.yaml"),
             "--data_shift_args", "[--num-movies, '3', --seed, '7', --test_fraction, '1.0']",
             "--train_args", json.dumps(["--max_steps=4", "--data.batch_size=4", "--checkpoint_every_n_steps=2",
