@@ -155,7 +155,8 @@ def hash_seed(seed: int, index: int) -> int:
 # Keys that may change between runs into the same folder without changing any movie.
 RUNTIME_KEYS = ("out", "num_movies", "workers", "shard_index", "num_shards",
                 "llm.base_url", "llm.api_key_env", "llm.max_concurrency", "llm.max_retries", "llm.backoff",
-                "llm.timeout", "llm.max_reply_bytes", "llm.cache", "llm.price", "llm.batch_size", "llm.device", "plot.movie_concurrency")
+                "llm.timeout", "llm.max_reply_bytes", "llm.cache", "llm.price", "llm.batch_size", "llm.device",
+                "plot.movie_concurrency")
 
 
 def check_generate_config(cfg: GenerateConfig) -> None:

@@ -9,7 +9,8 @@ hpc checkpoint that a SIGUSR1 before the time limit writes before the job is req
 global step and data order; a moved or copied <out> resumes too. At the end: <out>/export (a HF folder),
 <out>/summary.json with the throughput and the held-out multiple-choice accuracy before and after
 training. Checkpoints and the export are written atomically (training/checkpoints.py, dreamframe/atomic.py)
-and summary.json last, so it exists only for a finished run (the pipeline's done marker).
+and summary.json last, so it exists only for a finished run (the pipeline's done marker). SIGTERM or
+SIGINT saves a checkpoint of the current step and exits 128 + the signal, without export or summary.
 """
 
 from __future__ import annotations
