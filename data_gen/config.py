@@ -71,6 +71,9 @@ class QAConfig:
     minimal_pairs: bool = False
     """Follow each temporal and action question with its twin (same `pair_id`): the same frames in the opposite
     order with the answer flipped, or the same clip with the asked action redrawn as another option."""
+    temporal_told_apart: bool = False
+    """Temporal questions pair two events that differ in who or where (not only in a pose) when a chapter has
+    such, so order can be learned before actions are."""
     clip_frames: PositiveInt | None = None
     """Frames a model is handed per clip (its model.num_frames), picked with `frame_sampling`: temporal and action
     questions then name only events those frames show, and `data_gen.check` proves it per question. None:

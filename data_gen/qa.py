@@ -36,7 +36,6 @@ class Candidate:
     answer: str
     pool: list[str] = field(default_factory=list)  # empty: open-ended
     evidence: tuple[int, ...] = ()  # keyframes the clip must show (QAPair.evidence)
-    verb: str | None = None  # an action question's asked action
 
     @property
     def key(self) -> tuple[str, str]:
@@ -84,7 +83,7 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
             if shown is not None and not set(evidence) <= shown:  # the clip would miss some of the action
                 continue
             out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
-                                 VERB_ING[verb], [VERB_ING[verb], *absent], evidence, verb))
+                                 VERB_ING[verb], [VERB_ING[verb], *absent], evidence))
     verb_counts = Counter(f.verb for f in frames)
     for f in frames:
         chars = [movie.character(n) for n in f.characters]
@@ -107,8 +106,9 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
 
 
 def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.random.Generator,
-                       shown: set[int] | None = None) -> list[Candidate]:
-    """Questions about one chapter; temporal ones name only events whose frames the clip shows (`shown`)."""
+                       shown: set[int] | None = None, told_apart: bool = False) -> list[Candidate]:
+    """Questions about one chapter; temporal ones name only events whose frames the clip shows (`shown`), and
+    with `told_apart` (qa.temporal_told_apart) two events that differ in who or where when there are such."""
     out = [Candidate("what", "chapter", span, "What happens in this part of the movie?", chapter.content)]
     frames = [f for sub in chapter.substories for f in sub.frames]
     texts = [_event([movie.character(n) for n in f.characters], f) for f in frames]
@@ -117,6 +117,10 @@ def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.ran
     substory_of = {f.index: k for k, sub in enumerate(chapter.substories) for f in sub.frames}
     pairs = [(a, b) for a in unique for b in unique
              if substory_of[frames[a].index] < substory_of[frames[b].index]]
+    apart = [(a, b) for a, b in pairs if frames[a].place != frames[b].place
+             or frames[a].characters != frames[b].characters]
+    if told_apart and apart:
+        pairs = apart  # events told apart by who or where, not only by a pose
     for k in rng.permutation(len(pairs))[:4]:
         a, b = pairs[int(k)]
         if rng.random() < 0.5:  # ask about the later event first half of the time
@@ -202,8 +206,8 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int, rule: SamplingRule | str = S
             span = (start, start + len(sub.frames))
             chosen += select(substory_candidates(movie, sub.frames, sub.reason, shown(span)), cfg.per_substory)
             start += len(sub.frames)
-        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng, shown((ch_start, start))),
-                         cfg.per_chapter)
+        chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng, shown((ch_start, start)),
+                                            cfg.temporal_told_apart), cfg.per_chapter)
     span = (0, movie.num_frames)
     describe = Candidate("describe", "movie", span, "Describe the movie in detail.", movie.overview)
     chosen += select([describe], 1) + select(movie_candidates(movie), cfg.per_movie - 1)

@@ -234,13 +234,15 @@ class ProceduralRenderer:
             hand = (cx + 28 * s, hip - 4 * s)
             arms = [hand, (cx - 28 * s, hip - 4 * s)]
         elif verb == "look":
-            hand = (cx + 14 * facing * s, neck - 4 * s)  # hand shading the eyes
+            hand = (cx + 22 * facing * s, top + 0.4 * head_r)  # hand raised beside the brow, shading the eyes
             arms = [hand, (cx - 16 * facing * s, hip)]
         else:
             hand = (cx + 18 * s, hip)
             arms = [hand, (cx - 18 * s, hip)]
-        for ax, ay in arms:
+        for ax, ay in arms:  # sleeves in the clothing colour, bare hands: where the hands are shows the pose
             draw.line([(cx, shoulder), (ax, ay)], fill=cloth, width=limb)
+        for ax, ay in arms:
+            draw.ellipse([ax - limb * 0.7, ay - limb * 0.7, ax + limb * 0.7, ay + limb * 0.7], fill=SKIN)
         # head, hair, face
         hx, hy = cx, top + head_r
         if char.gender == "woman":

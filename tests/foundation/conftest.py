@@ -30,7 +30,7 @@ def paired_config(out, **overrides) -> GenerateConfig:
 
 @pytest.fixture(scope="session")
 def paired_dataset(tmp_path_factory):
-    """A small dataset with minimal pairs, shared by read-only tests (10 movies at 96 px)."""
+    """A small dataset with minimal pairs, shared by read-only tests (6 movies at 96 px)."""
     out = tmp_path_factory.mktemp("pairs") / "data"
-    generate(paired_config(out, num_movies=10, workers=1), progress=False)
+    generate(paired_config(out, num_movies=6, workers=1), progress=False)
     return out

@@ -10,9 +10,9 @@ from PIL import Image
 
 from data_gen.config import GenerateConfig
 from data_gen.generate import generate
-from dreamframe.config import from_dict, load_yaml
 from data_gen.render.procedural import styled_background
 from data_gen.style.procedural import style_from_keyword
+from dreamframe.config import from_dict, load_yaml
 from dreamframe.dataset import DatasetFolder, frame_name
 from tests.conftest import REPO
 
