@@ -111,4 +111,4 @@ def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tmp_path
     # the same command again: every stage is done already
     assert main(args) == 0
     again = capsys.readouterr().out
-    assert again.count("done already") == 17
+    assert again.count("done already") == 13
