@@ -136,7 +136,6 @@ class Summarise(Command):
     eval: str | None = None
     data: str | None = None
     models: dict[str, str] | None = None
-    shift_eval: str | None = None
     shift_data: str | None = None
     out: str | None = None
 

@@ -39,16 +39,16 @@ from dreamframe.config import parse_config
 DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "pipeline" / "demo_cpu.yaml"
 # In start order: when `jobs` stages may run at once, the three long trainings start first.
 STAGES = ("data", "train", "train_blind", "train_order_blind", "data_shift", "report", "base", "eval_base",
-          "eval_tuned", "eval_blind", "eval_order_blind", "eval_tuned_shift", "eval_blind_shift",
-          "eval_order_blind_shift", "eval_base_shift", "summary", "leaderboard")
+          "eval_tuned", "eval_blind", "eval_order_blind", "summary", "leaderboard")
 ROLES = ("base", "blind", "order_blind", "tuned")
-"""The models every held-out set scores (stage names: eval_<role>, eval_<role>_shift)."""
+"""The models both held-out sets score (stage eval_<role>: one eval.run process for both sets)."""
 TRAINED = {"base": "base", "blind": "train_blind", "order_blind": "train_order_blind", "tuned": "train"}
 """role -> the stage that writes its export."""
 PROGRESS_EVERY = 30.0
 """Seconds between two screen updates of one stage's progress bar (its log gets every update)."""
 HELDOUT_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free,dreamframe_heldout_open"
 CONTROL_TASKS = "dreamframe_heldout_closed,dreamframe_heldout_free"
+SHIFT_TASKS = "dreamframe_shift_closed,dreamframe_shift_free"
 
 
 @dataclass
@@ -73,8 +73,9 @@ class PipelineConfig:
     """Held-out tasks scored for the tuned model on the in-distribution set (the summary needs the closed
     and free ones; the leaderboard shows the open one)."""
     control_eval_tasks: str = CONTROL_TASKS
-    """Held-out tasks scored for the controls (base, blind, order-blind) and for every model on the shifted
-    set: what the summary reads."""
+    """Held-out tasks scored for the controls (base, blind, order-blind): what the summary reads."""
+    shift_eval_tasks: str = SHIFT_TASKS
+    """Tasks of the shifted held-out set (<out>/data_shift), scored for every model by the same eval.run."""
     eval_args: list[str] = field(default_factory=list)
     """Extra `python -m eval.run` options."""
     base_name: str = "tiny-base"
@@ -114,21 +115,21 @@ def stages(cfg: PipelineConfig) -> dict[str, Stage]:
              "tuned": cfg.tuned_name}
     folders = {"base": "base", "blind": "blind", "order_blind": "order_blind", "tuned": "train"}
 
-    def evaluate(role: str, shifted: bool) -> tuple[str, Stage]:
-        """Score one model on one held-out set; the tuned model on the in-distribution set also gets the open task."""
-        results = out / ("eval_shift" if shifted else "eval")
-        tasks = cfg.eval_tasks if role == "tuned" and not shifted else cfg.control_eval_tasks
+    def evaluate(role: str) -> Stage:
+        """Score one model on both held-out sets in one process (its imports and model load paid once);
+        only the tuned model also answers the open questions (the summary reads the closed and free tasks)."""
+        tasks = (cfg.eval_tasks if role == "tuned" else cfg.control_eval_tasks) + "," + cfg.shift_eval_tasks
         command = Evaluate(model=str(out / folders[role] / "export"), name=names[role], tasks=tasks,
-                           base_model=None if role == "base" else cfg.base_name, out=str(results),
-                           data_dirs={"dreamframe_heldout": str(shift if shifted else data)}, extra=cfg.eval_args)
-        after = (TRAINED[role], "data_shift") if shifted else (TRAINED[role],)
-        return f"eval_{role}" + ("_shift" if shifted else ""), Stage(command, results / f".done_{role}", after)
+                           base_model=None if role == "base" else cfg.base_name, out=str(out / "eval"),
+                           data_dirs={"dreamframe_heldout": str(data), "dreamframe_shift": str(shift)},
+                           extra=cfg.eval_args)
+        return Stage(command, out / "eval" / f".done_{role}", (TRAINED[role], "data_shift"))
 
     def train(role: str, **options: int) -> Stage:
         return Stage(Train(config=str(yamls[role]), extra=cfg.train_args, out=str(out / folders[role]), **options),
                      out / folders[role] / "summary.json", ("data",))
 
-    evals = dict(evaluate(role, shifted) for role in ROLES for shifted in (False, True))
+    evals = {f"eval_{role}": evaluate(role) for role in ROLES}
     with_summary = "summary" in cfg.stages.split(",") or (out / "summary.json").exists()
     return {
         "data": Stage(Generate(config=cfg.data_config, out=str(data), extra=cfg.data_args), data / "manifest.json"),
@@ -141,12 +142,11 @@ def stages(cfg: PipelineConfig) -> dict[str, Stage]:
         "train_blind": train("blind"),
         "train_order_blind": train("order_blind"),
         **evals,
-        "summary": Stage(Summarise(eval=str(out / "eval"), data=str(data), models=names, out=str(out / "summary.json"),
-                                   shift_eval=str(out / "eval_shift"), shift_data=str(shift)),
-                         out / "summary.json", tuple(evals)),
+        "summary": Stage(Summarise(eval=str(out / "eval"), data=str(data), shift_data=str(shift), models=names,
+                                   out=str(out / "summary.json")), out / "summary.json", tuple(evals)),
         "leaderboard": Stage(Leaderboard(results=[str(out / "eval")], out=str(out / "leaderboard"),
                                          controls=str(out / "summary.json") if with_summary else None),
-                             out / "leaderboard" / "index.html", (*[s for s in evals if not s.endswith("_shift")], "summary")),
+                             out / "leaderboard" / "index.html", (*evals, "summary")),
     }
 
 
@@ -322,8 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        ("dataset report", out / "report" / "index.html"),
                        ("fine-tuned model", out / "train" / "export"), ("blind control", out / "blind" / "export"),
                        ("order-blind control", out / "order_blind" / "export"),
-                       ("eval results", out / "eval"), ("shifted eval results", out / "eval_shift"),
-                       ("summary", out / "summary.json"),
+                       ("eval results", out / "eval"), ("summary", out / "summary.json"),
                        ("leaderboard", out / "leaderboard" / "index.html")):
         print(f"  {what:20s} {path}")
     table = out / "summary.txt"

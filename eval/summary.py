@@ -1,15 +1,16 @@
 """The held-out summary: every model beside the controls that never see the frames, per question type.
 
-    python -m eval.summary --eval runs/demo/eval --data runs/demo/data \\
+    python -m eval.summary --eval runs/demo/eval --data runs/demo/data --shift_data runs/demo/data_shift \\
         --models '{"base": "tiny-base", "blind": "tiny-blind", "order_blind": "tiny-order-blind", "tuned": "tiny-dreamframe"}' \\
-        --shift_eval runs/demo/eval_shift --shift_data runs/demo/data_shift --out runs/demo/summary.json
+        --out runs/demo/summary.json
 
 Reads each model's per-sample logs of the DreamFrame held-out tasks (`dreamframe_heldout_closed`: option
-log-likelihoods; `dreamframe_heldout_free`: free answers, where scored), scores them with `dreamframe.scoring`
+log-likelihoods; `dreamframe_heldout_free`: free answers, where scored; `dreamframe_shift_*` the same on the
+shifted set), scores them with `dreamframe.scoring`
 (as training's built-in check does; twins sharing a `pair_id` also as pairs, `pair_acc`), adds `chance` and
 `majority` on the questions scored (the majority answer from the train split of --data, the training data),
 and writes summary.json (percent, 95% Wilson intervals) and the same as tables in summary.txt: `heldout_closed`
-(the test split of --data) and, given --shift_eval, `heldout_shift` (the test split of --shift_data, drawn
+(the test split of --data) and, given --shift_data, `heldout_shift` (the test split of --shift_data, drawn
 differently from training) of the same shape. `verdict` (and `verdict_shift`) says per qa_type whether the
 tuned model beats the blind model and the majority answer with disjoint intervals - the only sense in which
 this project calls a type "learned" - whether it also beats the order-blind model, whether its `pair_acc`
@@ -31,6 +32,8 @@ from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetFolder
 
 CLOSED, FREE = "dreamframe_heldout_closed", "dreamframe_heldout_free"
+TASKS = {"heldout_closed": (CLOSED, FREE), "heldout_shift": ("dreamframe_shift_closed", "dreamframe_shift_free")}
+"""summary section -> the (closed, free) tasks whose sample logs it reads."""
 SHORTCUT_MARGIN = 10.0
 """A type's most frequent answer may exceed the majority answer's share by at most this many points."""
 ROWS = ("chance", "majority", "base", "blind", "order_blind", "tuned")
@@ -50,10 +53,9 @@ class SummaryConfig:
                                                             "order_blind": "tiny-order-blind",
                                                             "tuned": "tiny-dreamframe"})
     """role -> model name under --eval; roles `blind` and `tuned` get the verdict (with `order_blind` beside)."""
-    shift_eval: str | None = None
-    """eval.run output folder of the same models scored on a shifted held-out set; None: no heldout_shift."""
     shift_data: str | None = None
-    """The shifted set's dataset folder (its test split); its majority answer still comes from --data's train split."""
+    """The shifted held-out set's dataset folder (its test split; the models' dreamframe_shift_* logs under
+    --eval); None: no heldout_shift. Its majority answer still comes from --data's train split."""
     out: str = "runs/demo/summary.json"
     """Where to write the summary."""
 
@@ -74,14 +76,15 @@ def _samples(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def model_records(folder: Path) -> list[dict[str, Any]]:
+def model_records(folder: Path, tasks: tuple[str, str] = (CLOSED, FREE)) -> list[dict[str, Any]]:
     """Per closed question: qa_type, pair_id and the metrics of both protocols (free generation only where
-    `dreamframe_heldout_free` was scored), from the lm-eval sample logs."""
-    closed = _samples(_latest(folder, CLOSED))  # type: ignore[arg-type]
-    free_path = _latest(folder, FREE, required=False)
+    the free task was scored), from the lm-eval sample logs of the (closed, free) `tasks`."""
+    closed_task, free_task = tasks
+    closed = _samples(_latest(folder, closed_task))  # type: ignore[arg-type]
+    free_path = _latest(folder, free_task, required=False)
     free = _samples(free_path) if free_path else None
     if free is not None and closed.keys() != free.keys():
-        raise ValueError(f"{folder}: {CLOSED} and {FREE} logs cover different questions")
+        raise ValueError(f"{folder}: {closed_task} and {free_task} logs cover different questions")
     records = []
     for qid, row in closed.items():
         doc = row["doc"]
@@ -137,10 +140,10 @@ def verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def heldout_table(eval_dir: Path, test_rows: list[dict[str, Any]], train_rows: list[dict[str, Any]],
-                  models: dict[str, str]) -> dict[str, dict[str, Any]]:
+                  models: dict[str, str], tasks: tuple[str, str] = (CLOSED, FREE)) -> dict[str, dict[str, Any]]:
     """Every model's summary and the controls, on the questions the models were scored on (eval.run
     --max_per_type scores a fixed subset; every model must have scored the same questions)."""
-    records = {role: model_records(eval_dir / name) for role, name in models.items()}
+    records = {role: model_records(eval_dir / name, tasks) for role, name in models.items()}
     ids = {r["id"] for r in next(iter(records.values()), [])}
     for role, recs in records.items():
         if {r["id"] for r in recs} != ids:
@@ -148,7 +151,7 @@ def heldout_table(eval_dir: Path, test_rows: list[dict[str, Any]], train_rows: l
                              f"{eval_dir / next(iter(models.values()))} (same eval.run options for every model)")
     test = [r for r in test_rows if r["id"] in ids]
     if len(test) != len(ids):
-        raise ValueError(f"{eval_dir}: {len(ids) - len(test)} scored question(s) are not in the dataset's test split")
+        raise ValueError(f"{eval_dir}: {len(ids) - len(test)} {tasks[0]} question(s) are not in the dataset's test split")
     table: dict[str, dict[str, Any]] = dict(scoring.controls(train_rows, test))
     for role, recs in records.items():
         table[role] = scoring.summarise(recs)
@@ -159,14 +162,12 @@ def summarise_run(cfg: SummaryConfig) -> dict[str, Any]:
     folder = DatasetFolder(cfg.data)
     train = folder.load_qa("train")
     test = [r for r in folder.load_qa("test") if r["options"]]
-    out: dict[str, Any] = {"heldout_closed": heldout_table(Path(cfg.eval), test, train, cfg.models),
+    out: dict[str, Any] = {"heldout_closed": heldout_table(Path(cfg.eval), test, train, cfg.models, TASKS["heldout_closed"]),
                            "models": dict(cfg.models), "dataset": str(cfg.data),
                            "units": "percent; *_ci: 95% Wilson intervals; pair_acc: every twin of a pair right"}
-    if cfg.shift_eval:
-        if not cfg.shift_data:
-            raise ValueError("--shift_eval needs --shift_data (the shifted set's dataset folder)")
+    if cfg.shift_data:
         shifted = [r for r in DatasetFolder(cfg.shift_data).load_qa("test") if r["options"]]
-        out["heldout_shift"] = heldout_table(Path(cfg.shift_eval), shifted, train, cfg.models)
+        out["heldout_shift"] = heldout_table(Path(cfg.eval), shifted, train, cfg.models, TASKS["heldout_shift"])
         out["dataset_shift"] = str(cfg.shift_data)
     for section, (_, key) in SECTIONS.items():
         if section in out and {"tuned", "blind"} <= out[section].keys():

@@ -87,10 +87,13 @@ class GenerationMixin:
             if videos:
                 batch.update(self.video_inputs(videos))
             batch.update(self.extra_inputs(ids))
+            # logits only where some row's answer is scored (as training's loss): the LM head and the
+            # softmax over the vocabulary at every prompt and visual token were most of this call's time
+            cols = (labels[:, 1:] != IGNORE).any(0).nonzero()[:, 0]
             with torch.no_grad():
-                logits = self.model(**self.to_device(batch)).logits.float().cpu()
-            logp = torch.log_softmax(logits[:, :-1], dim=-1)
-            target = labels[:, 1:]
+                out = self.model(**self.to_device(batch), use_cache=False, logits_to_keep=cols.to(self.model.device))
+            logp = torch.log_softmax(out.logits.float().cpu(), dim=-1)
+            target = labels[:, 1:][:, cols]
             keep = target != IGNORE
             picked = logp.gather(2, target.clamp(min=0)[..., None])[..., 0] * keep
             greedy = ((logp.argmax(-1) == target) | ~keep).all(-1)

@@ -86,7 +86,12 @@ class Qwen25VLAdapter(HFVideoAdapter):
         import numpy as np
         import torch
 
-        patches, grids = zip(*(video_to_patches(v, self.spec) for v in videos))
+        # the options of one question arrive as one video repeated (the same frame objects): preprocess it once
+        done: dict[tuple[int, ...], tuple[Any, Any]] = {}
+        for v in videos:
+            if (key := tuple(map(id, v))) not in done:
+                done[key] = video_to_patches(v, self.spec)
+        patches, grids = zip(*(done[tuple(map(id, v))] for v in videos))
         return {"pixel_values_videos": torch.from_numpy(np.concatenate(patches)).to(self.model.dtype),
                 "video_grid_thw": torch.tensor(grids, dtype=torch.long),
                 "second_per_grid_ts": torch.ones(len(grids))}

@@ -23,7 +23,7 @@ SAMPLES: list[Command] = [
              base_model="base", tasks="dreamframe_heldout_closed", data_dirs={"dreamframe_heldout": "runs/x/data"},
              out="runs/x/eval"),
     Summarise(config=None, extra=["--models", "{}"], eval="runs/x/eval", data="runs/x/data",
-              models={"base": "b", "tuned": "t"}, shift_eval="runs/x/eval_shift", shift_data="runs/x/data_shift",
+              models={"base": "b", "tuned": "t"}, shift_data="runs/x/data_shift",
               out="runs/x/summary.json"),
     Leaderboard(config=None, extra=["--bootstrap", "0"], results=["runs/x/eval"], out="runs/x/board",
                 controls="runs/x/summary.json"),
@@ -71,13 +71,13 @@ def test_every_pipeline_stage_parses_with_its_entry_points_parser(tmp_path):
     assert parsed["train_blind"].data.sources[0].frames == "shuffled"
     assert parsed["train_order_blind"].data.sources[0].frames == "order_shuffled"
     assert parsed["eval_tuned"].base_model == cfg.base_name and parsed["eval_base"].base_model is None
-    # every model on both held-out sets, each set into its own results folder; the open task for tuned only
+    # every model on both held-out sets in one eval.run; the open task for tuned only
     for role in ("base", "blind", "order_blind", "tuned"):
-        for suffix, data, results in (("", "data", "eval"), ("_shift", "data_shift", "eval_shift")):
-            ev = parsed[f"eval_{role}{suffix}"]
-            assert ev.data_dirs == {"dreamframe_heldout": str(tmp_path / "run" / data)}
-            assert ev.out == str(tmp_path / "run" / results)
-            assert ("dreamframe_heldout_open" in ev.tasks) == (role == "tuned" and not suffix)
+        ev = parsed[f"eval_{role}"]
+        assert ev.data_dirs == {"dreamframe_heldout": str(tmp_path / "run" / "data"),
+                                "dreamframe_shift": str(tmp_path / "run" / "data_shift")}
+        assert {"dreamframe_heldout_closed", "dreamframe_shift_closed", "dreamframe_shift_free"} <= set(ev.tasks.split(","))
+        assert ("dreamframe_heldout_open" in ev.tasks) == (role == "tuned")
     assert parsed["summary"].shift_data == str(tmp_path / "run" / "data_shift")
     assert parsed["leaderboard"].controls == str(tmp_path / "run" / "summary.json")
 
