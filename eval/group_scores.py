@@ -41,7 +41,7 @@ def pool_answered_only(results: dict[str, Any]) -> None:
     (lm-eval can only average the tasks' own answered-only accuracies by size, which is not that figure)."""
     per_task, n_samples = results.get("results", {}), results.get("n-samples", {})
     for group, subs in (results.get("group_subtasks") or {}).items():
-        leaves = [t for t in subs or [] if "unanswered,none" in per_task.get(t, {})]
+        leaves = [t for t in subs or [] if "unanswered,none" in per_task.get(t, {}) and t in n_samples]
         if not leaves or len(leaves) != len(subs):
             continue
         answered = {t: n_samples[t]["effective"] - per_task[t]["unanswered,none"] for t in leaves}

@@ -3,7 +3,8 @@
 `acc` is the official figure (parse_answer's eval_your_results.py): accuracy over the questions whose
 reply has an extractable letter; `acc_all` divides by all questions and `unanswered` counts the rest.
 The group pools all questions (the official "entire dataset" figure): its `acc` is the pooled
-answered-only accuracy (eval/group_scores.py `pool_answered_only`, applied by eval.run), `acc_all`
+answered-only accuracy (eval/group_scores.py `pool_answered_only`, applied by eval.run; plain lm-eval
+leaves its size-weighted mean of the durations' figures), `acc_all`
 lm-eval's size-weighted mean, `unanswered` the sum;
 per-sample JSONL rows keep domain, sub-category and task type for finer breakdowns
 (`eval.tasks.videomme.scoring.score_videomme`). `videomme_w_subs` (with_subtitles.py) is the
@@ -22,7 +23,8 @@ NAME = "videomme"
 DATA_DIR = "Video-MME"
 DEFAULT_FRAMES = {"num_frames": 16, "rule": "segment_centre"}
 DURATIONS = ("short", "medium", "long")
-GROUP = {"aggregate_metric_list": [{"metric": "acc_all", "aggregation": "mean", "weight_by_size": True}],
+GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True},
+                                   {"metric": "acc_all", "aggregation": "mean", "weight_by_size": True}],
          "metadata": {"version": 1.0}}
 TASKS = {f"{NAME}_{d}": f"{d} videos, no subtitles" for d in DURATIONS}
 SUBTITLES = False
