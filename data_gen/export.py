@@ -156,7 +156,7 @@ def write_dataset_info(out: Path, fmt: str) -> Path:
 
 
 def export(cfg: ExportConfig) -> dict[str, Any]:
-    """Write the export and `<out>.export.json` (what was exported and how to train on it); returns the latter."""
+    """Write the export and `<out stem>.export.json` (what was exported and how to train on it); returns the latter."""
     if not cfg.input or not cfg.out:
         raise DatasetError("both --in (dataset folder) and --out (JSON file) are required")
     if cfg.num_frames < 1:
