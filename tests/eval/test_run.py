@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from dreamframe.claims import host_name
 from dreamframe.dataset import DatasetFolder
 from eval.publish import STAGING_DIRNAME
 from eval.run import main
@@ -113,7 +114,7 @@ def test_saving_leaves_another_models_staged_results_alone(tmp_path, heldout_roo
     """The pipeline scores tuned and blind into one --out at once. With one shared staging folder, the run
     that saved first emptied it and the other lost its results (seen on a 2-core pipeline run)."""
     out = tmp_path / "out"
-    other = out / STAGING_DIRNAME / "tiny-blind" / "tiny-blind"
+    other = out / STAGING_DIRNAME / f"{host_name()}-{os.getpid()}-0123abcd" / "tiny-blind"  # a live run's
     other.mkdir(parents=True)
     (other / "results_2026-01-01T00-00-00.json").write_text("{}")  # the other run, between lm-eval's write and publish
     assert main(["--model", "tiny-llava_onevision", "--tasks", "dreamframe_heldout_free", "--data-root",

@@ -82,3 +82,31 @@ def test_both_held_out_sets_get_a_table_and_a_verdict():
     assert "temporal, pairs" in first and "62.0 [54.0, 69.0]" in first
     assert "pairs learned (pair_acc above every control): temporal" in first
     assert "pairs" not in shifted and "learned (above blind and majority, disjoint CIs): count" in shifted
+
+
+def test_max_per_type_scores_one_fixed_subset_of_each_held_out_set(tmp_path, heldout_root):
+    """`eval.run --max_per_type`: at most N questions of each type, the same rows every time, on the
+    in-distribution and the shifted benchmark alike; a benchmark without question types refuses it."""
+    import json
+    from collections import Counter
+
+    import pytest
+
+    from eval.tasks import materialise
+
+    tasks, dirs = ["dreamframe_heldout_closed", "dreamframe_shift_closed"], {
+        "dreamframe_heldout": str(heldout_root), "dreamframe_shift": str(heldout_root)}
+    whole = materialise(tasks, tmp_path, tmp_path / "all", num_frames=4, data_dirs=dirs)
+    cut = materialise(tasks, tmp_path, tmp_path / "cut", num_frames=4, data_dirs=dirs, max_per_type=2)
+    again = materialise(tasks, tmp_path, tmp_path / "again", num_frames=4, data_dirs=dirs, max_per_type=2)
+
+    def rows(folder, task):
+        return [json.loads(line) for line in (folder / "data" / f"{task}.jsonl").open()]
+
+    for task in tasks:
+        all_rows, picked = rows(tmp_path / "all", task), rows(tmp_path / "cut", task)
+        types = Counter(r["qa_type"] for r in all_rows)
+        assert Counter(r["qa_type"] for r in picked) == {t: min(2, n) for t, n in types.items()}
+        assert picked == rows(tmp_path / "again", task) and cut.num_docs[task] == len(picked) < whole.num_docs[task]
+    with pytest.raises(ValueError, match="--max_per_type: mvbench"):
+        materialise(["mvbench"], tmp_path, tmp_path / "mv", max_per_type=2)
