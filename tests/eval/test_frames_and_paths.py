@@ -49,15 +49,14 @@ def test_mvbench_style_folder_counting_from_one(tmp_path):
 
 
 def test_heldout_gap_is_an_error_counted_per_item(tmp_path, heldout_root):
-    """One missing keyframe in a held-out movie: the items whose frames need it are counted as unreadable,
-    naming the file, and the results record them; the other items of that movie are still scored."""
+    """One missing keyframe in a held-out movie: the items whose frames need it are counted as missing (their
+    clip lists its frame files, dreamframe.clip.qa_clip), naming the file, and the results record them; the other items of that movie are still scored."""
     data = tmp_path / "data"
     shutil.copytree(heldout_root, data)
     mat = materialise(["dreamframe_heldout_closed"], data, tmp_path / "tasks", num_frames=4)
     rows = [json.loads(line) for line in (tmp_path / "tasks/data/dreamframe_heldout_closed.jsonl").open()]
     movie = rows[0]["movie_id"]
-    span = rows[0]["video"]["span"]
-    gap = span[0] + 1  # inside the first item's frames, so at least that item needs it
+    gap = int(Path(rows[0]["video"]["files"][1]).stem)  # inside the first item's frames: at least it needs it
     (data / "frames" / movie / f"{gap:05d}.jpg").unlink()
     needing = [r["id"] for r in rows if _needs(r, gap) and r["movie_id"] == movie]
     assert needing and mat.num_docs["dreamframe_heldout_closed"] == len(rows)
@@ -68,16 +67,14 @@ def test_heldout_gap_is_an_error_counted_per_item(tmp_path, heldout_root):
                  "--threads", "1", "--progress", "false", "--bootstrap-iters", "0"]) == 0
     (results,) = (out / "tiny-llava_onevision").glob("results_*.json")
     block = json.loads(results.read_text())["dreamframe"]
-    assert block["errors"]["dreamframe_heldout_closed"]["unreadable"] == len(needing)
+    assert block["errors"]["dreamframe_heldout_closed"]["missing_video"] == len(needing)  # a listed frame file
     items = block["error_items"]["dreamframe_heldout_closed"]
     assert len(items) == len(needing) and all(f"{gap:05d}.jpg" in i["message"] for i in items)
 
 
 def _needs(row: dict, index: int) -> bool:
-    from dreamframe.frames import sample_indices
-
-    start, end = row["video"]["span"]
-    return index in sample_indices(end, row["video"]["num_frames"], row["video"]["rule"], start, end)
+    """Whether the row's clip (its listed frame files, sampled by the clip contract) takes keyframe `index`."""
+    return any(Path(p).name == f"{index:05d}.jpg" for p in Clip.from_dict(row["video"]).frame_paths())
 
 
 def test_video_name_with_dotdot_is_never_read(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from lm_eval.api.instance import Instance
@@ -38,7 +39,8 @@ def test_heldout_rows_and_prompts(heldout_root):
     row = closed[0]
     assert row["options"][ord(row["answer_letter"]) - 65] == row["answer"]
     ref = Clip.from_dict(row["video"])
-    assert ref.path.endswith(f"frames/{row['movie_id']}") and ref.span[1] > ref.span[0]
+    assert Path(ref.path) == heldout_root and ref.files  # the row's own frames (a reversed twin: reversed)
+    assert all(f.startswith(f"frames/{row['movie_id']}/") for f in ref.files)
     assert len(ref.load()) == 8
     from dreamframe.prompts import question_text
 

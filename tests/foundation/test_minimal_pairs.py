@@ -9,7 +9,7 @@ import numpy as np
 
 from data_gen.generate import style_and_frames, write_story
 from data_gen.render.procedural import ProceduralRenderer, figure_layout
-from dreamframe.clip import qa_clip
+from dreamframe.clip import Clip, qa_clip
 from dreamframe.dataset import DatasetFolder
 from tests.foundation.conftest import paired_config
 
@@ -90,3 +90,22 @@ def test_an_action_twin_differs_only_in_the_figures_pose(tmp_path):
             assert columns.min() >= min(xs) - reach and columns.max() <= max(xs) + reach, (movie.id, j)
             checked += 1
     assert checked
+
+
+def test_training_and_eval_hand_a_reversed_twin_its_frames_reversed(paired_dataset):
+    """Neither room orders frames itself: training items and held-out task rows take the row's clip."""
+    from eval.tasks.dreamframe import prepare
+    from models.base import ModelConfig
+    from training.data import folder_items
+
+    folder = DatasetFolder(paired_dataset)
+    rows = {r["id"]: r for r in folder.load_qa("test")}
+    twins = [t for t in _twins(list(rows.values())) if t[0]["qa_type"] == "temporal"]
+    assert twins
+    items = {it.id: it for it in folder_items(str(paired_dataset), "test", ModelConfig(num_frames=4))}
+    tasks = {r["id"]: r for r in prepare(paired_dataset, "dreamframe_heldout_closed", 4, "segment_centre")}
+    for a, b in twins:
+        assert items[a["id"]].frames == items[b["id"]].frames[::-1] != items[b["id"]].frames
+        assert tasks[a["id"]]["pair_id"] == tasks[b["id"]]["pair_id"] == a["pair_id"]
+        for row in (a, b):
+            assert Clip.from_dict(tasks[row["id"]]["video"]).frame_paths() == items[row["id"]].frames
