@@ -22,10 +22,8 @@ def dataset(tmp_path_factory):
 
 def paired_config(out, **overrides) -> GenerateConfig:
     """tiny.yaml with minimal pairs and the demo model's 4-frame clips (every question type is asked)."""
-    data = load_yaml(REPO / "configs/data_gen/tiny.yaml")
-    data["qa"].update(minimal_pairs=True, clip_frames=4)
-    data.update(out=str(out), **overrides)
-    return from_dict(GenerateConfig, data)
+    qa = {**load_yaml(REPO / "configs/data_gen/tiny.yaml")["qa"], "minimal_pairs": True, "clip_frames": 4}
+    return tiny_config(out, qa=qa, **overrides)
 
 
 @pytest.fixture(scope="session")
