@@ -29,9 +29,9 @@ def _restore_environment():
 
 
 def _skip_allowed(item: pytest.Item, reason: str, allowed: set[str]) -> bool:
-    """A skip CI accepts: a test marked `needs_system` (a Debian package is missing) or one gated on
-    DREAMFRAME_SLOW, each only where DREAMFRAME_ALLOWED_SKIPS names it."""
-    if "needs_system" in allowed and item.get_closest_marker("needs_system"):
+    """A skip CI accepts: a test marked `needs_system` (a Debian package is missing) or `opt_in` (what it needs
+    is named by an env var), or one gated on DREAMFRAME_SLOW, each only where DREAMFRAME_ALLOWED_SKIPS names it."""
+    if any(m in allowed and item.get_closest_marker(m) for m in ("needs_system", "opt_in")):
         return True
     return "slow" in allowed and "DREAMFRAME_SLOW" in reason
 

@@ -33,6 +33,7 @@ def test_prediction_files_become_predictions_lines(tmp_path):
 REPO = os.environ.get("DREAMFRAME_TEMPCOMPASS_REPO")
 
 
+@pytest.mark.opt_in
 @pytest.mark.skipif(not REPO, reason="set DREAMFRAME_TEMPCOMPASS_REPO to a checkout of llyx97/TempCompass "
                                      "(CC BY-NC data, not shipped) to run the reproduction")
 def test_video_llava_multi_choice_reproduces_the_readme_figure(tmp_path):

@@ -94,6 +94,7 @@ def floor_python() -> str | None:
     return sys.executable if datasets.__version__ == declared_floor() else None
 
 
+@pytest.mark.opt_in
 def test_the_declared_lowest_datasets_loads_frames_and_keeps_folders_apart(dataset, small, tmp_path):
     python = floor_python()
     if python is None:
