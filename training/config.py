@@ -22,7 +22,6 @@ StepLimit = restricted_number_type("StepLimit", int, (">=", -1))
 # 64-px, 4-frame clip can show (see that file and docs/training.md for what was left out and why).
 TINY_QA_TYPES = ["colour", "count", "location", "where"]
 TINY_DRILL_TYPES = ["colour", "count"]  # drilled by a second, half-weight source: the types learned last
-TINY_VIDEO_TYPES = ["action", "temporal"]  # a third, half-weight source: the minimal pairs, which need the clip
 
 
 def tiny_model() -> ModelConfig:
@@ -62,8 +61,7 @@ class DataConfig:
 
     sources: list[SourceConfig] = field(default_factory=lambda: [
         SourceConfig(path="runs/data/demo_cpu", qa_types=list(TINY_QA_TYPES)),
-        SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES)),
-        SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_VIDEO_TYPES))])
+        SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES))])
     """Training sources with mixing ratios."""
     generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
