@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from dreamframe.config import parse_config
+from eval.leaderboard_controls import add_controls
 from eval.leaderboard_published import benchmark_of, load_published
 from eval.leaderboard_rank import add_confidence_intervals, deltas, rank, ranked_groups
-from eval.leaderboard_read import add_controls, find_results, merge_latest
+from eval.leaderboard_read import find_results, merge_latest
 from eval.leaderboard_render import write_outputs
 from eval.leaderboard_types import Delta, Entry, LeaderboardConfig, LeaderboardError, RankingError
 

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval.leaderboard_types import LeaderboardError
+from eval.leaderboard_types import Entry, LeaderboardError
 
 FIRST, LAST = ("chance", "majority", "base", "blind"), ("tuned",)
 """Column order: controls and the base first, the fine-tune last; any other role in between, as listed."""
@@ -131,3 +131,39 @@ def markdown(ctx: dict[str, Any], row: Any) -> list[str]:
         lines += [f"### {t['title']} (acc %, 95% CI)", "", row(t["headers"]), row(["---"] * len(t["headers"]))]
         lines += [row(r) for r in t["rows"]] + [""]
     return lines + [f"From {ctx['source']}; the chart is in index.html.", ""]
+
+
+# -- control rows on the ranked boards -------------------------------------------------------------
+CONTROL_NOTES = {"chance": "control: mean of 1/len(options)",
+                 "majority": "control: the train split's most frequent answer of each question type",
+                 "blind": "control: same model and training, frames of other movies",
+                 "order_blind": "control: same model and training, each clip's frames in a random order"}
+
+
+def add_controls(path: str, entries: list[Entry]) -> list[Entry]:
+    """Chance and majority rows of a held-out summary on the boards of the closed held-out tasks (the
+    in-distribution and, where scored, the shifted set), and the summary's blind and order-blind models
+    marked as controls."""
+    try:
+        summary = json.loads(Path(path).read_text(encoding="utf-8"))
+        summary["heldout_closed"]
+        roles = summary.get("models", {})
+    except (OSError, json.JSONDecodeError, KeyError) as err:
+        raise LeaderboardError(f"--controls {path}: not a held-out summary ({err})") from err
+    for role, name in roles.items():
+        for e in entries:
+            if e.model == name and role in CONTROL_NOTES:
+                e.control = CONTROL_NOTES[role]
+    out = []
+    for section, task in (("heldout_closed", "dreamframe_heldout_closed"), ("heldout_shift", "dreamframe_shift_closed")):
+        board = [e for e in entries if e.task == task and e.metric == "accuracy"]
+        table = summary.get(section)
+        if not board or not table:
+            continue
+        like = board[0]
+        out += [Entry(model=f"{role} (control)", benchmark=like.benchmark, task=like.task, metric="accuracy",
+                      value=float(table[role]["acc"]), ci=tuple(table[role]["acc_ci"]) if "acc_ci" in table[role] else None,
+                      n=table[role].get("n"), frames="none (never reads the frames)", source=str(path),
+                      board=like.board, raw_metric="acc", control=CONTROL_NOTES[role])
+                for role in ("chance", "majority") if role in table]
+    return out

@@ -366,38 +366,3 @@ def merge_latest(files: Sequence[Path], benchmarks: dict[str, dict[str, Any]]) -
             e.model = f"{e.model} [{e.fingerprint[:8] or 'no fingerprint'}]"
     return entries
 
-
-# -- controls ------------------------------------------------------------------------------------
-CONTROL_NOTES = {"chance": "control: mean of 1/len(options)",
-                 "majority": "control: the train split's most frequent answer of each question type",
-                 "blind": "control: same model and training, frames of other movies",
-                 "order_blind": "control: same model and training, each clip's frames in a random order"}
-
-
-def add_controls(path: str, entries: list[Entry]) -> list[Entry]:
-    """Chance and majority rows of a held-out summary on the boards of the closed held-out tasks (the
-    in-distribution and, where scored, the shifted set), and the summary's blind and order-blind models
-    marked as controls."""
-    try:
-        summary = json.loads(Path(path).read_text(encoding="utf-8"))
-        summary["heldout_closed"]
-        roles = summary.get("models", {})
-    except (OSError, json.JSONDecodeError, KeyError) as err:
-        raise LeaderboardError(f"--controls {path}: not a held-out summary ({err})") from err
-    for role, name in roles.items():
-        for e in entries:
-            if e.model == name and role in CONTROL_NOTES:
-                e.control = CONTROL_NOTES[role]
-    out = []
-    for section, task in (("heldout_closed", "dreamframe_heldout_closed"), ("heldout_shift", "dreamframe_shift_closed")):
-        board = [e for e in entries if e.task == task and e.metric == "accuracy"]
-        table = summary.get(section)
-        if not board or not table:
-            continue
-        like = board[0]
-        out += [Entry(model=f"{role} (control)", benchmark=like.benchmark, task=like.task, metric="accuracy",
-                      value=float(table[role]["acc"]), ci=tuple(table[role]["acc_ci"]) if "acc_ci" in table[role] else None,
-                      n=table[role].get("n"), frames="none (never reads the frames)", source=str(path),
-                      board=like.board, raw_metric="acc", control=CONTROL_NOTES[role])
-                for role in ("chance", "majority") if role in table]
-    return out

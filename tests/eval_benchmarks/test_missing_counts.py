@@ -16,7 +16,7 @@ def test_one_missing_video_skips_every_question_about_it(tmp_path):
     assert mat.missing["videomme_short"]["questions"] == 2 and mat.missing["videomme_short"]["videos"] == 1
     assert mat.skipped["videomme_short"] == "all 2 question(s) skipped, 1 video(s) missing"
     assert mat.missing["videomme"]["questions"] == 2 and mat.missing["videomme"]["videos"] == 1
-    alias = (tmp_path / "t" / "tasks" / "_videomme_group.yaml").read_text()
+    alias = (tmp_path / "t" / "tasks" / "groups" / "videomme.yaml").read_text()
     assert "videomme (partial: 1 of 2 tasks, 2 question(s) skipped, 1 video(s) missing)" in alias
 
 
