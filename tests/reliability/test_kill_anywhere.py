@@ -184,7 +184,7 @@ def test_eval_killed_anywhere_gives_the_uninterrupted_metrics(data, tmp_path):
 
 
 # -- the pipeline -----------------------------------------------------------------------------------
-KILL_STAGES = "data,base,eval_base,train,eval_tuned,leaderboard"
+KILL_STAGES = "data,data_shift,base,eval_base,train,eval_tuned,leaderboard"
 
 
 def pipeline_cmd(reference: PipelineRun, out: Path) -> list[str]:
