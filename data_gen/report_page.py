@@ -4,20 +4,17 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from dreamframe.html import bar_chart, fmt, image_data_uri, render
+from dreamframe.text_safety import show_hidden
 
 # The paper's consistency ablation (full method), shown next to measured values.
 PAPER_CONSISTENCY = {"clip_image_image": ("CLIP-Score between frames", 0.8304, "higher"),
                      "lpips_adjacent": ("LPIPS between frames", 0.5316, "lower")}
 
-
-# C0/C1 controls but tab and newline, and the bidirectional marks, embeddings, overrides and isolates
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def visible(value: Any) -> Any:
@@ -27,7 +24,7 @@ def visible(value: Any) -> Any:
     from markupsafe import Markup
 
     if isinstance(value, str) and not isinstance(value, Markup):
-        return _UNSAFE.sub(lambda m: f"[U+{ord(m.group()):04X}]", value)
+        return show_hidden(value)
     if isinstance(value, Mapping):
         return {visible(k): visible(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -37,6 +37,12 @@ def clean_text(text: str, keep_newlines: bool = True) -> str:
     return "".join(out)
 
 
+def show_hidden(text: str) -> str:
+    """`text` with each control, surrogate and bidi formatting character (but tab and newline) shown as
+    `[U+202E]` instead of dropped: for pages that report what a story held (data_gen's dataset report)."""
+    return "".join(f"[U+{ord(ch):04X}]" if ch not in "\t\n" and _unsafe(ch) else ch for ch in text)
+
+
 def markdown_inline(text: str) -> str:
     """`text` as one line of Markdown that shows the same characters and makes no HTML (tags, entities and
     autolinks: `< > &` become entities), links or images (the `](` that every inline one needs is escaped;
