@@ -74,6 +74,11 @@ class QAConfig:
     temporal_told_apart: bool = False
     """Temporal questions pair two events that differ in who or where (not only in a pose) when a chapter has
     such, so order can be learned before actions are."""
+    temporal_form: Literal["before_after", "which_first"] = "before_after"
+    """How a temporal question asks for order: `before_after` - does event A happen before or after event B
+    (the answer depends on which event the question names first as well as on the clip); `which_first` -
+    which of two places is shown first (the answer is read from the clip's opening frames: TempCompass's and
+    MVBench's "what happens first" shape). Both come with reversed twins under minimal_pairs."""
     clip_frames: PositiveInt | None = None
     """Frames a model is handed per clip (its model.num_frames), picked with `frame_sampling`: temporal and action
     questions then name only events those frames show, and `data_gen.check` proves it per question. None:

@@ -21,9 +21,11 @@ FLIP = {"before": "after", "after": "before"}
 
 
 def temporal_twin(qa: QAPair) -> QAPair:
-    """The same frames in the opposite order, the answer flipped; evidence names the same two events."""
+    """The same frames in the opposite order, the answer flipped (before <-> after, or the other of the two
+    places a which-first question offers); evidence names the same two events."""
     order = "forward" if qa.frame_order == "reversed" else "reversed"
-    return qa.model_copy(update={"answer": FLIP[qa.answer], "frame_order": order})
+    other = FLIP.get(qa.answer) or next(o for o in qa.options if o != qa.answer)
+    return qa.model_copy(update={"answer": other, "frame_order": order})
 
 
 def action_twin(movie: Movie, qa: QAPair, rng: np.random.Generator, made: dict[tuple[int, str], int]) -> QAPair:

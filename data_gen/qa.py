@@ -106,7 +106,8 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
 
 
 def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.random.Generator,
-                       shown: set[int] | None = None, told_apart: bool = False) -> list[Candidate]:
+                       shown: set[int] | None = None, told_apart: bool = False,
+                       form: str = "before_after") -> list[Candidate]:
     """Questions about one chapter; temporal ones name only events whose frames the clip shows (`shown`), and
     with `told_apart` (qa.temporal_told_apart) two events that differ in who or where when there are such."""
     out = [Candidate("what", "chapter", span, "What happens in this part of the movie?", chapter.content)]
@@ -121,6 +122,9 @@ def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.ran
              or frames[a].characters != frames[b].characters]
     if told_apart and apart:
         pairs = apart  # events told apart by who or where, not only by a pose
+    if form == "which_first":
+        seen = [i for i, f in enumerate(frames) if shown is None or f.index in shown]
+        return out + _which_first(frames, substory_of, seen, span, rng) + _where(movie, chapter, span)
     for k in rng.permutation(len(pairs))[:4]:
         a, b = pairs[int(k)]
         if rng.random() < 0.5:  # ask about the later event first half of the time
@@ -130,7 +134,27 @@ def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.ran
         q = f'In this part of the movie, does "{texts[a]}" happen before or after "{texts[b]}"?'
         out.append(Candidate("temporal", "chapter", span, q, answer, ["before", "after"],
                              (frames[a].index, frames[b].index)))
+    return out + _where(movie, chapter, span)
+
+
+def _which_first(frames: list[Frame], substory_of: dict[int, int], shown: list[int], span: tuple[int, int],
+                 rng: np.random.Generator) -> list[Candidate]:
+    """"Where are they first?" over two shown frames at two places in different sub-stories: the answer is the
+    place of the earlier one, and a reversed twin's answer the other (no wording to decode, one cue to order)."""
+    pairs = [(a, b) for a in shown for b in shown if frames[a].place != frames[b].place
+             and substory_of[frames[a].index] < substory_of[frames[b].index]]
+    if not pairs:
+        return []
+    a, b = pairs[int(rng.integers(len(pairs)))]
+    first, then = frames[a].place, frames[b].place
+    pool = [first, then] if rng.random() < 0.5 else [then, first]
+    return [Candidate("temporal", "chapter", span, f"Where are they first in this clip: at the {pool[0]} or at the "
+                      f"{pool[1]}?", first, pool, (frames[a].index, frames[b].index))]
+
+
+def _where(movie: Movie, chapter, span: tuple[int, int]) -> list[Candidate]:
     goals = Counter(sub.reason for sub in chapter.substories)
+    out = []
     for sub in chapter.substories:
         if sub.reason and goals[sub.reason] == 1 and " wants to " in sub.reason:
             name, goal = sub.reason.split(" wants to ", 1)
@@ -207,7 +231,7 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int, rule: SamplingRule | str = S
             chosen += select(substory_candidates(movie, sub.frames, sub.reason, shown(span)), cfg.per_substory)
             start += len(sub.frames)
         chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng, shown((ch_start, start)),
-                                            cfg.temporal_told_apart), cfg.per_chapter)
+                                            cfg.temporal_told_apart, cfg.temporal_form), cfg.per_chapter)
     span = (0, movie.num_frames)
     describe = Candidate("describe", "movie", span, "Describe the movie in detail.", movie.overview)
     chosen += select([describe], 1) + select(movie_candidates(movie), cfg.per_movie - 1)

@@ -27,9 +27,12 @@ def question_problems(movie: Movie, qa: QAPair, num_frames: int | None, rule: Sa
         return [f"{where}: the {len(handed)} frames handed ({rule}, {qa.frame_order}: keyframes {handed}) miss "
                 f"keyframe(s) {missing} its answer needs"]
     if qa.qa_type == "temporal" and len(qa.evidence) == 2:
-        shown = "before" if handed.index(qa.evidence[0]) < handed.index(qa.evidence[1]) else "after"
-        if qa.answer != shown:
-            return [f"{where}: answer {qa.answer!r} but the clip hands the first named event {shown} the second"]
+        earlier = handed.index(qa.evidence[0]) < handed.index(qa.evidence[1])
+        if qa.answer in ("before", "after"):
+            if qa.answer != (shown := "before" if earlier else "after"):
+                return [f"{where}: answer {qa.answer!r} but the clip hands the first named event {shown} the second"]
+        elif qa.answer != (first := movie.keyframes[qa.evidence[0 if earlier else 1]].place):
+            return [f"{where}: answer {qa.answer!r} but the clip shows the {first} first"]
     if qa.qa_type == "action":
         drawn = {VERB_ING[movie.keyframes[i].verb] for i in qa.evidence}
         if drawn != {qa.answer}:
