@@ -79,6 +79,10 @@ class QAConfig:
     (the answer depends on which event the question names first as well as on the clip); `which_first` -
     which of two places is shown first (the answer is read from the clip's opening frames: TempCompass's and
     MVBench's "what happens first" shape). Both come with reversed twins under minimal_pairs."""
+    action_form: Literal["which_of_these", "at_start"] = "which_of_these"
+    """How an action question asks: `which_of_these` - which of the options a person does anywhere in the clip
+    (the clip's other actions are never offered); `at_start` - what a person does in the clip's first frame
+    (the pose is read where the clip begins). Options are the answer and actions the clip never shows."""
     clip_frames: PositiveInt | None = None
     """Frames a model is handed per clip (its model.num_frames), picked with `frame_sampling`: temporal and action
     questions then name only events those frames show, and `data_gen.check` proves it per question. None:

@@ -56,7 +56,7 @@ def _event(chars: list[Character], frame: Frame) -> str:
 
 
 def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
-                        shown: set[int] | None = None) -> list[Candidate]:
+                        shown: set[int] | None = None, action_form: str = "which_of_these") -> list[Candidate]:
     """Questions about one sub-story; `shown`: the keyframes its clip hands a model (None: all)."""
     span = (frames[0].index, frames[-1].index + 1)
     cast = [movie.character(n) for n in dict.fromkeys(n for f in frames for n in f.characters)]
@@ -76,7 +76,9 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
                              frames[0].place, list(movie.locations)))
     done = {f.verb for f in frames}
     absent = [VERB_ING[v] for v in ACTION_VERBS if v not in done]
-    for c in cast:
+    if action_form == "at_start":
+        out += _action_at_start(movie, frames, span, absent)
+    for c in cast if action_form == "which_of_these" else ():
         acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
         for verb in sorted(acting):
             evidence = tuple(f.index for f in frames if f.verb == verb)
@@ -103,6 +105,16 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
         out.append(Candidate("why", "substory", span, f"Why does {lead_name} go to the {place}?",
                              f"Because {reason}."))
     return out
+
+
+def _action_at_start(movie: Movie, frames: list[Frame], span: tuple[int, int], absent: list[str]) -> list[Candidate]:
+    """What each person in the clip's first frame does there: the pose is read where the clip begins."""
+    first = frames[0]
+    if first.verb not in ACTION_VERBS:
+        return []
+    evidence = tuple(f.index for f in frames if f.verb == first.verb)
+    return [Candidate("action", "substory", span, f"What does {who(movie.character(n))} do at the start of this clip?",
+                      VERB_ING[first.verb], [VERB_ING[first.verb], *absent], evidence) for n in first.characters]
 
 
 def chapter_candidates(movie: Movie, chapter, span: tuple[int, int], rng: np.random.Generator,
@@ -228,7 +240,8 @@ def make_qa(movie: Movie, cfg: QAConfig, seed: int, rule: SamplingRule | str = S
         ch_start = start
         for sub in chapter.substories:
             span = (start, start + len(sub.frames))
-            chosen += select(substory_candidates(movie, sub.frames, sub.reason, shown(span)), cfg.per_substory)
+            chosen += select(substory_candidates(movie, sub.frames, sub.reason, shown(span), cfg.action_form),
+                             cfg.per_substory)
             start += len(sub.frames)
         chosen += select(chapter_candidates(movie, chapter, (ch_start, start), rng, shown((ch_start, start)),
                                             cfg.temporal_told_apart, cfg.temporal_form), cfg.per_chapter)

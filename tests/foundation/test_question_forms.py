@@ -1,17 +1,20 @@
-"""Which-first temporal questions (qa.temporal_form: which_first): the answer is the place the handed clip
-shows first, the reversed twin's answer is the other place, and the per-question check proves both."""
+"""Question forms a model can read off the clip in one step: which-first temporal questions
+(qa.temporal_form: which_first - the answer is the place the handed clip shows first, the reversed twin's
+the other place) and at-start action questions (qa.action_form: at_start - the answer is the pose of the
+clip's first frame, the twin redraws it); the per-question check proves both."""
 
 from __future__ import annotations
 
 from data_gen.generate import write_story
 from dreamframe.answerable import clip_problems
 from dreamframe.frames import handed_frames
+from dreamframe.vocab import VERB_ING
 from tests.foundation.conftest import paired_config
 
 
 def _movies(tmp_path, n: int = 10):
     cfg = paired_config(tmp_path / "d")
-    cfg.qa.temporal_form = "which_first"
+    cfg.qa.temporal_form, cfg.qa.action_form = "which_first", "at_start"
     return [write_story(cfg, i) for i in range(n)]
 
 
@@ -39,3 +42,18 @@ def test_the_check_names_a_which_first_question_whose_clip_shows_the_other_place
     qa.frame_order = "reversed" if qa.frame_order == "forward" else "forward"
     assert any(f"QA {qa.id} (temporal): answer {qa.answer!r} but the clip shows the" in p
                for p in clip_problems(movie, 4, "segment_centre"))
+
+
+def test_an_at_start_action_answer_is_the_first_frames_pose_and_its_twin_redraws_that_frame(tmp_path):
+    movies = _movies(tmp_path)
+    asked = [(m, q) for m in movies for q in m.qa if q.qa_type == "action"]
+    assert len(asked) >= 4
+    for movie, qa in asked:
+        assert qa.question.endswith("do at the start of this clip?") and len(qa.options) == 4
+        first = movie.keyframes[qa.frame_indices[0]]
+        assert VERB_ING[first.verb] == qa.answer  # the twin's first keyframe is the redrawn one
+        shown = {VERB_ING[movie.keyframes[i].verb] for i in qa.frame_indices}
+        assert [o for o in qa.options if o in shown] == [qa.answer]  # no other option is drawn in the clip
+    twins = [q for _, q in asked if q.id.endswith("-twin")]
+    assert twins and all(q.frame_indices[0] in q.evidence for q in twins)
+    assert all(clip_problems(m, 4, "segment_centre") == [] for m in movies)
