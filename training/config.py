@@ -20,8 +20,9 @@ StepLimit = restricted_number_type("StepLimit", int, (">=", -1))
 
 # tiny_cpu.yaml trains on the closed questions of configs/data_gen/demo_cpu.yaml, which asks only what a
 # 64-px, 4-frame clip can show (see that file and docs/training.md for what was left out and why).
-TINY_QA_TYPES = ["colour", "count", "location", "where"]
+TINY_QA_TYPES = ["colour", "count", "location", "where", "temporal"]
 TINY_DRILL_TYPES = ["colour", "count"]  # drilled by a second, half-weight source: the types learned last
+TINY_ACTION_TYPES = ["action"]  # a source of its own at full weight: a pose at 64 px is the slowest skill
 
 
 def tiny_model() -> ModelConfig:
@@ -61,7 +62,8 @@ class DataConfig:
 
     sources: list[SourceConfig] = field(default_factory=lambda: [
         SourceConfig(path="runs/data/demo_cpu", qa_types=list(TINY_QA_TYPES)),
-        SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES))])
+        SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES)),
+        SourceConfig(path="runs/data/demo_cpu", qa_types=list(TINY_ACTION_TYPES))])
     """Training sources with mixing ratios."""
     generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
@@ -170,7 +172,7 @@ class TrainConfig:
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     max_epochs: PositiveInt = 4
-    max_steps: StepLimit = 1800
+    max_steps: StepLimit = 3000
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
