@@ -41,7 +41,7 @@ def main() -> int:
         data = root / "data"
         subprocess.run([sys.executable, "-m", "data_gen.generate", "--config", "configs/data_gen/tiny.yaml",
                         "--out", str(data)], cwd=REPO, check=True, capture_output=True)
-        cmd = [sys.executable, "-m", "training.submit", "--cluster", "configs/slurm/local_cpu.yaml",
+        cmd = [sys.executable, "-m", "launch.submit", "--cluster", "configs/slurm/local_cpu.yaml",
                "--run_dir", str(root / "runs"), "--config", "configs/train/tiny_cpu.yaml",
                "--cpu-tasks-per-node", str(args.tasks), "--",
                "--out", str(root / "train"), "--data.sources", f"[{{path: {data}}}]", "--model.tiny.corpus",

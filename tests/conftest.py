@@ -85,7 +85,7 @@ def tiny_pipeline_options(out: Path) -> list[str]:
 def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole main job once per session, shared by the end-to-end tests that read it (the summary and
     controls test, the kill-anywhere test's uninterrupted reference): each used to start its own."""
-    from dreamframe.pipeline import main
+    from launch.pipeline import main
 
     out = tmp_path_factory.mktemp("pipeline") / "run"
     options = tiny_pipeline_options(out)

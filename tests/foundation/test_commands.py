@@ -9,7 +9,7 @@ import pytest
 
 from dreamframe.commands import (COMMANDS, Command, Evaluate, Generate, Leaderboard, Report, Summarise,
                                  Train)
-from dreamframe.pipeline import PipelineConfig, stages, write_train_configs
+from launch.pipeline import PipelineConfig, stages, write_train_configs
 from tests.conftest import REPO
 
 # one of each command, every option set
@@ -54,7 +54,7 @@ def test_importing_the_table_imports_no_room():
     import subprocess
     import sys
 
-    code = ("import sys, dreamframe.commands, dreamframe.pipeline; "
+    code = ("import sys, dreamframe.commands, launch.pipeline; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'data_gen', 'models', 'training', 'eval'}))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -30,7 +30,7 @@ ABBREVIATED = {
     "eval.tasks.videomme.report": ["--subtitle", "true"],
     "models.export": ["--overwr", "true"],
     "training.plan": ["--max-step", "3"],
-    "training.submit": ["--partit", "gpu"],
+    "launch.submit": ["--partit", "gpu"],
     "training.train": ["--max-step", "3"],
 }
 

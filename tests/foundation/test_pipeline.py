@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from dreamframe.pipeline import PipelineConfig, main, write_train_configs
+from launch.pipeline import PipelineConfig, main, write_train_configs
 from tests.conftest import REPO
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.needs_system  # the `slurm` fixture skips with the reas
 
 def submit(slurm, tmp_path, *args: str) -> list[tuple[str, Path]]:
     """Run the submitter against the test cluster; returns [(job id, script)] in submission order."""
-    cmd = [sys.executable, "-m", "training.submit", "--cluster", LOCAL, "--run_dir", str(tmp_path / "slurm"), *args]
+    cmd = [sys.executable, "-m", "launch.submit", "--cluster", LOCAL, "--run_dir", str(tmp_path / "slurm"), *args]
     proc = subprocess.run(cmd, cwd=REPO, env=slurm.env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     jobs = [line.split(" ", 1) for line in proc.stdout.strip().splitlines()]

@@ -10,14 +10,14 @@ import pytest
 
 from dreamframe.config import from_dict, load_yaml, to_dict
 from tests.conftest import REPO
-from training import submit as S
+from launch import submit as S
 
 TRAIN_YAML = "configs/train/tiny_cpu.yaml"
 
 
 def dry_run(tmp_path, *args: str) -> tuple[Path, str]:
     """The real CLI with --dry-run; returns (job folder, printed text)."""
-    cmd = [sys.executable, "-m", "training.submit", "--dry-run", "--run_dir", str(tmp_path), *args]
+    cmd = [sys.executable, "-m", "launch.submit", "--dry-run", "--run_dir", str(tmp_path), *args]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     (job_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
@@ -165,7 +165,7 @@ def test_bad_options_fail_before_anything_is_written(tmp_path, args, message):
 
 def submit_cli(tmp_path: Path, path: str, *args: str) -> subprocess.CompletedProcess:
     """`python -m training.submit` writing under tmp_path/runs, with PATH set to `path` only."""
-    cmd = [sys.executable, "-m", "training.submit", "--run_dir", str(tmp_path / "runs"), *args]
+    cmd = [sys.executable, "-m", "launch.submit", "--run_dir", str(tmp_path / "runs"), *args]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PATH": path})
 
@@ -193,7 +193,7 @@ def test_cluster_layouts_load_through_the_dataclass():
 
 
 def test_help_is_instant_and_lists_options():
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "training.submit", "--help"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "launch.submit", "--help"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--gpus_per_node" in proc.stdout and "--cluster" in proc.stdout
     heavy = [m for m in ("torch", "lightning", "transformers") if re.search(rf"\| {m}$", proc.stderr, re.M)]
@@ -217,7 +217,7 @@ def test_help_is_instant_and_lists_options():
 def test_no_option_value_becomes_a_shell_line(tmp_path, args, message):
     """Issue 12: a newline or shell metacharacter in any option rendered into the script is refused, by
     name, before anything is written (it used to become a line that sbatch runs)."""
-    cmd = [sys.executable, "-m", "training.submit", "--dry-run", "--run_dir", str(tmp_path / "runs"),
+    cmd = [sys.executable, "-m", "launch.submit", "--dry-run", "--run_dir", str(tmp_path / "runs"),
            "--config", TRAIN_YAML, *args]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr

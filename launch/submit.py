@@ -153,7 +153,7 @@ def split_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def parse_args(argv: Sequence[str] | None = None) -> tuple[SubmitConfig, list[str]]:
     args, job_args = split_argv(sys.argv[1:] if argv is None else argv)
-    cfg = parse_config(SubmitConfig, args, prog="python -m training.submit", description=__doc__,
+    cfg = parse_config(SubmitConfig, args, prog="python -m launch.submit", description=__doc__,
                        aliases={"config": "job_config", "cluster": "config"})
     return cfg, job_args
 
