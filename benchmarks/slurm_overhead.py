@@ -4,7 +4,7 @@
     python benchmarks/slurm_overhead.py --tasks 1 --steps 12
 
 Starts the same throwaway cluster as tests/slurm (own munge key, ports, temp folder), submits the tiny CPU
-training with `python -m training.submit` as N tasks on one node (N > 1: Lightning DDP over gloo, one rank
+training with `python -m launch.submit` as N tasks on one node (N > 1: Lightning DDP over gloo, one rank
 per srun task, which the test suite skips for time), waits, prints the figures, and stops every daemon.
 """
 

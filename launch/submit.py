@@ -1,10 +1,10 @@
 """Submit training, data generation and eval to Slurm: render an sbatch script, save it with the resolved
 job config, submit it, print the job id.
 
-    python -m training.submit --config configs/train/tiny_cpu.yaml --nodes 2 --gpus-per-node 8 \\
+    python -m launch.submit --config configs/train/tiny_cpu.yaml --nodes 2 --gpus-per-node 8 \\
         --cluster configs/slurm/infiniband_8gpu.yaml --partition gpu --time 2-00:00:00 --dry-run
-    python -m training.submit --config configs/data_gen/tiny.yaml --array 8 -- --out runs/data/big --num_movies 800
-    python -m training.submit --config configs/eval/<name>.yaml --array 4
+    python -m launch.submit --config configs/data_gen/tiny.yaml --array 8 -- --out runs/data/big --num_movies 800
+    python -m launch.submit --config configs/eval/<name>.yaml --array 4
 
 `--config` is the JOB's YAML: its folder (configs/train, configs/data_gen, configs/eval) picks the command
 (python -m training.train, data_gen.generate, eval.run), or say `--job`. `--cluster` is a configs/slurm/

@@ -89,3 +89,19 @@ def test_a_misspelt_key_in_the_pipelines_train_config_is_named(tmp_path, capsys)
         write_train_configs(PipelineConfig(out=str(tmp_path / "run"), train_config=str(bad)))
     assert "max_step" in capsys.readouterr().err
     assert not (tmp_path / "run" / "configs").exists()
+
+
+@pytest.mark.parametrize("alias, module", [("dreamframe.pipeline", "launch.pipeline"),
+                                           ("training.submit", "launch.submit")])
+def test_the_old_entry_points_run_the_launch_rooms(alias, module, tmp_path):
+    """`python -m dreamframe.pipeline` is the README's first command: it and `python -m training.submit` run
+    launch's modules with their own command line (an option error comes from launch's parser, exit 2)."""
+    import subprocess
+    import sys
+
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    for argv, rc in ((["--help"], 0), (["--no_such_option", "1"], 2)):
+        old, new = (subprocess.run([sys.executable, "-m", m, *argv], cwd=tmp_path, env=env, capture_output=True,
+                                   text=True, timeout=60) for m in (alias, module))
+        assert old.returncode == new.returncode == rc, old.stderr
+        assert old.stdout == new.stdout and old.stderr.replace(alias, module) == new.stderr.replace(alias, module)

@@ -11,7 +11,7 @@ from importlib.metadata import packages_distributions
 
 from tests.conftest import REPO
 
-ROOMS = ("dreamframe", "data_gen", "models", "training", "eval")
+ROOMS = ("dreamframe", "data_gen", "models", "training", "eval", "launch")
 
 
 def _name(req: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-ROOMS = ("dreamframe", "data_gen", "models", "training", "eval")
+ROOMS = ("dreamframe", "data_gen", "models", "training", "eval", "launch")
 # entry point -> argv whose first option is abbreviated (the full option exists: see --help)
 ABBREVIATED = {
     "data_gen.check": ["--datas", "x"],
@@ -19,7 +19,7 @@ ABBREVIATED = {
     "data_gen.generate": ["--num-movie", "1"],
     "data_gen.metrics": ["--hel", "--alexnet", "a", "--lpips", "b", "--out", "c"],  # all its options are required
     "data_gen.report": ["--max-movie", "1"],
-    "dreamframe.pipeline": ["--stage", "data"],
+    "launch.pipeline": ["--stage", "data"],
     "eval.leaderboard": ["--publish", "none"],
     "eval.lm_eval_cli": ["--task", "dreamframe_heldout_closed", "--model", "dreamframe"],
     "eval.run": ["--task", "dreamframe_heldout"],

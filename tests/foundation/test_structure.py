@@ -1,4 +1,5 @@
-"""House rules on the shape of the code: no import circles, no Python file over 400 lines.
+"""House rules on the shape of the code: no import circles, no arrow up between rooms, no Python file over
+400 lines.
 
 Import edges are read with `ast`, not by importing. Both module-level imports and imports inside
 functions count: a function-level import is still a dependency at run time, and is exactly how a
@@ -16,7 +17,16 @@ import pytest
 
 from tests.conftest import REPO
 
-ROOMS = ("dreamframe", "data_gen", "models", "training", "eval")
+ROOMS = ("dreamframe", "data_gen", "models", "training", "eval", "launch")
+FORBIDDEN = {
+    "dreamframe": {"data_gen", "models", "training", "eval", "launch"},  # the core imports no room
+    "data_gen": {"training", "eval", "launch"},
+    "models": {"launch"},
+    "training": {"eval", "launch"},  # training and eval meet only through checkpoints on disk
+    "eval": {"training", "launch"},
+    "launch": set(),  # what starts the other rooms may import every room
+}
+"""room -> the rooms it may not import (ARCHITECTURE.md's rules of the house)."""
 LINE_LIMIT_DIRS = (*ROOMS, "tests", "benchmarks")
 MAX_LINES = 400
 
@@ -128,6 +138,17 @@ def test_no_import_circles_inside_rooms(room):
     -> tiny_diffusion -> metrics; dreamframe.dataset <-> dataset_card; eval.leaderboard <-> leaderboard_render)."""
     touching = [c for c in circles(import_graph(REPO, ROOMS)) if any(m.split(".")[0] == room for m in c)]
     assert touching == [], f"import circles in {room}/: " + "; ".join(" <-> ".join(c) for c in touching)
+
+
+def test_no_room_imports_a_room_above_it():
+    """launch starts every room and no room imports launch; the core imports no room. New with the launch
+    room (the old tree had no arrow up either); an `import launch.submit` added to training/plan.py fails
+    here naming `training.plan -> launch.submit`. The aliases dreamframe/pipeline/__main__.py and
+    training/submit/__main__.py run launch through runpy (a string), which is no import."""
+    assert set(FORBIDDEN) == set(ROOMS)
+    up = sorted(f"{module} -> {target}" for module, targets in import_graph(REPO, ROOMS).items()
+                for target in targets if target.split(".")[0] in FORBIDDEN[module.split(".")[0]])
+    assert up == [], "imports against the rules of the house (ARCHITECTURE.md): " + "; ".join(up)
 
 
 def test_the_circle_finder_sees_function_level_imports_and_skips_type_checking(tmp_path):

@@ -1,4 +1,4 @@
-"""End-to-end on a real single-node Slurm cluster: jobs submitted by `python -m training.submit`."""
+"""End-to-end on a real single-node Slurm cluster: jobs submitted by `python -m launch.submit`."""
 
 import json
 import re

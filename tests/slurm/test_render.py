@@ -164,7 +164,7 @@ def test_bad_options_fail_before_anything_is_written(tmp_path, args, message):
 
 
 def submit_cli(tmp_path: Path, path: str, *args: str) -> subprocess.CompletedProcess:
-    """`python -m training.submit` writing under tmp_path/runs, with PATH set to `path` only."""
+    """`python -m launch.submit` writing under tmp_path/runs, with PATH set to `path` only."""
     cmd = [sys.executable, "-m", "launch.submit", "--run_dir", str(tmp_path / "runs"), *args]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PATH": path})
