@@ -57,7 +57,7 @@ def main() -> int:
         states = cluster.wait(job_id, timeout=900)
         figures["job_wall_s"] = time.perf_counter() - t0 - figures["submit_s"]
         log = "\n".join(p.read_text(errors="replace") for p in (root / "runs").glob("*/logs/*.out"))
-        ranks = "Starting with %d processes" % args.tasks in log if args.tasks > 1 else True
+        ranks = f"Starting with {args.tasks} processes" in log if args.tasks > 1 else True
         print(f"job {job_id}: {states[0]}, {args.tasks} task(s), {args.steps} steps, ranks joined: {ranks}")
         for key, value in figures.items():
             print(f"{key}: {value:.2f}")

@@ -1,6 +1,5 @@
 """Loaders read each benchmark's official layout: pairing, extensions, prefixes, keys, nested dicts."""
 
-import json
 
 import pytest
 

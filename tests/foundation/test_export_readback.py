@@ -32,7 +32,7 @@ def expected_pairs(dataset) -> dict[str, str | None]:
     return {qa.id: qa.pair_id for m in DatasetFolder(dataset).movies() for qa in m.qa}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def frame_pixels(dataset, movie_id: str, index: int) -> np.ndarray:
     return np.asarray(Image.open(dataset / "frames" / movie_id / frame_name(index)).convert("RGB"), dtype=np.float32)
 

@@ -15,8 +15,6 @@ from eval.stats import bootstrap_ci
 from tests.reports.fixtures import MVBENCH_TASKS, make_demo, write_results
 
 REPO = Path(__file__).resolve().parents[2]
-JUDGE_A = {"name": "llm-judge", "model": "judge-a", "comparable_to_published": False}
-JUDGE_B = {"name": "llm-judge", "model": "judge-b", "comparable_to_published": False}
 
 
 def rows_of(out: Path) -> list[dict]:
