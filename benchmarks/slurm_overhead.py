@@ -3,7 +3,7 @@
     python benchmarks/slurm_overhead.py                 # needs root + slurm-wlm/munge (see docs/slurm.md)
     python benchmarks/slurm_overhead.py --tasks 1 --steps 12
 
-Starts the same throwaway cluster as tests/slurm (own munge key, ports, temp folder), submits the tiny CPU
+Starts the same throwaway cluster as tests/launch (own munge key, ports, temp folder), submits the tiny CPU
 training with `python -m launch.submit` as N tasks on one node (N > 1: Lightning DDP over gloo, one rank
 per srun task, which the test suite skips for time), waits, prints the figures, and stops every daemon.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.slurm.cluster import SlurmCluster, unavailable_reason  # noqa: E402
+from tests.launch.cluster import SlurmCluster, unavailable_reason  # noqa: E402
 
 
 def main() -> int:

@@ -17,6 +17,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.data_gen.datasets"]  # the tiny generated datasets, shared by several rooms' tests
+
 
 @pytest.fixture(autouse=True)
 def _restore_environment():

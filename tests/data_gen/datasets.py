@@ -1,3 +1,6 @@
+"""The generated datasets many rooms' tests read (`dataset`, `paired_dataset`, session-wide): a plugin of
+tests/conftest.py (`pytest_plugins`), so tests/dreamframe, tests/data_gen, tests/training and tests/eval share them."""
+
 import pytest
 
 from data_gen.config import GenerateConfig

@@ -1,6 +1,6 @@
 """`python -m data_gen.generate` with probes, for tests that must see or stop it at an exact point.
 
-    python tests/foundation/generate_probe.py ARGS...      (use --workers 1: everything runs in this process)
+    python tests/data_gen/generate_probe.py ARGS...      (use --workers 1: everything runs in this process)
 
 DF_PROBE_LOG=file  append one line per file-system write ("op path") and per movie written ("movie id")
 DF_KILL_AT=k       SIGKILL this process just before its k-th file-system write (1-based)

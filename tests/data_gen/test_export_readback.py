@@ -14,7 +14,7 @@ from PIL import Image
 from data_gen.export import main
 from dreamframe.dataset import DatasetFolder, frame_name
 from dreamframe.frames import handed_frames
-from tests.foundation import trainer_loaders as tl
+from tests.data_gen import trainer_loaders as tl
 
 NUM_FRAMES = 4
 

@@ -1,6 +1,6 @@
 """Exports work where each trainer's docs put them: a clip brings each keyframe once, LLaMA-Factory reads an
 export copied into its `data/` folder, and LLaVA-NeXT flags that would resample the clips are warned about
-(and do resample, in the re-implementation of its reader: tests/foundation/trainer_loaders.py)."""
+(and do resample, in the re-implementation of its reader: tests/data_gen/trainer_loaders.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from data_gen.trainer_setup import LlavaFlags, llava_resampling
 from dreamframe.config import load_yaml
 from dreamframe.dataset import DatasetFolder
 from tests.conftest import REPO
-from tests.foundation import trainer_loaders as tl
-from tests.foundation.conftest import tiny_config
+from tests.data_gen import trainer_loaders as tl
+from tests.data_gen.datasets import tiny_config
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from dreamframe.llm.base import LLMError
 from dreamframe.llm.config import LLMConfig
 from dreamframe.llm.openai_http import OpenAIClient
 from tests.conftest import REPO
-from tests.llm.llama_server import LlamaServer
+from tests.data_gen.llama_server import LlamaServer
 
 ALIAS = "smollm2-135m"
 

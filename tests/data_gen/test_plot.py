@@ -11,7 +11,7 @@ import pytest
 from data_gen.generate import main
 from dreamframe.dataset import DatasetFolder
 from dreamframe.llm.fake_server import FakeServer
-from tests.llm.screenwriter import Screenwriter
+from tests.data_gen.screenwriter import Screenwriter
 
 REPO = Path(__file__).resolve().parents[2]
 

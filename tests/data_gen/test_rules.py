@@ -15,7 +15,7 @@ from data_gen.generate import main
 from data_gen.story.rules import RULE_NAMES, audit_movie
 from dreamframe.dataset import DatasetFolder
 from dreamframe.llm.fake_server import FakeServer
-from tests.llm.screenwriter import Screenwriter, is_repair
+from tests.data_gen.screenwriter import Screenwriter, is_repair
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = ["--story.chapters", "1", "--story.substories", "1", "--story.frames", "3", "--story.character_weights",
@@ -140,7 +140,7 @@ def test_rejection_is_kept_across_runs_and_cleared_when_accepted(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("DREAMFRAME_SLOW") != "1",
-                    reason="~2.5 min of SmolLM2 on 2 cores (tests/llm/test_llama_cpp_server.py runs it per CI); "
+                    reason="~2.5 min of SmolLM2 on 2 cores (tests/data_gen/test_llama_cpp_server.py runs it per CI); "
                            "set DREAMFRAME_SLOW=1")
 @pytest.mark.timeout(1800)  # ~2 min on an idle 2-core box; a loaded one is many times slower
 def test_smollm2_writer_accepts_only_movies_that_pass_every_rule(tmp_path):

@@ -18,10 +18,10 @@ from dreamframe.claims import STALE_AFTER_S, Claims, Owner, host_name, pid_alive
 from dreamframe.dataset import DatasetFolder
 from dreamframe.dataset_check import check_dataset
 from tests.conftest import REPO
-from tests.foundation.test_generate import _snapshot
+from tests.data_gen.test_generate import _snapshot
 
 TINY = ["--config", str(REPO / "configs/data_gen/tiny.yaml")]
-PROBE = [sys.executable, str(REPO / "tests/foundation/generate_probe.py")]
+PROBE = [sys.executable, str(REPO / "tests/data_gen/generate_probe.py")]
 
 
 def _dead_pid() -> int:

@@ -2,7 +2,7 @@
 
 Each test runs the real command line three or four times on one output folder, killing it with SIGKILL:
 at the instants that used to corrupt state (half a checkpoint, half an export, a 0-byte done marker, half a
-results file, a torn cache line - made hittable by tests/reliability/diehook/sitecustomize.py, which
+results file, a torn cache line - made hittable by tests/e2e/diehook/sitecustomize.py, which
 kills the process inside that write and leaves the file as the kill would), and at a random moment
 (seeded: DREAMFRAME_KILL_SEED, printed on failure). The last run must finish with the final weights /
 metrics / leaderboard of an uninterrupted run started beside it.

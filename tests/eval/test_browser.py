@@ -15,7 +15,7 @@ from data_gen.report import ReportConfig
 from data_gen.report import build as build_report
 from dreamframe.config import from_dict, load_yaml
 from eval.leaderboard import LeaderboardConfig, build
-from tests.reports.fixtures import make_demo
+from tests.eval.fixtures import make_demo
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or (Path("/usr/bin/chromium").is_file() and "/usr/bin/chromium") or None
@@ -107,7 +107,7 @@ def test_dataset_report_page_in_chromium(pages, tmp_path):
 def test_main_leaderboard_first_screen_shows_tuned_vs_blind(tmp_path):
     """The first 1000 px of the main job's leaderboard (summary.json as --controls) hold the tuned-vs-blind
     result and the controls chart: measured in the rendered page, then screenshotted at 1400 x 1000."""
-    from tests.reports.test_leaderboard_controls import board
+    from tests.eval.test_leaderboard_controls import board
 
     page = board(tmp_path) / "index.html"
     probe = tmp_path / "probe.html"

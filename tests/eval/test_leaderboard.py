@@ -12,7 +12,7 @@ from dreamframe.config import from_dict, load_yaml
 from eval.leaderboard import (LeaderboardConfig, LeaderboardError, RankingError, benchmark_of, build,
                               load_published, main, rank, ranked_groups)
 from eval.stats import bootstrap_ci
-from tests.reports.fixtures import MVBENCH_TASKS, make_demo, write_results
+from tests.eval.fixtures import MVBENCH_TASKS, make_demo, write_results
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -216,7 +216,7 @@ def test_task_names_map_to_benchmarks():
 def test_reads_real_eval_run_output(tmp_path):
     """A results folder written by `python -m eval.run` (D1's writer), with per-task judges and frames:
     the held-out group mixes closed questions (no judge) and open ones (lexical judge)."""
-    build(LeaderboardConfig(results=[str(REPO / "tests/reports/data/eval_run_tiny")], out=str(tmp_path),
+    build(LeaderboardConfig(results=[str(REPO / "tests/eval/data/eval_run_tiny")], out=str(tmp_path),
                             published="none", bootstrap=50))
     rows = rows_of(tmp_path)
     group = pick(rows, task="dreamframe_heldout")[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.leaderboard import LeaderboardConfig, build
-from tests.reports.fixtures import make_demo, write_results
+from tests.eval.fixtures import make_demo, write_results
 
 SUMMARY = {
     "models": {"base": "tiny-base", "blind": "tiny-blind", "order_blind": "tiny-order-blind", "tuned": "tiny-tuned"},

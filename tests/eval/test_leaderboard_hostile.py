@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from eval.leaderboard import main
-from tests.reports.fixtures import write_results
+from tests.eval.fixtures import write_results
 
 REPO = Path(__file__).parents[2]
 HOSTILE = "<script>alert(1)</script>\u202eevil\x00 [click](javascript:alert(2)) a|b\nnext"

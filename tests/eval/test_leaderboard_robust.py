@@ -10,7 +10,7 @@ import csv
 import math
 
 from eval.leaderboard import main
-from tests.reports.fixtures import write_results
+from tests.eval.fixtures import write_results
 
 
 def test_nan_metric_is_shown_as_na_with_a_warning(tmp_path, capsys):

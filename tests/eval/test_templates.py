@@ -17,7 +17,7 @@ import pytest
 from dreamframe.html import environment
 from eval.leaderboard import LeaderboardConfig, build
 from tests.conftest import REPO
-from tests.reports.fixtures import write_results
+from tests.eval.fixtures import write_results
 
 TEMPLATES = {"dreamframe": ["page.html.jinja", "macros.html.jinja", "bar_chart.svg.jinja", "hbar_chart.svg.jinja",
                             "page.css", "sort.js"],

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.slurm.cluster import SlurmCluster, unavailable_reason
+from tests.launch.cluster import SlurmCluster, unavailable_reason
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from dreamframe.llm import LLMConfig, LLMError, build_client
-from tests.llm.hostile_server import HostileServer
+from tests.dreamframe.llm.hostile_server import HostileServer
 
 SCHEMA = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
 

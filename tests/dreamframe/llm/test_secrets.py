@@ -6,7 +6,7 @@ from data_gen.generate import main
 from dreamframe.llm.fake_server import FakeServer
 from dreamframe.llm.secrets import redact
 from tests.conftest import REPO
-from tests.llm.test_plot import Screenwriter
+from tests.data_gen.test_plot import Screenwriter
 
 KEY = "sk-test-SECRET-4242"
 

@@ -11,7 +11,7 @@ import pytest
 from eval import runtime
 from eval.run import evaluate
 from eval.tasks import materialise
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 BENCHES = ["msvd_qa", "msrvtt_qa", "tgif_qa", "activitynet_qa", "vcgbench", "tempcompass", "videomme",
            "videomme_w_subs", "videobench"]

@@ -8,7 +8,7 @@ from eval.tasks.open_qa.loader import load_open_qa
 from eval.tasks.tempcompass.loader import load_tempcompass
 from eval.tasks.vcgbench.loader import load_vcgbench, occurrence_keys
 from eval.tasks.videomme.loader import load_videomme, read_subtitles
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 
 @pytest.fixture(scope="module")

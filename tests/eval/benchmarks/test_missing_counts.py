@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from eval.leaderboard_render import errors_text
 from eval.tasks import materialise
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 
 def test_one_missing_video_skips_every_question_about_it(tmp_path):

@@ -11,7 +11,7 @@ from dreamframe.llm.config import LLMConfig
 from eval.judges import JudgeConfig, build_judge
 from eval.judges.select import PRESET_DIR, judge_config
 from eval.tasks.open_qa.scoring import score_open_qa
-from tests.llm.conftest import tiny_lm_dir  # noqa: F401 - A's tiny random-init causal LM fixture
+from tests.dreamframe.llm.conftest import tiny_lm_dir  # noqa: F401 - A's tiny random-init causal LM fixture
 
 
 def test_offline_transformers_judge_counts_non_dict_replies_and_goes_on(tiny_lm_dir, tmp_path):  # noqa: F811

@@ -19,7 +19,7 @@ from eval.tasks.common import BenchmarkDataError
 from eval.tasks.open_qa.loader import load_open_qa
 from eval.tasks.videobench import prepare
 from eval.tasks.videobench.scoring import score_videobench
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 
 @pytest.fixture(autouse=True)

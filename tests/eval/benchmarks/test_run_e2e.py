@@ -8,8 +8,8 @@ import json
 import yaml
 
 from eval.run import main
-from tests.eval_benchmarks import fixtures
-from tests.eval_benchmarks.test_http_judge import _Handler, server  # noqa: F401 - fixture
+from tests.eval.benchmarks import fixtures
+from tests.eval.benchmarks.test_http_judge import _Handler, server  # noqa: F401 - fixture
 
 
 def _results(out):

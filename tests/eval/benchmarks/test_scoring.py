@@ -13,7 +13,7 @@ from eval.tasks.vcgbench.loader import load_vcgbench
 from eval.tasks.vcgbench.scoring import score_consistency, score_single
 from eval.tasks.videomme.loader import load_videomme
 from eval.tasks.videomme.scoring import extract_letter, score_videomme
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_videomme_report_from_lm_eval_samples(root, tmp_path):
     from dreamframe.config import from_dict, load_yaml
     from eval.tasks.videomme.report import ReportConfig, main
 
-    assert from_dict(ReportConfig, load_yaml("configs/eval_benchmarks/videomme_report.yaml")) == ReportConfig()
+    assert from_dict(ReportConfig, load_yaml("configs/eval/benchmarks/videomme_report.yaml")) == ReportConfig()
     docs, _ = load_videomme(root / "Video-MME")
     for task, rows in (("videomme_short", docs[:2]), ("videomme_long", docs[2:])):
         lines = [json.dumps({"doc_id": i, "doc": d, "filtered_resps": [f"({d['answer']})" if i == 0 else "zzz"]})

@@ -14,7 +14,7 @@ from eval.run import evaluate
 from eval.tasks import materialise
 from eval.tasks.videomme.loader import load_videomme
 from eval.tasks.videomme.scoring import score_videomme
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 UNANSWERED = "i do not know which one of these it could be, sorry about that"  # >10 words, no A-D: ""
 
