@@ -17,7 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytest_plugins = ["tests.data_gen.datasets"]  # the tiny generated datasets, shared by several rooms' tests
+pytest_plugins = ["tests.data_gen.dataset_fixtures"]  # the tiny generated datasets, shared by several rooms' tests
 
 
 @pytest.fixture(autouse=True)

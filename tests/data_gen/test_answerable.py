@@ -13,7 +13,7 @@ from dreamframe.answerable import clip_problems
 from dreamframe.dataset import DatasetFolder
 from dreamframe.dataset_check import check_dataset
 from dreamframe.frames import handed_frames
-from tests.data_gen.datasets import paired_config
+from tests.data_gen.dataset_fixtures import paired_config
 
 
 def test_generated_questions_are_answerable_from_the_handed_clip(paired_dataset, capsys):

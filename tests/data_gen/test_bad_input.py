@@ -13,7 +13,7 @@ from dreamframe.config import from_dict, load_yaml
 from dreamframe.dataset import DatasetError
 from dreamframe.dataset_check import check_dataset
 from tests.conftest import REPO
-from tests.data_gen.datasets import tiny_config
+from tests.data_gen.dataset_fixtures import tiny_config
 
 TINY = ["--config", str(REPO / "configs/data_gen/tiny.yaml")]
 

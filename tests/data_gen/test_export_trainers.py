@@ -15,7 +15,7 @@ from dreamframe.config import load_yaml
 from dreamframe.dataset import DatasetFolder
 from tests.conftest import REPO
 from tests.data_gen import trainer_loaders as tl
-from tests.data_gen.datasets import tiny_config
+from tests.data_gen.dataset_fixtures import tiny_config
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from data_gen.generate import generate, main
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.schema import SchemaError
 from tests.conftest import REPO
-from tests.data_gen.datasets import tiny_config
+from tests.data_gen.dataset_fixtures import tiny_config
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:

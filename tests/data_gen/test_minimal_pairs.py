@@ -11,7 +11,7 @@ from data_gen.generate import style_and_frames, write_story
 from data_gen.render.procedural import ProceduralRenderer, figure_layout
 from dreamframe.clip import Clip, qa_clip
 from dreamframe.dataset import DatasetFolder
-from tests.data_gen.datasets import paired_config
+from tests.data_gen.dataset_fixtures import paired_config
 
 
 def _twins(rows: list[dict]) -> list[tuple[dict, dict]]:

@@ -89,7 +89,7 @@ def test_every_answer_rederived_from_the_structured_movie(dataset):
 
 def test_no_majority_answer_shortcut(tmp_path):
     from data_gen.generate import generate
-    from tests.data_gen.datasets import tiny_config
+    from tests.data_gen.dataset_fixtures import tiny_config
 
     out = tmp_path / "d"
     generate(tiny_config(out, num_movies=40, workers=2), progress=False)

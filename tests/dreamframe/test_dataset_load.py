@@ -15,7 +15,7 @@ import pytest
 
 from dreamframe.dataset import DatasetFolder
 from tests.conftest import REPO
-from tests.data_gen.datasets import tiny_config
+from tests.data_gen.dataset_fixtures import tiny_config
 
 LOAD = """
 import json, sys, datasets

@@ -18,7 +18,7 @@ from eval.leaderboard import benchmark_of, load_published
 from eval.tasks.registry import BENCHMARKS, CardError, discover, published
 from models.registry import FAMILIES, family_of_model_type
 from tests.conftest import REPO
-from tests.data_gen.datasets import tiny_config
+from tests.data_gen.dataset_fixtures import tiny_config
 
 
 class Greeter:
