@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.reports.fixtures import MVBENCH_TASKS, binary, write_results  # noqa: E402
+from tests.eval.fixtures import MVBENCH_TASKS, binary, write_results  # noqa: E402
 
 
 def main() -> None:

@@ -3,8 +3,8 @@
     python benchmarks/slurm_overhead.py                 # needs root + slurm-wlm/munge (see docs/slurm.md)
     python benchmarks/slurm_overhead.py --tasks 1 --steps 12
 
-Starts the same throwaway cluster as tests/slurm (own munge key, ports, temp folder), submits the tiny CPU
-training with `python -m training.submit` as N tasks on one node (N > 1: Lightning DDP over gloo, one rank
+Starts the same throwaway cluster as tests/launch (own munge key, ports, temp folder), submits the tiny CPU
+training with `python -m launch.submit` as N tasks on one node (N > 1: Lightning DDP over gloo, one rank
 per srun task, which the test suite skips for time), waits, prints the figures, and stops every daemon.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.slurm.cluster import SlurmCluster, unavailable_reason  # noqa: E402
+from tests.launch.cluster import SlurmCluster, unavailable_reason  # noqa: E402
 
 
 def main() -> int:
@@ -41,7 +41,7 @@ def main() -> int:
         data = root / "data"
         subprocess.run([sys.executable, "-m", "data_gen.generate", "--config", "configs/data_gen/tiny.yaml",
                         "--out", str(data)], cwd=REPO, check=True, capture_output=True)
-        cmd = [sys.executable, "-m", "training.submit", "--cluster", "configs/slurm/local_cpu.yaml",
+        cmd = [sys.executable, "-m", "launch.submit", "--cluster", "configs/slurm/local_cpu.yaml",
                "--run_dir", str(root / "runs"), "--config", "configs/train/tiny_cpu.yaml",
                "--cpu-tasks-per-node", str(args.tasks), "--",
                "--out", str(root / "train"), "--data.sources", f"[{{path: {data}}}]", "--model.tiny.corpus",
@@ -57,7 +57,7 @@ def main() -> int:
         states = cluster.wait(job_id, timeout=900)
         figures["job_wall_s"] = time.perf_counter() - t0 - figures["submit_s"]
         log = "\n".join(p.read_text(errors="replace") for p in (root / "runs").glob("*/logs/*.out"))
-        ranks = "Starting with %d processes" % args.tasks in log if args.tasks > 1 else True
+        ranks = f"Starting with {args.tasks} processes" in log if args.tasks > 1 else True
         print(f"job {job_id}: {states[0]}, {args.tasks} task(s), {args.steps} steps, ranks joined: {ranks}")
         for key, value in figures.items():
             print(f"{key}: {value:.2f}")

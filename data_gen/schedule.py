@@ -89,84 +89,105 @@ def write_claimed(folder: DatasetFolder, todo: list[tuple[int, str]], task: Task
     """Write the movies `todo` = [(index, movie id)] that no other writer finishes first."""
     from tqdm import tqdm
 
-    claims = Claims(folder.root)
-    out = Outcome()
-    pending = deque(todo)
-    waiting: dict[str, tuple[int, float | None]] = {}  # movie id -> (index, failure record time when we began)
-    running: dict[Future, tuple[int, str]] = {}
-    held: set[str] = set()  # claimed by this run and not yet released: kept fresh by the heartbeat
-    capacity = capacity or 2 * workers
     bar = tqdm(total=len(todo), desc="movies", unit="movie", disable=not progress)
-    pool, rebuild, last_look = _executor(workers), False, 0.0
+    run = _ClaimedRun(folder, todo, task, workers, stage, capacity or 2 * workers, bar)
+    with heartbeat(run.claims, lambda: list(run.held)):
+        try:
+            run.until_done()
+        finally:
+            run.pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+    return run.out
 
-    def collect(fut: Future) -> None:
-        nonlocal rebuild
-        index, mid = running.pop(fut)
+
+class _ClaimedRun:
+    """One write_claimed call's state: movies pending, waited for (another writer holds them), running in
+    the pool, and claimed by this run (`held`, kept fresh by the heartbeat until released)."""
+
+    def __init__(self, folder: DatasetFolder, todo: list[tuple[int, str]], task: Task, workers: int,
+                 stage: Stage | None, capacity: int, bar) -> None:
+        self.folder, self.task, self.workers, self.stage, self.capacity, self.bar = \
+            folder, task, workers, stage, capacity, bar
+        self.claims = Claims(folder.root)
+        self.out = Outcome()
+        self.pending = deque(todo)
+        self.waiting: dict[str, tuple[int, float | None]] = {}  # movie id -> (index, failure record time then)
+        self.running: dict[Future, tuple[int, str]] = {}
+        self.held: set[str] = set()
+        self.pool, self.rebuild, self.last_look = _executor(workers), False, 0.0
+
+    def until_done(self) -> None:
+        """Claim, start and collect movies until each is finished here or elsewhere, or has failed."""
+        while self.pending or self.running or self.waiting:
+            if self.rebuild and not self.running:  # a worker was killed: a new pool
+                self.pool.shutdown(wait=True, cancel_futures=True)
+                self.pool, self.rebuild = _executor(self.workers), False
+            self.start(self.claim_batch())
+            if self.running:
+                for fut in wait(list(self.running), timeout=POLL_S, return_when=FIRST_COMPLETED)[0]:
+                    self.collect(fut)
+            elif self.waiting:
+                time.sleep(POLL_S)
+            if self.waiting and time.monotonic() - self.last_look >= POLL_S:
+                self.last_look = time.monotonic()
+                _look_at_others(self.folder, self.claims, self.waiting, self.pending, self.out, self.bar)
+
+    def claim_batch(self) -> list[tuple[int, str]]:
+        """Claim pending movies up to `capacity` in flight; one another writer holds is waited for."""
+        batch: list[tuple[int, str]] = []
+        while not self.rebuild and self.pending and len(self.running) + len(batch) < self.capacity:
+            index, mid = self.pending.popleft()
+            if self.claims.claim(mid) is not None:
+                self.waiting[mid] = (index, _mtime(self.folder.failure_path(mid)))
+            elif self.folder.is_finished(mid):  # another writer finished it since this run started
+                self.claims.release(mid)
+                self.out.finished_elsewhere.append(mid)
+                self.bar.update()
+            else:
+                self.held.add(mid)
+                batch.append((index, mid))
+        return batch
+
+    def start(self, batch: list[tuple[int, str]]) -> None:
+        """Stage the claimed movies here, then hand each to the pool (a broken pool puts it back)."""
+        staged_failures = self.stage(batch) if self.stage and batch else {}
+        for index, mid in batch:
+            if mid in staged_failures:
+                self.settle(mid, staged_failures[mid])
+                continue
+            try:
+                fut = self.pool.submit(self.task, index)
+                self.running[fut] = (index, mid)
+                if fut.done():  # inline: release the claim before the next movie starts
+                    self.collect(fut)
+            except BrokenProcessPool:
+                self.pending.append((index, mid))
+                self.claims.release(mid)
+                self.held.discard(mid)
+                self.rebuild = True
+
+    def collect(self, fut: Future) -> None:
+        index, mid = self.running.pop(fut)
         try:
             _, _, err = fut.result()
         except BrokenProcessPool as exc:  # a worker was killed (the OOM killer, a signal)
-            err, rebuild = f"worker process died while writing it ({exc})", True
-        settle(mid, err)
+            err, self.rebuild = f"worker process died while writing it ({exc})", True
+        self.settle(mid, err)
 
-    def settle(mid: str, err: str | None) -> None:
+    def settle(self, mid: str, err: str | None) -> None:
+        """Record the movie's failure or success, then release its claim."""
         if err:
             try:
-                folder.record_failure(mid, err)
+                self.folder.record_failure(mid, err)
             except WriteError:  # the disk is full: name what the movie failed to write, not the note about it
                 raise WriteError(f"movie {mid} failed: {err.splitlines()[0]}") from None
-            out.failures[mid] = err
+            self.out.failures[mid] = err
         else:
-            folder.clear_failure(mid)
-            out.written.append(mid)
-        claims.release(mid)
-        held.discard(mid)
-        bar.update()
-
-    with heartbeat(claims, lambda: list(held)):
-        try:
-            while pending or running or waiting:
-                if rebuild and not running:  # a worker was killed: a new pool
-                    pool.shutdown(wait=True, cancel_futures=True)
-                    pool, rebuild = _executor(workers), False
-                batch = []
-                while not rebuild and pending and len(running) + len(batch) < capacity:
-                    index, mid = pending.popleft()
-                    if claims.claim(mid) is not None:
-                        waiting[mid] = (index, _mtime(folder.failure_path(mid)))
-                    elif folder.is_finished(mid):  # another writer finished it since this run started
-                        claims.release(mid)
-                        out.finished_elsewhere.append(mid)
-                        bar.update()
-                    else:
-                        held.add(mid)
-                        batch.append((index, mid))
-                staged_failures = stage(batch) if stage and batch else {}
-                for index, mid in batch:
-                    if mid in staged_failures:
-                        settle(mid, staged_failures[mid])
-                        continue
-                    try:
-                        fut = pool.submit(task, index)
-                        running[fut] = (index, mid)
-                        if fut.done():  # inline: release the claim before the next movie starts
-                            collect(fut)
-                    except BrokenProcessPool:
-                        pending.append((index, mid))
-                        claims.release(mid)
-                        held.discard(mid)
-                        rebuild = True
-                if running:
-                    for fut in wait(list(running), timeout=POLL_S, return_when=FIRST_COMPLETED)[0]:
-                        collect(fut)
-                elif waiting:
-                    time.sleep(POLL_S)
-                if waiting and time.monotonic() - last_look >= POLL_S:
-                    last_look = time.monotonic()
-                    _look_at_others(folder, claims, waiting, pending, out, bar)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            bar.close()
-    return out
+            self.folder.clear_failure(mid)
+            self.out.written.append(mid)
+        self.claims.release(mid)
+        self.held.discard(mid)
+        self.bar.update()
 
 
 def _look_at_others(folder: DatasetFolder, claims: Claims, waiting: dict[str, tuple[int, float | None]],

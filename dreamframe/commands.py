@@ -1,14 +1,14 @@
 """The command table: every entry point one launcher starts, with the options it sets, typed.
 
-The pipeline (dreamframe.pipeline), Slurm submission (training.submit) and training's own data step
+The pipeline (launch.pipeline), Slurm submission (launch.submit) and training's own data step
 (training.train's ensure_data) start other rooms' commands. Each command is one dataclass below: its class
 names the entry point (`python -m <module>`) and the config dataclass that entry point parses, and its
 fields are that command's options, so a launcher writes `Train(config=..., out=..., max_steps=0)` and
 `argv()` renders the command line. A test parses every command's argv with its entry point's own parser,
 so a renamed option fails there, not hours into a run.
 
-Why the table lives in the core: its three users are the core's pipeline and the training room, and only
-`dreamframe` may be imported by both. It names the rooms by module path (strings); a room's config class
+Why the table lives in the core: its users are the launch room and the training room, and training may
+import only `dreamframe` and `models`, never launch. It names the rooms by module path (strings); a room's config class
 is imported only when asked for (`config_class()`), never when this module is, so the core still imports
 no room (ARCHITECTURE.md).
 
@@ -107,7 +107,7 @@ class Train(Command):
     out: str | None = None
     max_steps: int | None = None
     num_nodes: int | None = None
-    """Set by training.submit (with devices and accelerator) to match the Slurm allocation."""
+    """Set by launch.submit (with devices and accelerator) to match the Slurm allocation."""
     devices: int | None = None
     accelerator: str | None = None
 
@@ -153,4 +153,4 @@ class Leaderboard(Command):
 
 COMMANDS: dict[str, type[Command]] = {"generate": Generate, "report": Report, "train": Train, "eval": Evaluate,
                                       "summary": Summarise, "leaderboard": Leaderboard}
-"""Every command a launcher starts, by verb (training.submit's job kinds are train, generate and eval)."""
+"""Every command a launcher starts, by verb (launch.submit's job kinds are train, generate and eval)."""

@@ -23,7 +23,6 @@ FAMILIES_DIR = Path(__file__).resolve().parent / "families"
 NOT_PUBLISHED = "not published"
 FIELDS = ("num_frames", "frame_sampling", "fps", "max_frames", "frame_pixels", "video_tokens", "prompt",
           "max_new_tokens", "decoding")
-PROTOCOLS = ("default", "official")
 BENCHMARKS = ("mvbench", "videomme", "tempcompass", "msvd_qa", "vcgbench", "videobench")
 """Benchmarks the settings table shows."""
 RECORDED_ONLY = {

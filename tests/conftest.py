@@ -17,6 +17,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 
+pytest_plugins = ["tests.data_gen.dataset_fixtures"]  # the tiny generated datasets, shared by several rooms' tests
+
 
 @pytest.fixture(autouse=True)
 def _restore_environment():
@@ -85,7 +87,7 @@ def tiny_pipeline_options(out: Path) -> list[str]:
 def tiny_pipeline(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
     """The whole main job once per session, shared by the end-to-end tests that read it (the summary and
     controls test, the kill-anywhere test's uninterrupted reference): each used to start its own."""
-    from dreamframe.pipeline import main
+    from launch.pipeline import main
 
     out = tmp_path_factory.mktemp("pipeline") / "run"
     options = tiny_pipeline_options(out)

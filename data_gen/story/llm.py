@@ -262,6 +262,27 @@ class PlotWriter:
             return exp, subs
 
         expansions = await _all([chapter(k) for k in range(cfg.story.chapters)])
+        chapters, qa_raw, contexts = self._chapters(outline, expansions, scenes, style, chars, fixes)
+        stats: dict[str, Any] = {"genre": genre, "premise": premise, "model": self.client.model_id,
+                                 "llm_qa_written": len(qa_raw),
+                                 "dropped": {"verifier": 0, "verifier_error": 0, "dedup": 0}, "fixes": fixes}
+        qa_raw = await self._kept_qa(qa_raw, contexts, seed, stats, tokens, log)
+        qa = [QAPair(id=f"{movie_id}-l{i:03d}", **q) for i, q in enumerate(qa_raw)]
+        movie = Movie(id=movie_id, title=outline["title"].strip(), genre=genre, overview=outline["overview"].strip(),
+                      tone=outline["tone"].strip(), style_description=outline["style_description"].strip(),
+                      style_keyword=style, characters=chars, locations=locations, chapters=chapters, qa=qa,
+                      source={"story": "llm", "llm_backend": self.client.backend, "llm_model": self.client.model_id})
+        stats["llm_qa_kept"] = len(qa)
+        price = (tokens["prompt_tokens"] * cfg.llm.price_input_per_mtok
+                 + tokens["completion_tokens"] * cfg.llm.price_output_per_mtok) / 1e6
+        stats["llm"] = {**tokens, "cost_usd": round(price, 6)}  # what writing it cost, cache hits included
+        stats["rule_log"] = log.as_dict()
+        return movie, stats
+
+    def _chapters(self, outline: dict[str, Any], expansions: list, scenes: list[list[str]], style: str,
+                  chars: list[Character], fixes: list[str]) -> tuple[list[Chapter], list[dict[str, Any]], list[str]]:
+        """The chapters from the outline and each chapter's (level-2 expansion, level-3 sub-stories), with
+        every QA pair of levels 1-3 over its frame span and the text it was asked about (for the verifier)."""
         chapters, qa_raw, contexts, start = [], [], [], 0
         for k, (exp, frames_raw) in enumerate(expansions):
             ch_start, substories = start, []
@@ -276,10 +297,12 @@ class PlotWriter:
             ch_qa = _qa(outline["chapters"][k]["qa"], "chapter", (ch_start, start)) + _qa(exp["qa"], "chapter", (ch_start, start))
             qa_raw += ch_qa
             contexts += [_chapter_text(chapter_obj)] * len(ch_qa)
+        return chapters, qa_raw, contexts
 
-        stats: dict[str, Any] = {"genre": genre, "premise": premise, "model": self.client.model_id,
-                                 "llm_qa_written": len(qa_raw),
-                                 "dropped": {"verifier": 0, "verifier_error": 0, "dedup": 0}, "fixes": fixes}
+    async def _kept_qa(self, qa_raw: list[dict[str, Any]], contexts: list[str], seed: int, stats: dict[str, Any],
+                       tokens: dict[str, int], log: RuleLog) -> list[dict[str, Any]]:
+        """The QA pairs the verifier keeps (cfg.plot.verify_qa), less near duplicates; counts the drops in stats."""
+        cfg = self.cfg
         if cfg.plot.verify_qa and qa_raw:
             keep = await self._verify(qa_raw, contexts, seed, stats, tokens, log)
             qa_raw = [q for q, k in zip(qa_raw, keep) if k]
@@ -288,17 +311,7 @@ class PlotWriter:
                                            cfg.plot.dedup_threshold, cfg.plot.embedding_model)
             stats["dropped"]["dedup"] = keep.count(False)
             qa_raw = [q for q, k in zip(qa_raw, keep) if k]
-        qa = [QAPair(id=f"{movie_id}-l{i:03d}", **q) for i, q in enumerate(qa_raw)]
-        movie = Movie(id=movie_id, title=outline["title"].strip(), genre=genre, overview=outline["overview"].strip(),
-                      tone=outline["tone"].strip(), style_description=outline["style_description"].strip(),
-                      style_keyword=style, characters=chars, locations=locations, chapters=chapters, qa=qa,
-                      source={"story": "llm", "llm_backend": self.client.backend, "llm_model": self.client.model_id})
-        stats["llm_qa_kept"] = len(qa)
-        price = (tokens["prompt_tokens"] * cfg.llm.price_input_per_mtok
-                 + tokens["completion_tokens"] * cfg.llm.price_output_per_mtok) / 1e6
-        stats["llm"] = {**tokens, "cost_usd": round(price, 6)}  # what writing it cost, cache hits included
-        stats["rule_log"] = log.as_dict()
-        return movie, stats
+        return qa_raw
 
     def _substory(self, style: str, sub: dict[str, Any], raw: dict[str, Any], chars: list[Character], start: int,
                   fixes: list[str]) -> SubStory:

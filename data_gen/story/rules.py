@@ -42,7 +42,7 @@ PLACEHOLDER = re.compile(
     r"|<[^<>]{1,40}>|\{[^{}]{0,40}\}|\$[A-Za-z_]+|\[(?:name|actor|place|location|character|colou?r|title)[^\]]*\]"
     r"|\blorem ipsum\b|\b(?:tbd|todo|xxx|placeholder)\b|\bn/a\b", re.I)
 TEMPLATE = re.compile(r"^generate an image in (?P<style>[A-Za-z]+) style: At (?P<place>[^,]+), (?P<who>.+) "
-                      r"(?:is|are) (?P<doing>(?:%s)\b.*), (?P<expression>[a-z]+)$" % "|".join(VERB_ING.values()))
+                      rf"(?:is|are) (?P<doing>(?:{'|'.join(VERB_ING.values())})\b.*), (?P<expression>[a-z]+)$")
 
 
 @dataclass

@@ -199,7 +199,6 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
     unless `keep_token` (tests: inspect the tables after training).
     """
     import torch
-    import torch.nn.functional as F
     from diffusers import DDPMScheduler
     from tqdm import tqdm
 
@@ -214,30 +213,89 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
     if noise_sched.config.prediction_type not in ("epsilon", "v_prediction", "sample"):
         raise ValueError(f"textual inversion: unsupported prediction_type {noise_sched.config.prediction_type!r}")
 
-    if cfg.mode == "keyword":
-        for _key, tok, _enc in encoders:  # every tokenizer checked before any table changes
-            keyword_token_id(tok, token)
-    dtypes = {key: enc.dtype for key, _, enc in encoders}
-    ids, originals, tables, init, keyword_rows = {}, {}, [], {}, {}
-    for key, tok, enc in encoders:
-        enc.to(torch.float32)  # the learned row is optimized in fp32 even when the pipeline is half precision
-        if cfg.mode == "keyword":  # put back afterwards: the pipeline leaves as it came in
-            keyword_rows[key] = enc.get_input_embeddings().weight[keyword_token_id(tok, token)].detach().clone()
-        ids[key] = _prepare_row(tok, enc, token, cfg, keyword, gen)
-        table = enc.get_input_embeddings().weight
-        originals[key] = table.detach().clone()
-        init[key] = originals[key][ids[key]].clone()
-        tables.append(table)
+    rows = _learnable_rows(encoders, token, cfg, keyword, gen)
     was_training = pipe.unet.training
     for module in (pipe.unet, pipe.vae, *(e for _, _, e in encoders)):
         module.requires_grad_(False)
-    for t in tables:
+    for t in rows.tables:
         t.requires_grad_(True)
     if cfg.gradient_checkpointing and hasattr(pipe.unet, "enable_gradient_checkpointing"):
         pipe.unet.enable_gradient_checkpointing()
         pipe.unet.train()  # checkpointing is only active in train mode; the UNet has no dropout
 
     prompts = [t.format(f"{token} {v}" if v else token) for t in cfg.templates for v in (cfg.variations or [""])]
+    latents = _reference_latents(pipe, images, cfg, device, gen)
+    add_time_ids = None
+    if len(encoders) == 2:
+        add_time_ids = torch.tensor([[cfg.reference_size, cfg.reference_size, 0, 0, target_size, target_size]],
+                                    dtype=torch.float32, device=device)
+
+    opt = torch.optim.AdamW(rows.tables, lr=lr_at(stages, 0), betas=tuple(cfg.betas), weight_decay=cfg.weight_decay, eps=cfg.eps)
+    losses: list[float] = []
+    bar = tqdm(range(total), desc=f"style {token}", unit="step", disable=not progress, leave=False)
+    try:
+        for step in bar:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(stages, step)
+            step_loss = _step_loss(pipe, latents, prompts, noise_sched, add_time_ids, cfg, rng, gen)
+            for table in rows.tables:
+                torch.nn.utils.clip_grad_norm_([table], cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            with torch.no_grad():  # every row but the style token's is restored bit for bit
+                for (key, _, _), table in zip(encoders, rows.tables):
+                    keep = torch.arange(table.shape[0], device=table.device) != rows.ids[key]
+                    table[keep] = rows.originals[key][keep]
+            losses.append(step_loss)
+            bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr_at(stages, step):.1e}")
+        learned = {key: table[rows.ids[key]].detach().float().cpu().clone()[None]
+                   for (key, _, _), table in zip(encoders, rows.tables)}
+    finally:
+        _put_back(pipe, encoders, rows, cfg, token, keep_token, was_training)
+    stats = {"steps": total, "loss_first": round(losses[0], 6), "loss_last": round(losses[-1], 6),
+             "loss_mean_last_10": round(sum(losses[-10:]) / len(losses[-10:]), 6), "images": int(len(latents)),
+             "moved": {k: round(float((learned[k][0] - rows.init[k].float().cpu()).norm()), 6) for k in learned}}
+    return learned, stats
+
+
+@dataclass
+class _Rows:
+    """What training changes in every text encoder, by file key: the learned row's id, its table, the table
+    as it was (every other row is copied back after each step), the row's start value, the encoder's dtype
+    and (mode keyword) the keyword's own row, put back afterwards."""
+
+    ids: dict = field(default_factory=dict)
+    tables: list = field(default_factory=list)
+    originals: dict = field(default_factory=dict)
+    init: dict = field(default_factory=dict)
+    dtypes: dict = field(default_factory=dict)
+    keyword_rows: dict = field(default_factory=dict)
+
+
+def _learnable_rows(encoders: list, token: str, cfg: TextualInversionConfig, keyword: str, gen) -> _Rows:
+    """Prepare the row to learn in each encoder (in fp32), every tokenizer checked before any table changes."""
+    import torch
+
+    if cfg.mode == "keyword":
+        for _key, tok, _enc in encoders:
+            keyword_token_id(tok, token)
+    rows = _Rows(dtypes={key: enc.dtype for key, _, enc in encoders})
+    for key, tok, enc in encoders:
+        enc.to(torch.float32)  # the learned row is optimized in fp32 even when the pipeline is half precision
+        if cfg.mode == "keyword":  # put back afterwards: the pipeline leaves as it came in
+            rows.keyword_rows[key] = enc.get_input_embeddings().weight[keyword_token_id(tok, token)].detach().clone()
+        rows.ids[key] = _prepare_row(tok, enc, token, cfg, keyword, gen)
+        table = enc.get_input_embeddings().weight
+        rows.originals[key] = table.detach().clone()
+        rows.init[key] = rows.originals[key][rows.ids[key]].clone()
+        rows.tables.append(table)
+    return rows
+
+
+def _reference_latents(pipe, images: list, cfg: TextualInversionConfig, device, gen):
+    """The reference images in the VAE's latent space, scaled as the UNet sees them (float32)."""
+    import torch
+
     with torch.no_grad():
         pixels = prepare_images(images, cfg.reference_size, cfg.autocontrast, cfg.flip)
         vae_dtype = pipe.vae.dtype
@@ -250,65 +308,55 @@ def train_style_embedding(pipe, images: list, keyword: str, token: str, cfg: Tex
                        for i in range(0, len(pixels), 4)]
         finally:
             pipe.vae.to(vae_dtype)
-        latents = torch.cat(latents).float() * pipe.vae.config.scaling_factor
-    add_time_ids = None
-    if len(encoders) == 2:
-        add_time_ids = torch.tensor([[cfg.reference_size, cfg.reference_size, 0, 0, target_size, target_size]],
-                                    dtype=torch.float32, device=device)
+        return torch.cat(latents).float() * pipe.vae.config.scaling_factor
 
-    opt = torch.optim.AdamW(tables, lr=lr_at(stages, 0), betas=tuple(cfg.betas), weight_decay=cfg.weight_decay, eps=cfg.eps)
-    unet_dtype = pipe.unet.dtype
-    losses: list[float] = []
-    bar = tqdm(range(total), desc=f"style {token}", unit="step", disable=not progress, leave=False)
-    try:
-        for step in bar:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(stages, step)
-            step_loss = 0.0
-            for _ in range(cfg.grad_accumulation):
-                idx = [rng.randrange(len(latents)) for _ in range(cfg.batch_size)]
-                batch = latents[idx].to(device)
-                noise = torch.randn(batch.shape, generator=gen).to(device)
-                t = torch.tensor([rng.randrange(noise_sched.config.num_train_timesteps) for _ in idx], device=device)
-                noisy = noise_sched.add_noise(batch, noise, t)
-                kind = noise_sched.config.prediction_type
-                target = {"epsilon": noise, "sample": batch}.get(kind) if kind != "v_prediction" else \
-                    noise_sched.get_velocity(batch, noise, t)
-                emb, pooled = _encode(pipe, [rng.choice(prompts) for _ in idx], device)
-                extra = {}
-                if pooled is not None:
-                    extra["added_cond_kwargs"] = {"text_embeds": pooled.to(unet_dtype),
-                                                  "time_ids": add_time_ids.repeat(len(idx), 1).to(unet_dtype)}
-                pred = pipe.unet(noisy.to(unet_dtype), t, emb.to(unet_dtype), **extra).sample
-                loss = F.mse_loss(pred.float(), target.float()) / cfg.grad_accumulation
-                loss.backward()
-                step_loss += loss.item()
-            for table in tables:
-                torch.nn.utils.clip_grad_norm_([table], cfg.grad_clip)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            with torch.no_grad():  # every row but the style token's is restored bit for bit
-                for (key, _, _), table in zip(encoders, tables):
-                    keep = torch.arange(table.shape[0], device=table.device) != ids[key]
-                    table[keep] = originals[key][keep]
-            losses.append(step_loss)
-            bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr_at(stages, step):.1e}")
-        learned = {key: table[ids[key]].detach().float().cpu().clone()[None] for (key, _, _), table in zip(encoders, tables)}
-    finally:
-        for t in tables:
-            t.requires_grad_(False)
-        if cfg.gradient_checkpointing and hasattr(pipe.unet, "disable_gradient_checkpointing"):
-            pipe.unet.disable_gradient_checkpointing()
-        pipe.unet.train(was_training)
-        if not keep_token and cfg.mode == "keyword":
-            with torch.no_grad():
-                for (key, _, _), table in zip(encoders, tables):
-                    table[ids[key]] = keyword_rows[key]
-        elif not keep_token:
-            _remove_token(pipe, token)
-        for key, _, enc in encoders:
-            enc.to(dtypes[key])
-    stats = {"steps": total, "loss_first": round(losses[0], 6), "loss_last": round(losses[-1], 6),
-             "loss_mean_last_10": round(sum(losses[-10:]) / len(losses[-10:]), 6), "images": int(len(latents)),
-             "moved": {k: round(float((learned[k][0] - init[k].float().cpu()).norm()), 6) for k in learned}}
-    return learned, stats
+
+def _step_loss(pipe, latents, prompts: list[str], noise_sched, add_time_ids, cfg: TextualInversionConfig,
+               rng: random.Random, gen) -> float:
+    """One optimizer step's noise-prediction MSE over cfg.grad_accumulation batches; the gradients stay in
+    the token tables for the optimizer."""
+    import torch
+    import torch.nn.functional as F
+
+    device, unet_dtype = pipe.unet.device, pipe.unet.dtype
+    step_loss = 0.0
+    for _ in range(cfg.grad_accumulation):
+        idx = [rng.randrange(len(latents)) for _ in range(cfg.batch_size)]
+        batch = latents[idx].to(device)
+        noise = torch.randn(batch.shape, generator=gen).to(device)
+        t = torch.tensor([rng.randrange(noise_sched.config.num_train_timesteps) for _ in idx], device=device)
+        noisy = noise_sched.add_noise(batch, noise, t)
+        kind = noise_sched.config.prediction_type
+        target = {"epsilon": noise, "sample": batch}.get(kind) if kind != "v_prediction" else \
+            noise_sched.get_velocity(batch, noise, t)
+        emb, pooled = _encode(pipe, [rng.choice(prompts) for _ in idx], device)
+        extra = {}
+        if pooled is not None:
+            extra["added_cond_kwargs"] = {"text_embeds": pooled.to(unet_dtype),
+                                          "time_ids": add_time_ids.repeat(len(idx), 1).to(unet_dtype)}
+        pred = pipe.unet(noisy.to(unet_dtype), t, emb.to(unet_dtype), **extra).sample
+        loss = F.mse_loss(pred.float(), target.float()) / cfg.grad_accumulation
+        loss.backward()
+        step_loss += loss.item()
+    return step_loss
+
+
+def _put_back(pipe, encoders: list, rows: _Rows, cfg: TextualInversionConfig, token: str, keep_token: bool,
+              was_training: bool) -> None:
+    """Leave the pipeline as it came in: frozen tables, no checkpointing, the keyword's row or no new token
+    (unless keep_token), each encoder in its own dtype."""
+    import torch
+
+    for t in rows.tables:
+        t.requires_grad_(False)
+    if cfg.gradient_checkpointing and hasattr(pipe.unet, "disable_gradient_checkpointing"):
+        pipe.unet.disable_gradient_checkpointing()
+    pipe.unet.train(was_training)
+    if not keep_token and cfg.mode == "keyword":
+        with torch.no_grad():
+            for (key, _, _), table in zip(encoders, rows.tables):
+                table[rows.ids[key]] = rows.keyword_rows[key]
+    elif not keep_token:
+        _remove_token(pipe, token)
+    for key, _, enc in encoders:
+        enc.to(rows.dtypes[key])

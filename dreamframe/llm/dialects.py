@@ -20,10 +20,8 @@ in the system message, and every reply is validated, whatever the dialect.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-Dialect = Literal["json_schema", "json_object_schema", "structured_outputs", "guided_json", "ollama_format",
-                  "json_object", "none"]
 NEGOTIATION_ORDER: tuple[str, ...] = ("json_schema", "json_object_schema", "structured_outputs", "guided_json",
                                       "ollama_format", "json_object", "none")
 REFUSAL_STATUS = frozenset({400, 404, 415, 422, 500, 501})

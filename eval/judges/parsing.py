@@ -1,7 +1,7 @@
 """Turning judge replies into verdicts, by one named rule that is recorded with the results.
 
 Each rule reproduces one reference scorer of the Video-ChatGPT prompts ({'pred': 'yes'|'no', 'score': n}
-or {'score': n}); tests/eval_benchmarks/test_parse_rules.py holds each one's cases:
+or {'score': n}); tests/eval/benchmarks/test_parse_rules.py holds each one's cases:
 - `literal_eval_whole`: Video-LLaVA `videollava/eval/video/eval_video_qa.py` (PKU-YuanGroup/Video-LLaVA
   @984e65b, the MSVD/MSRVTT/TGIF/ActivityNet-QA script). `ast.literal_eval` of the whole reply; a reply
   that does not parse is never stored (the script re-asks until it parses) - here it is left out and

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 PROMPT_DIR = Path(__file__).with_name("prompts")
@@ -19,7 +19,7 @@ ROLES = ("system", "assistant", "user")
 _FIELD_RE = re.compile(r"\{(" + "|".join(FIELDS) + r")\}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_template(name: str) -> tuple[tuple[str, str], ...]:
     """((role, text), ...) of one judge prompt in the order it is sent, read as bytes so nothing is normalised."""
     if not (PROMPT_DIR / f"{name}.system.txt").exists() or not (PROMPT_DIR / f"{name}.user.txt").exists():
@@ -28,7 +28,7 @@ def load_template(name: str) -> tuple[tuple[str, str], ...]:
                  for role in ROLES if (PROMPT_DIR / f"{name}.{role}.txt").exists())
 
 
-@lru_cache(maxsize=None)
+@cache
 def prompt_sha256(name: str) -> str:
     """sha256 of the prompt's turns joined by NUL: what `comparable_to_published` checks against the pin."""
     return hashlib.sha256(b"\0".join(text.encode("utf-8") for _, text in load_template(name))).hexdigest()

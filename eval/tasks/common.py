@@ -5,7 +5,6 @@ option letters, answer matching.
 from __future__ import annotations
 
 import json
-import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,18 +71,6 @@ def locate_video(folders: Sequence[Path], stems: Sequence[str], usual_ext: str =
     names = " or ".join(stems)
     searched = f"{names} (any of {' '.join(VIDEO_EXTENSIONS)}, or a frame folder) in {', '.join(map(str, folders))}"
     return VideoLookup(folders[0] / f"{stems[0]}{usual_ext}", False, searched)
-
-
-_LETTER_RE = re.compile(r"\(?\b([A-Z])\b\)?")
-
-
-def first_option_letter(text: str, n_options: int) -> str | None:
-    """The first standalone capital letter among the first `n_options` letters, e.g. 'B' in '(B) a dog'."""
-    valid = LETTERS[:n_options]
-    for m in _LETTER_RE.finditer(text.strip()):
-        if m.group(1) in valid:
-            return m.group(1)
-    return None
 
 
 def normalise_answer(text: str) -> str:

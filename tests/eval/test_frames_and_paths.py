@@ -16,7 +16,7 @@ from dreamframe.video import VideoError, load_video
 from eval.run import main
 from eval.tasks import materialise
 from dreamframe.clip import Clip
-from tests.eval_benchmarks.fixtures import open_qa, tiny_video
+from tests.eval.benchmarks.fixtures import open_qa, tiny_video
 
 
 def numbered_folder(folder: Path, indices: list[int], first_name: int = 0) -> dict[int, np.ndarray]:

@@ -13,7 +13,7 @@ import pytest
 from eval.run import main
 from eval.tasks import materialise
 from tests.eval.conftest import write_mvbench
-from tests.eval_benchmarks.fixtures import open_qa, tiny_video
+from tests.eval.benchmarks.fixtures import open_qa, tiny_video
 
 LONG_QUESTION = "why does the " + "very " * 2000 + "red car stop?"  # 10,026 characters, over 2,000 tokens
 

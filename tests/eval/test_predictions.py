@@ -12,7 +12,7 @@ import pytest
 
 from eval.run import main
 from eval.tasks.mvbench import _SPEC
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 SCORE_METRICS = {"score", "correctness", "detail", "context", "temporal", "consistency"}  # 0-5 judge scales
 TASKS = ("mvbench,dreamframe_heldout,msvd_qa,msrvtt_qa,tgif_qa,activitynet_qa,vcgbench,tempcompass,videomme,"

@@ -12,7 +12,7 @@ import pytest
 from eval.leaderboard import LeaderboardConfig, build
 from eval.protocol import FAMILIES_DIR, NOT_PUBLISHED, ProtocolError, family_of, table
 from eval.run import main
-from tests.eval_benchmarks import fixtures
+from tests.eval.benchmarks import fixtures
 
 FAMILIES = sorted(p.stem for p in FAMILIES_DIR.glob("*.yaml"))
 BENCHES = ("mvbench", "msvd_qa", "vcgbench", "tempcompass", "videomme", "videobench")

@@ -107,6 +107,6 @@ def test_max_per_type_scores_one_fixed_subset_of_each_held_out_set(tmp_path, hel
         all_rows, picked = rows(tmp_path / "all", task), rows(tmp_path / "cut", task)
         types = Counter(r["qa_type"] for r in all_rows)
         assert Counter(r["qa_type"] for r in picked) == {t: min(2, n) for t, n in types.items()}
-        assert picked == rows(tmp_path / "again", task) and cut.num_docs[task] == len(picked) < whole.num_docs[task]
+        assert picked == rows(tmp_path / "again", task) and cut.num_docs[task] == again.num_docs[task] == len(picked) < whole.num_docs[task]
     with pytest.raises(ValueError, match="--max_per_type: mvbench"):
         materialise(["mvbench"], tmp_path, tmp_path / "mv", max_per_type=2)

@@ -1,6 +1,6 @@
 """`python -m training.train` as users run it: DDP with 2 CPU processes; bad input. Killed with SIGKILL
 and rerun with the same command (same checkpoint, loss curve and weights as an uninterrupted run):
-tests/reliability/test_kill_anywhere.py."""
+tests/e2e/test_kill_anywhere.py."""
 
 from __future__ import annotations
 

@@ -62,7 +62,7 @@ class ExitsZero:
 
 
 def test_the_pipeline_never_counts_a_stage_without_its_marker_as_done(tmp_path):
-    from dreamframe.pipeline import Runner, Stage
+    from launch.pipeline import Runner, Stage
 
     plan = {"train": Stage(ExitsZero(), tmp_path / "train" / "summary.json"),  # type: ignore[arg-type]
             "eval_tuned": Stage(ExitsZero(), tmp_path / "eval" / ".done_tuned", ("train",))}  # type: ignore[arg-type]

@@ -21,8 +21,6 @@ from eval.tasks.common import BenchmarkDataError, locate_video, pick_root, read_
 log = logging.getLogger(__name__)
 
 FILES = {"generic": "generic_qa.json", "temporal": "temporal_qa.json", "consistency": "consistency_qa.json"}
-DIMENSIONS = {"generic": ("correctness", "detail", "context"), "temporal": ("temporal",),
-              "consistency": ("consistency",)}
 _FIELDS = {"generic": ("Q", "A", "video_name"), "temporal": ("Q", "A", "video_name"),
            "consistency": ("Q1", "Q2", "A", "video_name")}
 
