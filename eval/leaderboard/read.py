@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.leaderboard_published import benchmark_of, canonical_metric, is_headline
-from eval.leaderboard_types import NO_JUDGE, PLAIN_LM_EVAL, PUBLISHED_PROTOCOL, Entry, LeaderboardError
+from eval.leaderboard.published import benchmark_of, canonical_metric, is_headline
+from eval.leaderboard.types import NO_JUDGE, PLAIN_LM_EVAL, PUBLISHED_PROTOCOL, Entry, LeaderboardError
 
 
 def find_results(paths: Iterable[str]) -> list[Path]:
