@@ -1,5 +1,5 @@
-"""Reading lm-eval result folders into leaderboard entries: the judge, frame setting, partial-download
-flag and per-sample values of every number, the newest file per model, and the held-out controls."""
+"""Reading result folders into leaderboard entries through the one results type (eval/results.py): the
+judge, frame setting, partial-download flag and per-sample values of every number, the newest file per model."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from eval.leaderboard.published import benchmark_of, canonical_metric, is_headline
 from eval.leaderboard.types import NO_JUDGE, PLAIN_LM_EVAL, PUBLISHED_PROTOCOL, Entry, LeaderboardError
+from eval.results import JudgeRecord, ResultsError, RunRecord
 
 
 def find_results(paths: Iterable[str]) -> list[Path]:
@@ -55,67 +56,17 @@ def results_below(root: Path) -> list[Path]:
     return sorted(found)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise LeaderboardError(f"{path}: not valid JSON ({err})") from err
-    except OSError as err:
-        raise LeaderboardError(f"{path}: cannot be read ({err.strerror})") from err
-    if not isinstance(data, dict):
-        raise LeaderboardError(f"{path}: expected a JSON object")
-    return data
-
-
-def plain_lm_eval_block(data: dict[str, Any]) -> dict[str, Any]:
-    """What the board knows of a results file written by lm-eval itself (no "dreamframe" block): the
-    model's name. Judge and frames are not recorded: its numbers are labelled as plain lm-eval results and
-    ranked only with other plain lm-eval results; accuracies are read in the units each task's config
-    declares (`accuracy_scale`)."""
-    cfg = data.get("config") or {}
-    args = cfg.get("model_args")
-    named = args.get("model") or args.get("pretrained") if isinstance(args, dict) else None
-    return {"model": data.get("model_name") or named or cfg.get("model") or "unknown (plain lm-eval)",
-            "judge": {"name": PLAIN_LM_EVAL, "model": None, "comparable_to_published": False},
-            "frame_sampling": {"rule": PLAIN_LM_EVAL, "num_frames": "?"}, "base_model": None,
-            "plain_lm_eval": True}
-
-
 UNITS_KEY = "accuracy_units"
 """Key in a task config's `metadata` (DreamFrame's task templates set it to "percent") that lm-eval copies
 into its results file under `configs`: how the board knows the units of a plain lm-eval result."""
 
 
-def accuracy_scale(data: dict[str, Any], task: str, subtasks: dict[str, list[str]], value: float) -> float:
-    """The factor that turns a plain lm-eval accuracy into percent: 1 when every task under `task` declares
+def accuracy_scale(record: RunRecord, name: str, value: float) -> float:
+    """The factor that turns a plain lm-eval accuracy into percent: 1 when every task under `name` declares
     `metadata.accuracy_units: percent` in the results' `configs`, else 100 (lm-eval's own metrics are 0-1
     fractions) - unless the value is above 1, which no fraction is."""
-    configs = data.get("configs") or {}
-    leaves = _leaves(task, subtasks)
-    declared = [((configs.get(t) or {}).get("metadata") or {}).get(UNITS_KEY) for t in leaves]
+    declared = [(record.tasks[t].config.get("metadata") or {}).get(UNITS_KEY) for t in record.leaves(name)]
     return 1.0 if (declared and all(u == "percent" for u in declared)) or value > 1 else 100.0
-
-
-def _dreamframe_block(path: Path, data: dict[str, Any]) -> dict[str, Any]:
-    block = data.get("dreamframe")
-    if block is None and "lm_eval_version" in data:
-        return plain_lm_eval_block(data)
-    if not isinstance(block, dict):
-        raise LeaderboardError(f"{path}: no 'dreamframe' block (written by python -m eval.run) and not an "
-                               "lm-eval results file (no lm_eval_version)")
-    for key in ("model", "judge", "frame_sampling"):
-        if key not in block:
-            raise LeaderboardError(f"{path}: dreamframe.{key} is missing")
-    fs = block["frame_sampling"]
-    if not isinstance(fs, dict) or "rule" not in fs or "num_frames" not in fs:
-        raise LeaderboardError(f"{path}: dreamframe.frame_sampling needs 'rule' and 'num_frames'")
-    if not isinstance(block["judge"], dict) or "name" not in block["judge"]:
-        raise LeaderboardError(f"{path}: dreamframe.judge needs at least 'name'")
-    if block.get("units") != "percent":
-        raise LeaderboardError(f"{path}: dreamframe.units is {block.get('units')!r}, not 'percent': written by an "
-                               "older eval.run (accuracy as a 0-1 fraction on some tasks); run the same eval.run "
-                               "command again - answers come from its cache")
-    return block
 
 
 def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
@@ -145,11 +96,10 @@ def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
     return out or None
 
 
-def judge_report_samples(folder: Path, task: str, metric: str) -> dict[Any, float] | None:
-    """Per-item judge verdicts from `<model>/judge_reports/<task>.json` (eval.judges writes them):
-    accuracy = 100 for 'yes', 0 for 'no'; other metrics take the item's 'score'. Uncounted items
-    (unparsable under the parse rule) are left out, as in the reported number."""
-    path = folder / "judge_reports" / f"{task}.json"
+def verdict_samples(path: Path, metric: str) -> dict[Any, float] | None:
+    """Per-item judge verdicts from the file a task's record names (`TaskRecord.verdicts`, eval.judges
+    writes it): accuracy = 100 for 'yes', 0 for 'no'; other metrics take the item's 'score'. Uncounted
+    items (unparsable under the parse rule) are left out, as in the reported number."""
     if not path.is_file():
         return None
     try:
@@ -201,140 +151,112 @@ def _metric_keys(task_result: dict[str, Any]) -> dict[str, tuple[str, str, float
     return found
 
 
+def read_record(path: Path) -> RunRecord:
+    """The results file as its record; an unreadable one is a LeaderboardError naming the file and field."""
+    try:
+        return RunRecord.read(path)
+    except ResultsError as err:
+        raise LeaderboardError(str(err)) from None
+
+
 def load_results_file(path: Path, benchmarks: dict[str, dict[str, Any]]) -> list[Entry]:
-    """Every (task, metric) number of one lm-eval results file, with judge and frame setting."""
-    data = _read_json(path)
-    block = _dreamframe_block(path, data)
-    if not isinstance(data.get("results"), dict):
-        raise LeaderboardError(f"{path}: 'results' is missing or not an object")
-    stamp = path.stem[len("results_"):]
-    subtasks = data.get("group_subtasks", {}) or {}
-    parent_of = {sub: grp for grp, subs in subtasks.items() for sub in subs or []}
-    tasks = {**data.get("groups", {}), **data["results"]}
+    """Every (task, metric) number of one results file, with judge and frame setting."""
+    record = read_record(path)
+    parent_of = {sub: name for name, group in record.groups.items() for sub in group.subtasks}
     entries = []
-    for task, result in tasks.items():
-        if not isinstance(result, dict):
-            raise LeaderboardError(f"{path}: results[{task!r}] is not an object")
-        parent = parent_of.get(task)
-        bench = benchmark_of(task, benchmarks) or (benchmark_of(parent, benchmarks) if parent else None) or task
-        judge_label, judge_key = _judge_of(block, task, subtasks, benchmarks.get(bench, {}).get("judged", True))
-        frames = _frames_of(block, task, subtasks)
-        partial = _partial_of(block, task, subtasks)
-        board = bench if is_headline(task, bench, benchmarks) else task
+    for name in [*record.groups, *record.tasks]:
+        parent = parent_of.get(name)
+        bench = benchmark_of(name, benchmarks) or (benchmark_of(parent, benchmarks) if parent else None) or name
+        board = bench if is_headline(name, bench, benchmarks) else name
+        result = record.groups[name].metrics if name in record.groups else record.tasks[name].metrics
         metrics = _metric_keys(result)
         beside = _beside(metrics)
         for metric, (raw, filt, value) in metrics.items():
-            if beside and metric in BESIDE_METRICS:
-                continue
-            scale = accuracy_scale(data, task, subtasks, value) if block.get("plain_lm_eval") and metric == "accuracy" else 1.0
-            value *= scale
-            e = Entry(model=str(block["model"]), benchmark=bench, task=task, metric=metric, value=value,
-                      judge=judge_label, judge_key=judge_key,
-                      frames=frames, source=str(path), base_model=block.get("base_model"),
-                      parent=parent, fingerprint=str(block.get("model_fingerprint", "")), raw_metric=raw,
-                      errors=_errors_of(block, task, subtasks), partial=partial,
-                      board=f"{board} (partial)" if partial else board, beside=beside if metric == "accuracy" else "")
-            if parent:
-                e.subtask = task[len(parent):].strip("_") if task.startswith(parent) else task
-            e.samples = {} if math.isfinite(value) else None
-            for name in _leaves(task, subtasks) if e.samples is not None else []:
-                s = read_samples(path.parent / f"samples_{name}_{stamp}.jsonl", raw, filt)
-                s = s or judge_report_samples(path.parent, name, metric)
-                if s is None:
-                    e.samples = None
-                    break
-                e.samples[name] = {k: v * scale for k, v in s.items()}
-            if e.samples:
-                e.n = sum(len(s) for s in e.samples.values())
-                weights = ((block.get("groups") or {}).get(task) or {}).get("weights")
-                e.aggregate = [float(weights[name]) for name in e.samples] if weights else _aggregate_rule(e)
-                if not _reproduces(e):  # a stale or foreign per-sample file: no interval rather than a wrong one
-                    e.samples, e.n = None, None
-            n_samples = (data.get("n-samples") or {}).get(task, {})
-            e.n = e.n or n_samples.get("effective")
-            entries.append(e)
+            if not (beside and metric in BESIDE_METRICS):
+                entries.append(_entry(record, name, metric, raw, filt, value, bench=bench, board=board, parent=parent,
+                                      beside=beside if metric == "accuracy" else ""))
     return entries
 
 
-def _members(task: str, subtasks: dict[str, list[str]]) -> list[str]:
-    """The task itself and, for a group, every task below it."""
-    out = [task]
-    for sub in subtasks.get(task) or []:
-        out += _members(sub, subtasks)
+def _entry(record: RunRecord, name: str, metric: str, raw: str, filt: str, value: float, *, bench: str, board: str,
+           parent: str | None, beside: str) -> Entry:
+    """One number of a task or group, with its provenance and (when they reproduce it) its per-sample values."""
+    scale = accuracy_scale(record, name, value) if record.plain_lm_eval and metric == "accuracy" else 1.0
+    judge, judge_key = _judge_of(record, name)
+    partial = record.is_partial(name)
+    e = Entry(model=record.model, benchmark=bench, task=name, metric=metric, value=value * scale, judge=judge,
+              judge_key=judge_key, frames=_frames_of(record, name), source=str(record.path),
+              base_model=record.base_model, parent=parent, fingerprint=record.model_fingerprint, raw_metric=raw,
+              errors=_errors_of(record, name), partial=partial, board=f"{board} (partial)" if partial else board,
+              beside=beside)
+    if parent:
+        e.subtask = name[len(parent):].strip("_") if name.startswith(parent) else name
+    e.samples = _samples_of(record, name, metric, raw, filt, scale) if math.isfinite(e.value) else None
+    if e.samples:
+        e.n = sum(len(s) for s in e.samples.values())
+        weights = record.groups[name].weights if name in record.groups else None
+        e.aggregate = [float(weights[t]) for t in e.samples] if weights else _aggregate_rule(e)
+        if not _reproduces(e):  # a stale or foreign per-sample file: no interval rather than a wrong one
+            e.samples, e.n = None, None
+    e.n = e.n or (record.tasks[name].n_samples if name in record.tasks else None)
+    return e
+
+
+def _samples_of(record: RunRecord, name: str, metric: str, raw: str, filt: str,
+                scale: float) -> dict[str, dict[Any, float]] | None:
+    """task -> doc -> value for every task under `name`: the per-sample log, else the judge's verdicts file."""
+    folder = Path(record.path or ".").parent
+    out = {}
+    for task in record.leaves(name):
+        rec = record.tasks[task]
+        found = read_samples(folder / rec.samples, raw, filt) if rec.samples else None
+        found = found or (verdict_samples(folder / rec.verdicts, metric) if rec.verdicts else None)
+        if found is None:
+            return None
+        out[task] = {k: v * scale for k, v in found.items()}
     return out
 
 
-def _leaves(task: str, subtasks: dict[str, list[str]]) -> list[str]:
-    """The tasks with per-sample files under `task` (itself when it has no subtasks; nested groups descend)."""
-    return [t for t in dict.fromkeys(_members(task, subtasks)) if not subtasks.get(t)]
-
-
-def _partial_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> bool:
-    """Measured on a partial download: the task, its group record, or any task below it says so."""
-    per_task, groups = block.get("per_task") or {}, block.get("groups") or {}
-    return any(bool((per_task.get(t) or groups.get(t) or {}).get("partial")) for t in _members(task, subtasks))
-
-
-def _judge_label(j: dict[str, Any]) -> tuple[str, str]:
+def _judge_label(j: JudgeRecord) -> tuple[str, str]:
     """(label shown in cells, key numbers are ranked under) of one judge record."""
-    name = j.get("name") or NO_JUDGE
-    if name == NO_JUDGE:
+    if j.name == NO_JUDGE:
         return NO_JUDGE, NO_JUDGE
-    label = f"{name} ({j['model']})" if j.get("model") else name
-    return label, PUBLISHED_PROTOCOL if j.get("comparable_to_published") else label
+    label = f"{j.name} ({j.model})" if j.model else j.name
+    return label, PUBLISHED_PROTOCOL if j.comparable_to_published else label
 
 
-def _judge_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]], judged: bool) -> tuple[str, str]:
-    """The judge a task's numbers were measured with: from the per-task record when the results carry
-    one (a group takes its subtasks' judges), else the file's judge for benchmarks that use one."""
-    if block.get("plain_lm_eval"):  # judge unknown: ranked only among plain lm-eval results
+def _judge_of(record: RunRecord, name: str) -> tuple[str, str]:
+    """The judge a task's numbers were measured with (a group takes its tasks' judges)."""
+    if record.plain_lm_eval:  # judge unknown: ranked only among plain lm-eval results
         return PLAIN_LM_EVAL, PLAIN_LM_EVAL
-    judge = block["judge"]
-    per_task = judge.get("per_task")
-    if isinstance(per_task, dict):
-        found = {_judge_label(per_task[t]) for t in _members(task, subtasks) if t in per_task}
-        if not found:
-            return NO_JUDGE, NO_JUDGE
-        if len(found) == 1:
-            return found.pop()
-        label = "mixed: " + ", ".join(sorted(f[0] for f in found))
-        return label, label
-    return _judge_label(judge) if judged else (NO_JUDGE, NO_JUDGE)
+    found = {_judge_label(record.tasks[t].judge) for t in record.leaves(name)}
+    if len(found) <= 1:
+        return found.pop() if found else (NO_JUDGE, NO_JUDGE)
+    label = "mixed: " + ", ".join(sorted(f[0] for f in found))
+    return label, label
 
 
-def _errors_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> dict[str, int]:
+def _errors_of(record: RunRecord, name: str) -> dict[str, int]:
     """Missing/unreadable videos and unparsable judge replies, summed over a group's tasks."""
     out: dict[str, int] = defaultdict(int)
-    for t in _members(task, subtasks):
-        for k, v in ((block.get("errors") or {}).get(t) or {}).items():
-            if isinstance(v, (int, float)):
-                out[k] += int(v)
-    missing = (((block.get("groups") or {}).get(task) or {}).get("missing") or {})
+    for task in record.leaves(name):
+        for kind, n in record.tasks[task].errors.items():
+            out[kind] += int(n)
+    missing = (record.groups[name].missing if name in record.groups else None) or {}
     if "questions" in missing:  # a group's own count: formats sharing a video count it once
         out["skipped_questions"], out["missing_video"] = missing["questions"], missing["videos"]
     return {k: v for k, v in out.items() if v}
 
 
-def _frames_of(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
+def _frames_of(record: RunRecord, name: str) -> str:
     """The frame setting (`rule xN`), with the evaluation protocol when it was not the default."""
-    if block.get("plain_lm_eval"):
+    if record.plain_lm_eval:
         return PLAIN_LM_EVAL
-    protocols = {f"official protocol ({p.get('family')})" for t in _members(task, subtasks)
-                 for p in [((block.get("per_task") or {}).get(t) or {}).get("protocol") or {}]
-                 if p.get("name") == "official"}
-    frames = _frame_text(block, task, subtasks)
+    tasks = [record.tasks[t] for t in record.leaves(name)]
+    found = {f"{t.clip.rule} x{t.clip.num_frames}" for t in tasks if t.clip.rule is not None}
+    frames = "not recorded" if not found else found.pop() if len(found) == 1 else "mixed: " + ", ".join(sorted(found))
+    protocols = {f"official protocol ({t.protocol.get('family')})" for t in tasks if t.protocol.get("name") == "official"}
     return "; ".join([frames, *sorted(protocols)])
-
-
-def _frame_text(block: dict[str, Any], task: str, subtasks: dict[str, list[str]]) -> str:
-    fs = block["frame_sampling"]
-    per_task = fs.get("per_task")
-    if isinstance(per_task, dict):
-        found = {f"{per_task[t]['rule']} x{per_task[t]['num_frames']}" for t in _members(task, subtasks)
-                 if isinstance(per_task.get(t), dict) and "rule" in per_task[t]}
-        if found:
-            return found.pop() if len(found) == 1 else "mixed: " + ", ".join(sorted(found))
-    return f"{fs['rule']} x{fs['num_frames']}"
 
 
 def _aggregate_rule(e: Entry) -> str:
