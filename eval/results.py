@@ -235,12 +235,13 @@ def _build(cls: type, data: Any, where: str) -> Any:
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ResultsError(f"{where}: unknown field(s) {unknown}")
+    required = [n for n, f in fields.items() if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    for name in required:
+        if name not in data:
+            raise ResultsError(f"{where}.{name} is missing")
     hints = typing.get_type_hints(cls)
-    kwargs = {name: _value(hints[name], value, f"{where}.{name}") for name, value in data.items()}
-    try:
-        return cls(**kwargs)
-    except TypeError as err:
-        raise ResultsError(f"{where}: {err}") from None
+    return cls(**{name: _value(hints[name], value, f"{where}.{name}") for name, value in data.items()})
 
 
 def _value(hint: Any, value: Any, where: str) -> Any:

@@ -226,10 +226,11 @@ def _judge_label(j: JudgeRecord) -> tuple[str, str]:
 
 
 def _judge_of(record: RunRecord, name: str) -> tuple[str, str]:
-    """The judge a task's numbers were measured with (a group takes its tasks' judges)."""
+    """The judge a task's numbers were measured with (a group takes the judges of its judged tasks: the
+    held-out group's closed questions need none, its open ones a judge)."""
     if record.plain_lm_eval:  # judge unknown: ranked only among plain lm-eval results
         return PLAIN_LM_EVAL, PLAIN_LM_EVAL
-    found = {_judge_label(record.tasks[t].judge) for t in record.leaves(name)}
+    found = {_judge_label(record.tasks[t].judge) for t in record.leaves(name)} - {(NO_JUDGE, NO_JUDGE)}
     if len(found) <= 1:
         return found.pop() if found else (NO_JUDGE, NO_JUDGE)
     label = "mixed: " + ", ".join(sorted(f[0] for f in found))
