@@ -22,17 +22,10 @@ from eval.tasks.videobench.scoring import score_videobench
 from tests.eval_benchmarks import fixtures
 
 
-@pytest.fixture(autouse=True)
-def _fresh_context():
-    yield
-    runtime.set_context(runtime.RunContext())
-
-
 def test_answer_prefixed_replies_score_100_on_videomme(tmp_path):
     fixtures.videomme(tmp_path, missing_one=False)
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path))
     res = evaluate(fixtures.ScriptedLM(lambda doc: f"Answer: {doc['answer']}"), materialise(["videomme"], tmp_path, tmp_path / "t"),
-                   "answer-colon", bootstrap_iters=0)
+                   "answer-colon", bootstrap_iters=0, ctx=runtime.RunContext(out_dir=tmp_path))
     assert res["groups"]["videomme"]["acc,none"] == 100.0  # 33.3 with the old prefix list ("A" of "Answer")
 
 
@@ -46,10 +39,10 @@ def test_exact_match_judge_is_exact_match(tmp_path):
     mat = materialise(["msvd_qa"], tmp_path, tmp_path / "t", judge="exact_match")
     scores = {}
     for judge in ("exact_match", "auto"):
-        runtime.set_context(runtime.RunContext(out_dir=tmp_path / judge, judge=judge))
-        res = evaluate(fixtures.ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0)
+        ctx = runtime.RunContext(out_dir=tmp_path / judge, judge_name=judge)
+        res = evaluate(fixtures.ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0, ctx=ctx)
         scores[judge] = res["results"]["msvd_qa"]["accuracy,none"]
-        assert runtime.current().judges_used["msvd_qa"]["name"] == {"exact_match": "exact_match", "auto": "lexical-f1"}[judge]
+        assert ctx.judges_used["msvd_qa"].name == {"exact_match": "exact_match", "auto": "lexical-f1"}[judge]
     assert scores == {"exact_match": 20.0, "auto": 80.0}  # the old exact_match silently ran the lexical judge: 80%
 
 
@@ -59,10 +52,9 @@ def test_videobench_official_weighting(tmp_path):
     fixtures.videobench(tmp_path)
     mat = materialise(["videobench"], tmp_path, tmp_path / "t")
     assert len(mat.num_docs) == 13 and not mat.missing
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path))
     right = {"MOT", "Driving-exam"}
     res = evaluate(fixtures.ScriptedLM(lambda doc: doc["answer"] if doc["dataset"] in right else "zzz"), mat, "two",
-                   bootstrap_iters=0)
+                   bootstrap_iters=0, ctx=runtime.RunContext(out_dir=tmp_path))
     g = res["groups"]
     assert g["videobench_video_exclusive"]["acc,none"] == pytest.approx(0.5 * 100 / 6.5)
     assert g["videobench_prior_knowledge"]["acc,none"] == 0.0
