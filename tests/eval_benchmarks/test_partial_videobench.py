@@ -135,7 +135,7 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
             in capsys.readouterr().err)
     res = json.loads(next((out / "tiny-llava_onevision").glob("results_*.json")).read_text())
     df, groups = res["dreamframe"], res["groups"]
-    assert df["units"] == "percent" and df["partial"] is True
+    assert df["units"] == "percent" and df["format_version"] == 2
     assert groups["mvbench"]["alias"] == "mvbench (partial: 3 of 20 tasks, 1 question(s) skipped, 1 video(s) missing)"
     assert 0.0 <= groups["mvbench"]["acc,none"] <= 100.0 and res["n-samples"]["mvbench_fine_grained_pose"]["effective"] == 1
     missing = df["groups"]["mvbench"]["missing"]
@@ -143,18 +143,21 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
     assert missing["tasks"]["mvbench_action_sequence"].endswith("json/action_sequence.json: annotation file not found")
     assert df["groups"]["tempcompass"]["missing"]["tasks"] == {
         "tempcompass_yes_no": f"{tc / 'questions' / 'yes_no.json'}: annotation file not found"}
-    assert df["per_task"]["tempcompass_multi_choice"]["missing"]["videos"] == 1  # the _reverse video's question
+    assert df["tasks"]["tempcompass_multi_choice"]["missing"]["videos"] == 1  # the _reverse video's question
     assert set(df["groups"]) >= {"videobench", "videobench_video_exclusive", "videobench_prior_knowledge"}
     assert df["groups"]["videobench_prior_knowledge"]["partial"] is True  # built from a partial download
     assert df["groups"]["videobench"]["weights"] == {"videobench_msvd": 0.5, "videobench_tvqa": 0.5}
     # per task: judge, parse rules, judge prompt hash, frames, partial flag and what was missing
-    rec = df["per_task"]["tempcompass_caption_matching"]
-    assert rec["judge"] == "lexical-f1" and rec["comparable_to_published"] is False
-    assert rec["parse_rule"].startswith("eval_caption_matching.py") and rec["judge_parse_rule"].startswith("no LLM: the one option")
-    assert set(rec["prompt_sha256"]) == {"tempcompass_caption_matching"} and rec["frame_rule"] == "linspace_inclusive"
-    assert rec["num_frames"] == 2 and rec["partial"] is False and rec["missing"] is None
-    mv = df["per_task"]["mvbench_fine_grained_pose"]
-    assert mv["judge"] == "none" and mv["prompt_sha256"] is None and mv["parse_rule"].startswith("mvbench.ipynb check_ans")
+    rec = df["tasks"]["tempcompass_caption_matching"]
+    assert rec["judge"]["name"] == "lexical-f1" and rec["judge"]["comparable_to_published"] is False
+    assert rec["parse_rule"].startswith("eval_caption_matching.py")
+    assert rec["judge"]["parse_rule"].startswith("no LLM: the one option")
+    assert set(rec["judge"]["prompt_sha256"]) == {"tempcompass_caption_matching"}
+    assert rec["clip"]["rule"] == "linspace_inclusive" and rec["clip"]["num_frames"] == 2
+    assert rec["partial"] is False and rec["missing"] is None
+    mv = df["tasks"]["mvbench_fine_grained_pose"]
+    assert mv["judge"]["name"] == "none" and mv["judge"]["prompt_sha256"] == {}
+    assert mv["parse_rule"].startswith("mvbench.ipynb check_ans")
     assert mv["partial"] is True and mv["missing"]["video_examples"][0].endswith("nturgbd/fine_grained_pose_1.mp4")
 
     build(LeaderboardConfig(results=[str(out)], out=str(tmp_path / "lb"), bootstrap=50))
