@@ -26,8 +26,9 @@ FORMAT_VERSION = 2
 in `per_task`, `judge.per_task` and `frame_sampling.per_task`; refused with a message (run eval.run again)."""
 PLAIN_LM_EVAL_SOURCE = "plain lm-eval"
 """`RunRecord.source` of a results file written by `lm_eval` itself: judge and frames not recorded."""
-FROM_LM_EVAL = {"from_lm_eval": True}
-"""Field metadata: read from lm-eval's part of the file (never written into the "dreamframe" block)."""
+NOT_IN_BLOCK = {"in_block": False}
+"""Field metadata: filled on reading from lm-eval's part of the file (or the file's own path), never
+written into the "dreamframe" block - so nothing is stored twice."""
 
 
 class ResultsError(ValueError):
@@ -81,13 +82,13 @@ class TaskRecord:
     """The questions behind the error counts: {"doc_id", "kind", "message"}."""
     verdicts: str | None = None
     """The per-item judge verdicts file, relative to the results file's folder (None: not judged)."""
-    metrics: dict[str, Any] = field(default_factory=dict, metadata=FROM_LM_EVAL)
+    metrics: dict[str, Any] = field(default_factory=dict, metadata=NOT_IN_BLOCK)
     """lm-eval's `results[<task>]`: "<metric>,<filter>" -> value (accuracies in percent)."""
-    n_samples: int | None = field(default=None, metadata=FROM_LM_EVAL)
+    n_samples: int | None = field(default=None, metadata=NOT_IN_BLOCK)
     """lm-eval's `n-samples[<task>].effective`."""
-    samples: str | None = field(default=None, metadata=FROM_LM_EVAL)
+    samples: str | None = field(default=None, metadata=NOT_IN_BLOCK)
     """The per-sample log lm-eval wrote beside the results file (its name; None when absent)."""
-    config: dict[str, Any] = field(default_factory=dict, metadata=FROM_LM_EVAL)
+    config: dict[str, Any] = field(default_factory=dict, metadata=NOT_IN_BLOCK)
     """lm-eval's `configs[<task>]` (its `metadata.accuracy_units` says the units of plain lm-eval numbers)."""
 
 
@@ -100,8 +101,8 @@ class GroupRecord:
     """A group's own count (formats sharing a video count it once) and the tasks left out entirely."""
     weights: dict[str, float] | None = None
     """task -> weight where the official score is a weighted mean (Video-Bench); None: lm-eval's own pooling."""
-    subtasks: list[str] = field(default_factory=list, metadata=FROM_LM_EVAL)
-    metrics: dict[str, Any] = field(default_factory=dict, metadata=FROM_LM_EVAL)
+    subtasks: list[str] = field(default_factory=list, metadata=NOT_IN_BLOCK)
+    metrics: dict[str, Any] = field(default_factory=dict, metadata=NOT_IN_BLOCK)
 
 
 @dataclass
@@ -134,7 +135,7 @@ class RunRecord:
     groups: dict[str, GroupRecord] = field(default_factory=dict)
     units: str = "percent"
     format_version: int = FORMAT_VERSION
-    path: Path | None = field(default=None, metadata=FROM_LM_EVAL)
+    path: Path | None = field(default=None, metadata=NOT_IN_BLOCK)
     """The results file this record was read from."""
 
     @property

@@ -133,12 +133,16 @@ def run(cfg: EvalConfig) -> Path:
     if cfg.write_tasks:
         print(lm_eval_commands(mat))
         return mat.include_path
-    lm, info = (answers, _predictions_info(display, cfg.base_model, answers)) if answers else \
-        _load_model(cfg, display, model_dir)
+    if answers is not None:  # no model: the answers were produced elsewhere
+        lm, info = answers, _predictions_info(display, cfg.base_model, answers)
+    else:
+        lm, info = _load_model(cfg, display, model_dir)
     frames_source = clip["source"] if cfg.protocol == "default" else "official protocol (tasks.<task>.protocol)"
     path, record = score_and_publish(cfg, lm, mat, ctx, info, frames_source, out, model_dir)
     _report_errors(record)
-    print(f"results: {path}")
+    judge = record.judge_summary()
+    print(f"results: {path} (judge: {judge.name if judge.model is None else f'{judge.name} ({judge.model})'}"
+          + ("; partial download" if record.partial else "") + ")")
     return path
 
 

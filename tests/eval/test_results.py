@@ -13,7 +13,7 @@ import pytest
 import eval.run_record
 from eval.leaderboard.published import load_published
 from eval.leaderboard.read import load_results_file, read_record
-from eval.results import FROM_LM_EVAL, GroupRecord, ResultsError, RunRecord, TaskRecord
+from eval.results import NOT_IN_BLOCK, GroupRecord, ResultsError, RunRecord, TaskRecord
 from eval.run import main
 
 MODEL = "tiny-llava_onevision"
@@ -40,7 +40,7 @@ def written(tmp_path_factory, heldout_root, mvbench_root) -> tuple[Path, RunReco
 
 
 def _own_fields(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls) if f.metadata != FROM_LM_EVAL]
+    return [f.name for f in dataclasses.fields(cls) if f.metadata != NOT_IN_BLOCK]
 
 
 def test_the_leaderboard_reads_back_what_eval_run_wrote(written):
