@@ -203,7 +203,8 @@ class RunRecord:
             raise ResultsError(f"{path}: 'results' is missing or not an object")
         block = data.get("dreamframe")
         if block is None and "lm_eval_version" in data:
-            record = RunRecord(model=_plain_model_name(data), source=PLAIN_LM_EVAL_SOURCE, units="as each task declares")
+            record = RunRecord(model=_plain_model_name(data), source=PLAIN_LM_EVAL_SOURCE,
+                               units="as each task declares")
         elif isinstance(block, dict):
             try:
                 record = cls.from_block(block)
@@ -220,7 +221,8 @@ class RunRecord:
 def _plain(obj: Any) -> Any:
     """A record as JSON data, leaving out the fields lm-eval's part of the file holds."""
     if dataclasses.is_dataclass(obj):
-        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj) if not f.metadata}
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if f.metadata.get("in_block", True)}
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -232,7 +234,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
     """`cls` from JSON data: unknown and missing keys and wrong types named by their dotted path."""
     if not isinstance(data, dict):
         raise ResultsError(f"{where}: expected an object, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata}
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("in_block", True)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         raise ResultsError(f"{where}: unknown field(s) {unknown}")

@@ -9,8 +9,8 @@
 Results: `<out>/<model>/results_<timestamp>_<run id>.json` (lm-eval's layout plus a "dreamframe" block,
 the run's record `eval.results.RunRecord`: model, fingerprint, source, packages, config, and per task its
 judge, parse rule, prompt hashes, clip, protocol, partial download, errors and verdicts file; every
-accuracy is a percentage) and `samples_<task>_<timestamp>_<run id>.jsonl`; several runs of one model may write into one --out at once
-(eval/publish.py). Model answers are cached under `<out>/<model>/cache/`, so a
+accuracy is a percentage) and `samples_<task>_<timestamp>_<run id>.jsonl`; several runs of one model may
+write into one --out at once (eval/publish.py). Model answers are cached under `<out>/<model>/cache/`, so a
 killed run started again with the same command only generates what is missing.
 """
 

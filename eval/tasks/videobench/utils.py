@@ -26,5 +26,6 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
 
 def agg_acc(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Percent of mapped replies whose letter is the answer (the dataset score of Step3_compute_scores.py)."""
-    acc = judged_summary(items, score_videobench, prompts=("videobench",), reply_rule=REPLY_RULE, ctx=ctx).get("accuracy")
+    summary = judged_summary(items, score_videobench, prompts=("videobench",), reply_rule=REPLY_RULE, ctx=ctx)
+    acc = summary.get("accuracy")
     return float("nan") if acc is None else float(acc)
