@@ -36,11 +36,14 @@ ABBREVIATED = {
 
 
 def entry_points() -> set[str]:
-    """Every `python -m` module of the project: a file with a `__main__` guard in one of the rooms."""
+    """Every `python -m` module of the project: a file with a `__main__` guard in one of the rooms, or a
+    package with a `__main__.py` (`python -m eval.leaderboard`)."""
     found = set()
     for room in ROOMS:
         for path in (REPO / room).rglob("*.py"):
-            if re.search(r'^if __name__ == "__main__":', path.read_text(encoding="utf-8"), re.M):
+            if path.name == "__main__.py":
+                found.add(".".join(path.parent.relative_to(REPO).parts))
+            elif re.search(r'^if __name__ == "__main__":', path.read_text(encoding="utf-8"), re.M):
                 found.add(".".join(path.relative_to(REPO).with_suffix("").parts))
     return found
 
