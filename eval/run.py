@@ -141,8 +141,9 @@ def run(cfg: EvalConfig) -> Path:
     path, record = score_and_publish(cfg, lm, mat, ctx, info, frames_source, out, model_dir)
     _report_errors(record)
     judge = record.judge_summary()
-    print(f"results: {path} (judge: {judge.name if judge.model is None else f'{judge.name} ({judge.model})'}"
-          + ("; partial download" if record.partial else "") + ")")
+    print(f"judge: {judge.name if judge.model is None else f'{judge.name} ({judge.model})'}"
+          + ("; partial download: see the tasks marked partial" if record.partial else ""))
+    print(f"results: {path}")  # a line of its own: scripts read the path from it
     return path
 
 

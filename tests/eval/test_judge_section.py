@@ -67,3 +67,19 @@ def test_judge_options_are_typed_and_reach_the_section():
     section = judge_config(cfg.judge, cfg.judge_options)
     assert (section.llm.base_url, section.llm.model) == ("http://h:1/v1", "m-2026")
     assert section.llm.max_tokens == judge_config("openai_compatible").llm.max_tokens  # unset: the preset's
+
+
+def test_the_run_context_is_passed_not_a_module_global(tmp_path):
+    """Two runs' contexts side by side each get their own judge record through the task objects' hooks;
+    before, task hooks wrote into the one module global `eval.runtime._CTX`."""
+    from eval.tasks.dreamframe import utils
+
+    assert not [name for name, value in vars(runtime).items() if isinstance(value, runtime.RunContext)]
+    items = [{"task": "dreamframe_heldout_open", "question_id": "q1", "question": "q", "answer": "a cat",
+              "type": "action", "pred": "a cat"}]
+    exact, lexical = runtime.RunContext(judge_name="exact_match"), runtime.RunContext(judge_name="auto")
+    hook = runtime.bind(utils.agg_acc, exact)
+    assert hook(items) == 100.0 and runtime.bind(utils.agg_acc, lexical)(items) == 100.0
+    assert exact.judges_used["dreamframe_heldout_open"].name == "exact_match_fallback"
+    assert lexical.judges_used["dreamframe_heldout_open"].name == "lexical-f1"
+    assert runtime.bind(max, exact) is max  # hooks without a ctx parameter are left as they are
