@@ -1,7 +1,7 @@
 """One run's context: the judge section, where judge files go, and what the task hooks report back.
 
 lm-eval calls a task's hooks with its items alone (`agg_acc(items)`), so `eval.run` hands the context to
-the task objects: `TaskManager` below binds it to every aggregation hook that takes a `ctx` argument
+the task objects: `task_manager()` below binds it to every aggregation hook that takes a `ctx` argument
 (`agg_acc(items, ctx=...)`). The hooks build and record their judge through it, and `eval.run` reads
 it back into the results record (eval/results.py). Run from `lm_eval`'s own CLI, a hook gets a fresh
 default context (the offline lexical judge, no files written).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,6 @@ class RunContext:
     """task -> judge replies that were not a usable verdict."""
     verdicts: dict[str, str] = field(default_factory=dict)
     """task -> its per-item verdicts file, relative to `out_dir`."""
-    notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def judge_section(self) -> JudgeConfig:
         """The run's judge section, resolved and checked once (eval.run does it before any model loads)."""
@@ -64,12 +63,9 @@ class RunContext:
 
     def record_judged(self, task: str, summary: dict[str, Any], record: JudgeRecord) -> None:
         """What one task's judging gave (idempotent: each metric's aggregation reports the same summary):
-        who judged, the unparsable replies, failed requests, and the per-item verdicts file."""
+        who judged, the unparsable replies, and the per-item verdicts file (failed requests are in it)."""
         self.note_judge(task, record)
         self.judge_unparsable[task] = int(summary.get("judge_unparsable", 0) or 0)
-        if summary.get("judge_request_errors"):
-            self.notes[task] = [f"{summary['judge_request_errors']} judge request(s) failed: "
-                                f"{summary['judge_last_error']}"]
         if self.out_dir is not None and task not in self.verdicts:
             from dreamframe.atomic import atomic_write_text
 
