@@ -6,12 +6,11 @@
     python -m eval.run --config configs/eval/default.yaml --model PATH --batch-size 16
     python -m eval.run --predictions answers.jsonl --name my-model --tasks msvd_qa --data-root data/bench
 
-Results: `<out>/<model>/results_<timestamp>_<run id>.json` (lm-eval's layout plus a "dreamframe" block:
-model fingerprint, judge, frame sampling, package versions, per-task error counts, and per task the
-protocol it was scored with - judge, parse rule, prompt hash, frames, partial download and what was
-missing; every accuracy is a percentage) and
-`samples_<task>_<timestamp>_<run id>.jsonl`; several runs of one model may write into one --out at once
-(eval/publish.py). Model answers are cached under `<out>/<model>/cache/`, so a
+Results: `<out>/<model>/results_<timestamp>_<run id>.json` (lm-eval's layout plus a "dreamframe" block,
+the run's record `eval.results.RunRecord`: model, fingerprint, source, packages, config, and per task its
+judge, parse rule, prompt hashes, clip, protocol, partial download, errors and verdicts file; every
+accuracy is a percentage) and `samples_<task>_<timestamp>_<run id>.jsonl`; several runs of one model may
+write into one --out at once (eval/publish.py). Model answers are cached under `<out>/<model>/cache/`, so a
 killed run started again with the same command only generates what is missing.
 """
 
@@ -28,14 +27,13 @@ from typing import Any, Literal
 from jsonargparse.typing import PositiveInt
 
 from dreamframe.atomic import remove_path
-from dreamframe.config import parse_config, to_dict
+from dreamframe.config import parse_config
 from dreamframe.frames import SamplingRule
 from dreamframe.path_names import check_component, component_problem
+from eval.judges.options import JudgeOptions
 from eval.publish import new_run_id, publish_results, staging_folder
 
 TASKS_DIRNAME = ".dreamframe_tasks"
-PACKAGES = ("dreamframe", "lm_eval", "torch", "transformers", "datasets", "av", "numpy", "pillow", "peft",
-            "accelerate", "safetensors")
 
 
 @dataclass
@@ -87,8 +85,9 @@ class EvalConfig:
     """Judge for open-ended answers: auto (the offline lexical judge), lexical, exact_match (normalised exact match;
     rules only where a benchmark has its own), a preset under configs/judges/ (gpt35, gpt35_tempcompass,
     gpt35_videobench, openai_compatible, local_smollm2) or a JudgeConfig YAML path."""
-    judge_options: dict[str, Any] = field(default_factory=dict)
-    """Dotted overrides of the judge config, e.g. {"llm.base_url": "http://localhost:8000/v1"}."""
+    judge_options: JudgeOptions = field(default_factory=JudgeOptions)
+    """Typed overrides of the judge section --judge names, e.g. --judge_options.llm.base_url http://localhost:8000/v1
+    (eval/judges/options.py); unset fields keep the preset's values."""
     bootstrap_iters: int = 1000
     """lm-eval bootstrap iterations for stderr of non-mean metrics."""
     seed: int = 1234
@@ -112,14 +111,9 @@ class EvalConfig:
 
 def run(cfg: EvalConfig) -> Path:
     """Evaluate; returns the results JSON path (the tasks folder with --write-tasks)."""
-    from lm_eval.loggers import EvaluationTracker
-    from lm_eval.utils import make_table, sanitize_model_name
+    from lm_eval.utils import sanitize_model_name
 
-    from eval import runtime
-    from eval.judges.select import run_judge
-    from eval.lm import DreamFrameLM
-    from eval.models import build
-    from eval.tasks import materialise, missing_text
+    from eval.runtime import RunContext
 
     if cfg.threads:
         import torch
@@ -131,17 +125,61 @@ def run(cfg: EvalConfig) -> Path:
     out = Path(cfg.out)
     display = cfg.name or (Path(cfg.predictions).stem if cfg.predictions else _display_name(cfg.model))
     model_dir = out / result_folder_name(display, sanitize_model_name)
-    ctx = runtime.set_context(runtime.RunContext(out_dir=model_dir, judge=cfg.judge,
-                                                 judge_options=dict(cfg.judge_options)))
-    run_judge()  # the judge section resolved, checked and built before any task is read or model loads
+    ctx = RunContext(out_dir=model_dir, judge_name=cfg.judge, judge_options=cfg.judge_options)
+    ctx.judge()  # the judge section resolved, checked and built before any task is read or model loads
     clip = frames_for(cfg)
-    if cfg.predictions:  # read (and check) the answers before any benchmark is read
-        from eval.predictions import PredictionsLM
-        from eval.tasks import all_task_names
+    answers = _predictions(cfg.predictions) if cfg.predictions else None  # checked before any benchmark is read
+    mat = _materialise(cfg, names, clip, ctx)
+    if cfg.write_tasks:
+        print(lm_eval_commands(mat))
+        return mat.include_path
+    if answers is not None:  # no model: the answers were produced elsewhere
+        lm, info = answers, _predictions_info(display, cfg.base_model, answers)
+    else:
+        lm, info = _load_model(cfg, display, model_dir)
+    frames_source = clip["source"] if cfg.protocol == "default" else "official protocol (tasks.<task>.protocol)"
+    path, record = score_and_publish(cfg, lm, mat, ctx, info, frames_source, out, model_dir)
+    _report_errors(record)
+    judge = record.judge_summary()
+    print(f"judge: {judge.name if judge.model is None else f'{judge.name} ({judge.model})'}"
+          + ("; partial download: see the tasks marked partial" if record.partial else ""))
+    print(f"results: {path}")  # a line of its own: scripts read the path from it
+    return path
 
-        lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
-    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
-                      judge=ctx.judge_config, max_question_chars=cfg.max_question_chars,
+
+def _predictions(path: str) -> Any:
+    """The answers of --predictions, read and checked (eval/predictions.py)."""
+    from eval.predictions import PredictionsLM
+    from eval.tasks import all_task_names
+
+    return PredictionsLM(path, {t: b for b, ts in all_task_names().items() for t in ts})
+
+
+def _predictions_info(display: str, base_model: str | None, lm: Any) -> dict[str, Any]:
+    return {"model": display, "base_model": base_model, "source": "predictions", "family": None,
+            "model_fingerprint": "predictions-" + lm.summary()["predictions_sha256"][:16]}
+
+
+def _load_model(cfg: EvalConfig, display: str, model_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """The adapter wrapped as lm-eval's model, its answers cached per weights fingerprint; and what it is."""
+    from eval.lm import DreamFrameLM
+    from eval.models import build
+
+    adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
+    info["model"] = display
+    if cfg.base_model:
+        info["base_model"] = cfg.base_model
+    lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
+                      cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
+    return lm, info
+
+
+def _materialise(cfg: EvalConfig, names: list[str], clip: dict[str, Any], ctx: Any) -> Any:
+    """The lm-eval task files and rows of the asked benchmarks; what is left out is said on stderr."""
+    from eval.tasks import materialise, missing_text
+
+    mat = materialise(names, cfg.data_root, Path(cfg.out) / TASKS_DIRNAME, clip["num_frames"], clip["rule"],
+                      cfg.data_dirs, judge=ctx.judge_section(), max_question_chars=cfg.max_question_chars,
                       protocol=protocol_for(cfg), need_videos=not cfg.predictions, max_per_type=cfg.max_per_type)
     for task, why in mat.skipped.items():
         print(f"skipping {task}: {why}", file=sys.stderr)
@@ -152,34 +190,26 @@ def run(cfg: EvalConfig) -> Path:
         print(f"partial download, {name}: {missing_text(what)}"
               + (f", {len(what['tasks'])} task(s) missing" if what.get("tasks") else "")
               + " - its scores are marked partial and never ranked with complete ones", file=sys.stderr)
-    if cfg.write_tasks:
-        print(lm_eval_commands(mat))
-        return mat.include_path
-    if cfg.predictions:
-        info = {"model": display, "base_model": cfg.base_model, "source": "predictions", "family": None,
-                "model_fingerprint": "predictions-" + lm.summary()["predictions_sha256"][:16]}
-    else:
-        adapter, info = build(cfg.model, cfg.model_overrides, cfg.family)
-        info["model"] = display
-        if cfg.base_model:
-            info["base_model"] = cfg.base_model
-        lm = DreamFrameLM(adapter, batch_size=cfg.batch_size, progress=cfg.progress,
-                          cache_dir=model_dir / "cache" / info["model_fingerprint"] / "answers")
+    return mat
+
+
+def score_and_publish(cfg: EvalConfig, lm: Any, mat: Any, ctx: Any, info: dict[str, Any], frames_source: str,
+                      out: Path, model_dir: Path) -> tuple[Path, Any]:
+    """lm-eval scores the tasks; the results file (lm-eval's layout + the record's "dreamframe" block) and the
+    per-sample logs are staged in this run's own folder, then published into `model_dir`."""
+    from lm_eval.loggers import EvaluationTracker
+    from lm_eval.utils import make_table
+
+    from eval.run_record import build_record
+
     run_id = new_run_id()  # this run's own staging folder and file names: runs of one model share --out
     staging = staging_folder(out, run_id)
     tracker = EvaluationTracker(output_path=str(staging))
-    results = evaluate(lm, mat, display, tracker=tracker, limit=cfg.limit,
-                       max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
+    results = evaluate(lm, mat, info["model"], tracker=tracker, limit=cfg.limit, max_new_tokens=cfg.max_new_tokens,
+                       seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters, ctx=ctx)
     samples = results.pop("samples")
-    results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
-    results["dreamframe"]["frame_sampling"]["source"] = clip["source"] if cfg.protocol == "default" else \
-        "official protocol (per_task.<task>.protocol)"
-    results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
-    if cfg.predictions:  # say where the answers came from; no model ran
-        results["dreamframe"].update(answers=lm.summary(), model_path=None)
-        for task, counts in results["dreamframe"]["errors"].items():
-            counts["missing_prediction"] = lm.errors[task]["missing_prediction"]
-    results["dreamframe"]["skipped_items"] = mat.skipped_items
+    record = build_record(cfg, info, mat, lm, ctx, results, frames_source)
+    results["dreamframe"] = record.block()
     tracker.save_results_aggregated(results=results, samples=samples)
     for task in results["configs"]:
         tracker.save_results_samples(task_name=task, samples=samples[task])
@@ -188,14 +218,16 @@ def run(cfg: EvalConfig) -> Path:
     print(make_table(results))
     if "groups" in results:
         print(make_table(results, "groups"))
-    for task, counts in results["dreamframe"]["errors"].items():
+    return path, record
+
+
+def _report_errors(record: Any) -> None:
+    for task, rec in record.tasks.items():
+        counts = rec.errors
         if any(counts.values()):
             print(f"{task}: {counts['skipped_questions']} question(s) skipped, {counts['missing_video']} video(s) "
-                  f"missing, {counts['unreadable']} unreadable, "
-                  f"{counts['judge_unparsable']} unparsable judge repl(ies) - details under dreamframe.error_items",
-                  file=sys.stderr)
-    print(f"results: {path}")
-    return path
+                  f"missing, {counts['unreadable']} unreadable, {counts['judge_unparsable']} unparsable judge "
+                  f"repl(ies) - details under dreamframe.tasks.{task}.error_items", file=sys.stderr)
 
 
 def frames_for(cfg: EvalConfig) -> dict[str, Any]:
@@ -227,17 +259,19 @@ def protocol_for(cfg: EvalConfig) -> Any:
 
 
 def evaluate(lm: Any, mat: Any, model_name: str, tracker: Any = None, limit: int | None = None,
-             max_new_tokens: int | None = None, seed: int = 1234, bootstrap_iters: int = 1000) -> dict[str, Any]:
-    """lm-eval's `simple_evaluate` on materialised tasks (any LM object; tests pass their own), with the
-    benchmarks' own group weighting applied (eval/group_scores.py)."""
+             max_new_tokens: int | None = None, seed: int = 1234, bootstrap_iters: int = 1000,
+             ctx: Any = None) -> dict[str, Any]:
+    """lm-eval's `simple_evaluate` on materialised tasks (any LM object; tests pass their own), the run's
+    context `ctx` (eval.runtime.RunContext; a default one if None) bound to the tasks' judged hooks, with
+    the benchmarks' own group weighting applied (eval/group_scores.py)."""
     from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
 
     from eval.group_scores import apply_group_weights, pool_answered_only
+    from eval.runtime import RunContext, task_manager
 
     results = simple_evaluate(
         model=lm, model_args={"model": model_name}, tasks=mat.task_names,
-        task_manager=TaskManager(include_path=str(mat.include_path), include_defaults=False),
+        task_manager=task_manager(mat.include_path, ctx if ctx is not None else RunContext()),
         limit=limit, log_samples=True, evaluation_tracker=tracker, bootstrap_iters=bootstrap_iters,
         gen_kwargs={"max_gen_toks": max_new_tokens} if max_new_tokens else None,
         random_seed=seed, numpy_random_seed=seed, torch_random_seed=seed, fewshot_random_seed=seed,
@@ -271,73 +305,6 @@ def lm_eval_commands(mat: Any) -> str:
 def _display_name(model: str) -> str:
     path = Path(model)
     return path.resolve().name if path.is_dir() else model
-
-
-def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, ctx: Any, tasks: list[str]) -> dict[str, Any]:
-    """The shared-contract block E's leaderboard reads (see docs/eval.md)."""
-    from dreamframe.dataset import package_versions
-
-    sampling = {t: mat.frame_sampling[t] for t in tasks if t in mat.frame_sampling}
-    rules = {s["rule"] for s in sampling.values()}
-    counts = {s["num_frames"] for s in sampling.values()}
-    judges = {t: ctx.judges_used[t] for t in tasks if t in ctx.judges_used}
-    names = {(j["name"], j["model"], j["comparable_to_published"]) for j in judges.values()}
-    if not judges:
-        judge = {"name": "none", "model": None, "comparable_to_published": True}
-    elif len(names) == 1:
-        judge = dict(next(iter(judges.values())))
-    else:
-        judge = {"name": "mixed", "model": None,
-                 "comparable_to_published": all(j["comparable_to_published"] for j in judges.values())}
-    return {
-        "model": info["model"],
-        "model_path": cfg.model,
-        "base_model": info["base_model"],
-        "model_fingerprint": info["model_fingerprint"],
-        "model_source": info["source"],
-        "family": info["family"],
-        "judge": {**judge, "per_task": judges},
-        "judge_config": to_dict(ctx.judge_config) if ctx.judge_config is not None else None,
-        "frame_sampling": {"rule": rules.pop() if len(rules) == 1 else "mixed",
-                           "num_frames": counts.pop() if len(counts) == 1 else 0, "per_task": sampling,
-                           "frames_to_model": {t: lm.frames_to_model[t] for t in tasks if t in lm.frames_to_model}},
-        "packages": package_versions(PACKAGES),
-        "errors": {t: {"missing_video": lm.errors[t]["missing_video"] + (mat.missing.get(t) or {}).get("videos", 0),
-                       "skipped_questions": (mat.missing.get(t) or {}).get("questions", 0),
-                       "unreadable": lm.errors[t]["unreadable"],
-                       "judge_unparsable": ctx.judge_unparsable[t]} for t in tasks},
-        "error_items": {t: lm.error_items[t] for t in tasks if lm.error_items[t]},
-        "answers": {"generated": lm.stats["generated"], "options_scored": lm.stats["scored"],
-                    "from_cache": lm.stats["cached"],
-                    "answer_prefix_applied": lm.supports_answer_prefix,
-                    "answer_prefix_unsupported_batches": lm.stats["answer_prefix_unsupported"]},
-        "batch_size": cfg.batch_size,
-        "limit": cfg.limit,
-        "num_docs": {t: mat.num_docs.get(t) for t in tasks},
-        "config": to_dict(cfg),
-    }
-
-
-def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[str]) -> dict[str, Any]:
-    """Per task, how its numbers were made (judge, parse rules, judge prompt hash, frames, partial download),
-    and per group whether it covers a partial download. Accuracies are percentages ("units")."""
-    none = {"name": "none", "model": None, "comparable_to_published": True, "judge_parse_rule": None,
-            "prompt_sha256": None}
-    per_task = {}
-    for t in tasks:
-        judge = {**none, **ctx.judges_used.get(t, {})}
-        frames = mat.frame_sampling.get(t, {})
-        per_task[t] = {"judge": judge["name"], "judge_model": judge["model"],
-                       "comparable_to_published": judge["comparable_to_published"],
-                       "parse_rule": mat.parse_rules.get(t), "judge_parse_rule": judge["judge_parse_rule"],
-                       "prompt_sha256": judge["prompt_sha256"], "frame_rule": frames.get("rule"),
-                       "num_frames": frames.get("num_frames"), "frames_to_model": lm.frames_to_model.get(t),
-                       "partial": mat.partial(t), "missing": mat.missing.get(t),
-                       "protocol": mat.protocols.get(t) or {"name": "default"}}
-    group_info = {g: {"partial": mat.partial(g), "missing": mat.missing.get(g),
-                      "weights": mat.group_weights.get(g)} for g in groups}
-    return {"units": "percent", "partial": bool(mat.missing), "per_task": per_task, "groups": group_info,
-            "missing": mat.missing}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

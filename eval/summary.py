@@ -30,6 +30,7 @@ from dreamframe import scoring
 from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetFolder
+from eval.results import RunRecord
 
 CLOSED, FREE = "dreamframe_heldout_closed", "dreamframe_heldout_free"
 TASKS = {"heldout_closed": (CLOSED, FREE), "heldout_shift": ("dreamframe_shift_closed", "dreamframe_shift_free")}
@@ -61,10 +62,15 @@ class SummaryConfig:
 
 
 def _latest(folder: Path, task: str, required: bool = True) -> Path | None:
-    found = sorted(folder.glob(f"samples_{task}_*.jsonl"))
-    if not found and required:
-        raise FileNotFoundError(f"{folder}: no samples_{task}_*.jsonl (run python -m eval.run --tasks dreamframe_heldout)")
-    return found[-1] if found else None
+    """The per-sample log of `task` that the newest results file in `folder` scoring it names."""
+    for path in sorted(folder.glob("results_*.json"), reverse=True):
+        record = RunRecord.read(path)
+        if task in record.tasks and record.tasks[task].samples:
+            return folder / record.tasks[task].samples  # type: ignore[operator]
+    if required:
+        raise FileNotFoundError(f"{folder}: no results file with a {task} sample log "
+                                "(run python -m eval.run --tasks dreamframe_heldout)")
+    return None
 
 
 def _samples(path: Path) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ ABBREVIATED = {
     "data_gen.metrics": ["--hel", "--alexnet", "a", "--lpips", "b", "--out", "c"],  # all its options are required
     "data_gen.report": ["--max-movie", "1"],
     "launch.pipeline": ["--stage", "data"],
+    "dreamframe.pipeline": ["--stage", "data"],  # the README's alias of launch.pipeline
     "eval.leaderboard": ["--publish", "none"],
     "eval.lm_eval_cli": ["--task", "dreamframe_heldout_closed", "--model", "dreamframe"],
     "eval.run": ["--task", "dreamframe_heldout"],
@@ -31,16 +32,20 @@ ABBREVIATED = {
     "models.export": ["--overwr", "true"],
     "training.plan": ["--max-step", "3"],
     "launch.submit": ["--partit", "gpu"],
+    "training.submit": ["--partit", "gpu"],  # alias of launch.submit
     "training.train": ["--max-step", "3"],
 }
 
 
 def entry_points() -> set[str]:
-    """Every `python -m` module of the project: a file with a `__main__` guard in one of the rooms."""
+    """Every `python -m` module of the project: a file with a `__main__` guard in one of the rooms, or a
+    package with a `__main__.py` (`python -m eval.leaderboard`)."""
     found = set()
     for room in ROOMS:
         for path in (REPO / room).rglob("*.py"):
-            if re.search(r'^if __name__ == "__main__":', path.read_text(encoding="utf-8"), re.M):
+            if path.name == "__main__.py":
+                found.add(".".join(path.parent.relative_to(REPO).parts))
+            elif re.search(r'^if __name__ == "__main__":', path.read_text(encoding="utf-8"), re.M):
                 found.add(".".join(path.relative_to(REPO).with_suffix("").parts))
     return found
 

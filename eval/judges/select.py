@@ -1,9 +1,9 @@
-"""The judge of a run, from `eval.run --judge NAME` (read from `eval.runtime.current()`).
+"""The judge of a run, from `eval.run --judge NAME` (resolved once into the run's context, eval/runtime.py).
 
 NAME is `auto` / `lexical` (the deterministic lexical judge), `exact_match` (normalised exact match;
 benchmarks with their own matching rules - TempCompass, Video-Bench - then use only those), a preset under configs/judges/
-(`gpt35`, `openai_compatible`, `local_smollm2`), or a path to a JudgeConfig YAML. `judge_options`
-of the run context are dotted overrides (`{"llm.base_url": "http://host:8000/v1"}`). Verdicts are
+(`gpt35`, `openai_compatible`, `local_smollm2`), or a path to a JudgeConfig YAML. `--judge_options` are typed
+overrides of that section (eval/judges/options.py). Verdicts are
 cached under `<out_dir>/judge_cache/`, apart from the model answers.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 from dreamframe.config import from_dict, load_yaml
 from eval.judges.judge import Judge, JudgeConfig, _judge_llm_defaults, build_judge
+from eval.judges.options import JudgeOptions
 
 PRESET_DIR = Path(__file__).resolve().parents[2] / "configs" / "judges"
 _BUILT: dict[str, Judge] = {}
@@ -30,8 +31,9 @@ def _apply(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: str | Path | None = None) -> JudgeConfig:
-    """Resolve a judge name / YAML path (+ dotted overrides) to a validated JudgeConfig."""
+def judge_config(name: str, options: JudgeOptions | dict[str, Any] | None = None,
+                 cache_dir: str | Path | None = None) -> JudgeConfig:
+    """Resolve a judge name / YAML path (+ typed options, or dotted overrides) to a validated JudgeConfig."""
     if name in ("auto", "lexical", "exact_match"):
         data: dict[str, Any] = {"kind": "exact_match" if name == "exact_match" else "lexical"}
     elif name.endswith((".yaml", ".yml")):
@@ -43,7 +45,7 @@ def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: st
     else:
         presets = sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
         raise ValueError(f"--judge {name!r}: not auto, exact_match, a YAML file or a preset {presets}")
-    data = _apply(data, dict(options or {}))
+    data = _apply(data, options.overrides() if isinstance(options, JudgeOptions) else dict(options or {}))
     data["llm"] = {**dataclasses.asdict(_judge_llm_defaults()), **(data.get("llm") or {})}
     if cache_dir is not None and not data.get("cache_dir"):
         data["cache_dir"] = str(cache_dir)
@@ -55,28 +57,15 @@ def judge_config(name: str, options: dict[str, Any] | None = None, cache_dir: st
     return cfg
 
 
-def rules_only(judge: str | JudgeConfig, options: dict[str, Any] | None = None) -> bool:
+def rules_only(judge: str | JudgeConfig, options: JudgeOptions | None = None) -> bool:
     """Whether the judge (a resolved section, or `--judge NAME`) scores by rules alone (exact match), so tasks
     that need a judge are not scored."""
     cfg = judge if isinstance(judge, JudgeConfig) else judge_config(judge, options)
     return cfg.kind == "exact_match"
 
 
-def run_judge_config() -> JudgeConfig:
-    """The current run's judge section: resolved and checked by `eval.run` before any task is read or model
-    loads (tests that only set a judge name get it resolved here, once)."""
-    from eval import runtime
-
-    ctx = runtime.current()
-    if ctx.judge_config is None:
-        cache = None if ctx.out_dir is None else Path(ctx.out_dir) / "judge_cache"
-        ctx.judge_config = judge_config(ctx.judge, ctx.judge_options, cache)
-    return ctx.judge_config
-
-
-def run_judge() -> Judge:
-    """The judge of the current run's section, built once per process."""
-    cfg = run_judge_config()
+def built_judge(cfg: JudgeConfig) -> Judge:
+    """The judge of a section, built once per process (a local judge model loads once)."""
     key = repr(cfg)
     if key not in _BUILT:
         _BUILT[key] = build_judge(cfg)

@@ -1,4 +1,5 @@
-"""Small eval results folders in the shared contract: lm-eval's layout plus the "dreamframe" block.
+"""Small eval results folders in the shared contract: lm-eval's layout plus the "dreamframe" block
+(`eval.results.RunRecord.block()`, as eval.run writes it).
 
     <out>/<model_name>/results_<timestamp>.json
     <out>/<model_name>/samples_<task>_<timestamp>.jsonl   (per-sample metric values)
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from eval.leaderboard import benchmark_of, load_published
+from eval.results import ClipRecord, GroupRecord, JudgeRecord, RunRecord, TaskRecord
 
 MVBENCH_TASKS = (
     "action_sequence", "action_prediction", "action_antonym", "fine_grained_action", "unexpected_action",
@@ -27,6 +31,14 @@ def _sample_line(doc_id: int, filt: str, metrics: dict[str, float]) -> str:
            "resps": [["A"]], "filtered_resps": ["A"], "filter": filt, "metrics": list(metrics),
            "doc_hash": "x", "prompt_hash": "y", "target_hash": "z", **metrics}
     return json.dumps(row)
+
+
+def _judge_of(task: str, judge: dict[str, Any] | None) -> JudgeRecord:
+    """The file's judge for tasks of benchmarks that use one (open-ended QA, VCGBench), none for the others."""
+    _, benchmarks = load_published("builtin")
+    bench = benchmark_of(task, benchmarks) or task
+    judged = benchmarks.get(bench, {}).get("judged", True)
+    return JudgeRecord(**judge) if judge and judged else JudgeRecord(comparable_to_published=False)
 
 
 def write_results(out: Path, model: str, per_task: dict[str, dict[str, list[float]]], *,
@@ -75,14 +87,13 @@ def write_results(out: Path, model: str, per_task: dict[str, dict[str, list[floa
                       for t, v in per_task.items()},
         "config": {"model": "dreamframe", "model_args": f"path={model}", "batch_size": 4},
         "date": 1763928000.0,
-        "dreamframe": {
-            "units": "percent",
-            "model": model, "base_model": base_model, "model_fingerprint": fingerprint or f"fp-{model}",
-            "judge": judge or {"name": "none", "model": None, "comparable_to_published": False},
-            "frame_sampling": {"rule": frames[0], "num_frames": frames[1]},
-            "packages": {"lm_eval": "0.4.13"},
-            "errors": {t: {"missing_video": 0, "unreadable": 0, "judge_unparsable": 0} for t in per_task},
-        },
+        "dreamframe": RunRecord(
+            model=model, base_model=base_model, model_fingerprint=fingerprint or f"fp-{model}", source="fixture",
+            packages={"lm_eval": "0.4.13"},
+            tasks={t: TaskRecord(judge=_judge_of(t, judge), clip=ClipRecord(num_frames=frames[1], rule=frames[0]),
+                                 errors={"missing_video": 0, "unreadable": 0, "judge_unparsable": 0})
+                   for t in per_task},
+            groups={g: GroupRecord() for g in groups}).block(),
     }
     path = folder / f"results_{stamp}.json"
     path.write_text(json.dumps(data, indent=2))

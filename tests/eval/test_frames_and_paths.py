@@ -67,8 +67,8 @@ def test_heldout_gap_is_an_error_counted_per_item(tmp_path, heldout_root):
                  "--threads", "1", "--progress", "false", "--bootstrap-iters", "0"]) == 0
     (results,) = (out / "tiny-llava_onevision").glob("results_*.json")
     block = json.loads(results.read_text())["dreamframe"]
-    assert block["errors"]["dreamframe_heldout_closed"]["missing_video"] == len(needing)  # a listed frame file
-    items = block["error_items"]["dreamframe_heldout_closed"]
+    assert block["tasks"]["dreamframe_heldout_closed"]["errors"]["missing_video"] == len(needing)  # a listed frame file
+    items = block["tasks"]["dreamframe_heldout_closed"]["error_items"]
     assert len(items) == len(needing) and all(f"{gap:05d}.jpg" in i["message"] for i in items)
 
 

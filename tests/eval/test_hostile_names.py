@@ -91,4 +91,4 @@ def test_one_very_long_question_does_not_abort_the_eval(tmp_path, capsys):
     (results,) = (out / "tiny-llava_onevision").glob("results_*.json")
     df = json.loads(results.read_text())["dreamframe"]
     assert df["skipped_items"]["mvbench_action_sequence"]["counts"] == {"question_too_long": 1}
-    assert df["num_docs"]["mvbench_action_sequence"] == 2 and df["config"]["max_question_chars"] == 4000
+    assert df["tasks"]["mvbench_action_sequence"]["num_docs"] == 2 and df["config"]["max_question_chars"] == 4000

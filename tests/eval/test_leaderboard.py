@@ -175,9 +175,15 @@ def test_missing_samples_give_no_interval_but_still_a_number(tmp_path):
 def test_bad_input_names_the_file_and_field(tmp_path, capsys):
     path = write_results(tmp_path / "res", "m", {"dreamframe_heldout": {"acc": [1.0]}})
     data = json.loads(path.read_text())
-    del data["dreamframe"]["frame_sampling"]
+    del data["dreamframe"]["model"]
     path.write_text(json.dumps(data))
-    with pytest.raises(LeaderboardError, match=r"results_.*\.json: dreamframe.frame_sampling is missing"):
+    with pytest.raises(LeaderboardError, match=r"results_.*\.json: dreamframe.model is missing"):
+        build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb")))
+    data = json.loads(path.read_text())
+    data["dreamframe"]["model"] = "m"
+    data["dreamframe"]["tasks"]["dreamframe_heldout"]["clip"]["num_frames"] = "eight"
+    path.write_text(json.dumps(data))
+    with pytest.raises(LeaderboardError, match=r"dreamframe.tasks.dreamframe_heldout.clip.num_frames: expected int"):
         build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb")))
     path.write_text("{not json")
     assert main([str(tmp_path / "res"), "--out", str(tmp_path / "lb")]) == 2
@@ -229,7 +235,8 @@ def test_reads_real_eval_run_output(tmp_path):
 
 def test_judged_task_intervals_come_from_the_judge_report(tmp_path):
     """Open-ended QA is judged in the aggregation (per-sample log values are dicts); the per-item
-    verdicts in <model>/judge_reports/<task>.json give the interval, and only if they reproduce the number."""
+    verdicts in the file the task's record names (`verdicts`) give the interval, and only if they reproduce
+    the number; a verdicts file the record does not name is not read (no path convention)."""
     judge = {"name": "llm-judge", "model": "judge-a", "comparable_to_published": False}
     path = write_results(tmp_path / "res", "m", {"msvd_qa": {"accuracy": [0.0] * 10, "score": [0.0] * 10}},
                          judge=judge, write_samples=False)
@@ -244,6 +251,10 @@ def test_judged_task_intervals_come_from_the_judge_report(tmp_path):
     (path.parent / "judge_reports").mkdir()
     report = path.parent / "judge_reports" / "msvd_qa.json"
     report.write_text(json.dumps({"per_item": per_item}))
+    build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb"), published="none", bootstrap=20))
+    assert pick(rows_of(tmp_path / "lb"), metric="accuracy")[0]["ci_low"] == ""  # not named by the record
+    data["dreamframe"]["tasks"]["msvd_qa"]["verdicts"] = "judge_reports/msvd_qa.json"
+    path.write_text(json.dumps(data))
     build(LeaderboardConfig(results=[str(tmp_path / "res")], out=str(tmp_path / "lb"), published="none", bootstrap=200))
     rows = rows_of(tmp_path / "lb")
     acc, score = pick(rows, metric="accuracy")[0], pick(rows, metric="score")[0]

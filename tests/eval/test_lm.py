@@ -56,14 +56,11 @@ def test_heldout_rows_and_prompts(heldout_root):
 
 
 def test_exact_match_fallback_is_labelled():
-    runtime.set_context(runtime.RunContext(judge="exact_match"))
-    try:
-        items = [{"task": "dreamframe_heldout_open", "question": "q", "answer": "The cat sat.", "pred": p}
-                 for p in ("the cat sat", "a dog")]
-        assert utils.agg_acc(items) == 50.0  # percent
-        assert runtime.current().judges_used["dreamframe_heldout_open"]["name"] == "exact_match_fallback"
-    finally:
-        runtime.set_context(runtime.RunContext())
+    ctx = runtime.RunContext(judge_name="exact_match")
+    items = [{"task": "dreamframe_heldout_open", "question": "q", "answer": "The cat sat.", "pred": p}
+             for p in ("the cat sat", "a dog")]
+    assert utils.agg_acc(items, ctx=ctx) == 50.0  # percent
+    assert ctx.judges_used["dreamframe_heldout_open"].name == "exact_match_fallback"
 
 
 @pytest.fixture(scope="module")

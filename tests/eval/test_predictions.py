@@ -102,7 +102,7 @@ def test_reference_predictions_score_100_on_every_benchmark_without_a_model(tmp_
     answers = res["dreamframe"]["answers"]
     assert answers["source"] == "predictions" and answers["model_loaded"] is False
     assert answers["missing"] == 0 and answers["matched"] == sum(n["effective"] for n in res["n-samples"].values())
-    assert res["dreamframe"]["model_source"] == "predictions" and res["dreamframe"]["model_path"] is None
+    assert res["dreamframe"]["source"] == "predictions" and res["dreamframe"]["model_path"] is None
 
 
 def test_wrong_and_missing_predictions_are_scored_and_counted(tmp_path, bench, mvbench_root, heldout_root):
@@ -114,7 +114,7 @@ def test_wrong_and_missing_predictions_are_scored_and_counted(tmp_path, bench, m
     assert res["results"]["mvbench_action_sequence"]["acc,none"] == 0.0
     assert res["results"]["dreamframe_heldout_closed"]["acc,none"] == 0.0
     assert res["dreamframe"]["answers"]["missing"] == 1
-    assert sum(e["missing_prediction"] for e in res["dreamframe"]["errors"].values()) == 1
+    assert sum(t["errors"]["missing_prediction"] for t in res["dreamframe"]["tasks"].values()) == 1
 
 
 def test_a_bad_predictions_file_is_a_clear_error(tmp_path, capsys):

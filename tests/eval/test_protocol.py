@@ -60,7 +60,7 @@ def test_recorded_settings_equal_the_table_for_every_benchmark(family, bench, mv
             "--out", str(tmp_path / "ev"), "--bootstrap-iters", "0", "--progress", "false"]
     assert main(argv) == 0
     res = json.loads(next((tmp_path / "ev" / "p").glob("results_*.json")).read_text())
-    per_task = res["dreamframe"]["per_task"]
+    per_task = res["dreamframe"]["tasks"]
     seen = set()
     for task, rec in per_task.items():
         bench_name = next(b for b in BENCHES if task == b or task.startswith(b + "_"))
@@ -72,7 +72,7 @@ def test_recorded_settings_equal_the_table_for_every_benchmark(family, bench, mv
         s = want["settings"]
         n = s["num_frames"] if isinstance(s["num_frames"], int) else n
         rule = s["frame_sampling"] if s["frame_sampling"] != NOT_PUBLISHED else rule
-        assert (rec["num_frames"], rec["frame_rule"]) == (n, rule), (family, task)
+        assert (rec["clip"]["num_frames"], rec["clip"]["rule"]) == (n, rule), (family, task)
         assert got["applied"] == {"num_frames": n, "frame_sampling": rule}
         assert set(got["not_applied"]) == {f for f in got["not_applied"] if s[f] != NOT_PUBLISHED}
     assert seen == set(BENCHES)

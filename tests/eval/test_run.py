@@ -13,16 +13,22 @@ from pathlib import Path
 from dreamframe.claims import host_name
 from dreamframe.dataset import DatasetFolder
 from eval.publish import STAGING_DIRNAME
+from eval.results import RunRecord
 from eval.run import main
 
 REPO = Path(__file__).parents[2]
-CONTRACT_KEYS = {"model", "base_model", "model_fingerprint", "judge", "frame_sampling", "packages", "errors"}
+CONTRACT_KEYS = {"model", "base_model", "model_fingerprint", "source", "packages", "config", "tasks", "groups",
+                 "format_version"}
+
+
+def _path(out: Path) -> Path:
+    files = sorted((out / "tiny-llava_onevision").glob("results_*.json"))
+    assert files, f"no results in {out}"
+    return files[-1]
 
 
 def _results(out: Path) -> dict:
-    files = sorted((out / "tiny-llava_onevision").glob("results_*.json"))
-    assert files, f"no results in {out}"
-    return json.loads(files[-1].read_text())
+    return json.loads(_path(out).read_text())
 
 
 def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbench, heldout_root):
@@ -36,27 +42,29 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     for key in ("results", "groups", "configs", "config", "n-samples"):
         assert key in res
     df = res["dreamframe"]
-    assert CONTRACT_KEYS <= set(df)
+    assert CONTRACT_KEYS <= set(df) and df["format_version"] == 2
     assert len(df["model_fingerprint"]) == 16
     assert df["packages"]["lm_eval"] and df["packages"]["torch"]
-    assert df["frame_sampling"]["per_task"]["mvbench_action_sequence"] == {"num_frames": 16, "rule": "videochat2"}
-    assert df["frame_sampling"]["per_task"]["dreamframe_heldout_closed"]["num_frames"] == 8
+    tasks = df["tasks"]
+    assert tasks["mvbench_action_sequence"]["clip"] == {"num_frames": 16, "rule": "videochat2", "to_model": 16}
+    assert tasks["dreamframe_heldout_closed"]["clip"]["num_frames"] == 8
     # what the adapter was handed (adapters resample to their own num_frames unless told otherwise)
-    assert df["frame_sampling"]["frames_to_model"]["mvbench_action_sequence"] == 16
-    assert df["frame_sampling"]["frames_to_model"]["dreamframe_heldout_open"] == 8
-    assert df["judge"]["per_task"]["dreamframe_heldout_open"]["comparable_to_published"] is False
+    assert tasks["dreamframe_heldout_open"]["clip"]["to_model"] == 8
+    assert tasks["dreamframe_heldout_open"]["judge"]["comparable_to_published"] is False
+    assert tasks["dreamframe_heldout_open"]["verdicts"] == "judge_reports/dreamframe_heldout_open.json"
     # the question whose video is absent is skipped and counted: its task has none left, the group is partial
-    assert "mvbench_action_antonym" not in df["num_docs"] and df["partial"] is True
+    assert "mvbench_action_antonym" not in tasks and RunRecord.read(_path(out)).partial is True
     assert df["groups"]["mvbench"]["partial"] is True
     assert df["groups"]["mvbench"]["missing"] == {
         "questions": 1, "videos": 1, "tasks": {"mvbench_action_antonym": "all 1 question(s) skipped, 1 video(s) missing"}}
     assert df["groups"]["dreamframe_heldout"]["partial"] is False
-    assert df["errors"]["mvbench_object_shuffle"] == {"missing_video": 0, "skipped_questions": 0, "unreadable": 1,
-                                                      "judge_unparsable": 0}
-    assert sum(e["missing_video"] + e["unreadable"] for e in df["errors"].values()) == 1
+    assert tasks["mvbench_object_shuffle"]["errors"] == {"missing_video": 0, "skipped_questions": 0, "unreadable": 1,
+                                                         "judge_unparsable": 0}
+    assert sum(t["errors"]["missing_video"] + t["errors"]["unreadable"] for t in tasks.values()) == 1
     assert df["answers"]["answer_prefix_applied"] is True
-    n_docs = sum(df["num_docs"].values())
-    heldout = {t: n for t, n in df["num_docs"].items() if t.startswith("dreamframe_heldout")}
+    num_docs = {t: rec["num_docs"] for t, rec in tasks.items()}
+    n_docs = sum(num_docs.values())
+    heldout = {t: n for t, n in num_docs.items() if t.startswith("dreamframe_heldout")}
     closed = sum(len(r["options"]) > 0 for r in DatasetFolder(heldout_root).load_qa("test"))
     assert n_docs == 19 + sum(heldout.values())
     assert heldout["dreamframe_heldout_closed"] == heldout["dreamframe_heldout_free"] == closed
@@ -67,18 +75,18 @@ def test_end_to_end_errors_counted_and_resume_from_cache(tmp_path, broken_mvbenc
     assert 0.0 <= res["groups"]["mvbench"]["acc,none"] <= 100.0
     assert res["groups"]["mvbench"]["alias"] == "mvbench (partial: 19 of 20 tasks, 1 question(s) skipped, 1 video(s) missing)"
     # per-sample JSONL for every task, with the metric value of each sample
-    for task in df["num_docs"]:
+    for task in num_docs:
         files = list((out / "tiny-llava_onevision").glob(f"samples_{task}_*.jsonl"))
         rows = [json.loads(line) for line in files[0].read_text().splitlines()]
         metric = "free_acc" if task == "dreamframe_heldout_free" else "acc"
-        assert len(rows) == df["num_docs"][task] and all(metric in r for r in rows)
+        assert len(rows) == num_docs[task] and all(metric in r for r in rows)
 
     # same command again: every readable answer comes from the cache, errors are counted again
     assert main(argv) == 0
     again = _results(out)["dreamframe"]
     assert again["answers"]["generated"] == again["answers"]["options_scored"] == 0
     assert again["answers"]["from_cache"] == generated - 1 + options
-    assert again["errors"] == df["errors"]
+    assert {t: r["errors"] for t, r in again["tasks"].items()} == {t: r["errors"] for t, r in tasks.items()}
     assert _results(out)["results"] == res["results"]
 
 

@@ -22,8 +22,8 @@ from tests.eval.fixtures import write_results
 TEMPLATES = {"dreamframe": ["page.html.jinja", "macros.html.jinja", "bar_chart.svg.jinja", "hbar_chart.svg.jinja",
                             "page.css", "sort.js"],
              "eval": ["leaderboard.html.jinja"], "data_gen": ["report.html.jinja"]}
-PAGE_MODULES = ["dreamframe/html.py", "eval/leaderboard.py", "eval/leaderboard_types.py", "eval/leaderboard_published.py",
-                "eval/leaderboard_read.py", "eval/leaderboard_rank.py", "eval/leaderboard_render.py",
+PAGE_MODULES = ["dreamframe/html.py", "eval/leaderboard/cli.py", "eval/leaderboard/types.py", "eval/leaderboard/published.py",
+                "eval/leaderboard/read.py", "eval/leaderboard/rank.py", "eval/leaderboard/render.py",
                 "data_gen/report.py", "data_gen/report_page.py"]
 
 

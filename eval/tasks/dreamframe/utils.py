@@ -7,8 +7,9 @@ from typing import Any
 from dreamframe import scoring
 from dreamframe.clip import Clip
 from dreamframe.prompts import question_text
-from eval import runtime
-from eval.judges.select import rules_only, run_judge_config
+from eval.judges.select import rules_only
+from eval.results import JudgeRecord
+from eval.runtime import RunContext
 from eval.tasks.common import normalise_answer
 
 OPEN_PROMPT = "\nAnswer the question in one sentence."
@@ -48,27 +49,28 @@ def process_results_open(doc: dict[str, Any], results: list[str]) -> dict[str, A
     return {"acc": item, "score": item}
 
 
-def agg_acc(items: list[dict[str, Any]]) -> float:
+def agg_acc(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Judge accuracy yes / (yes + no) in percent (the group averages it with the closed accuracy)."""
-    acc = _summary(items)["accuracy"]
+    acc = _summary(items, ctx)["accuracy"]
     return float("nan") if acc is None else float(acc)
 
 
-def agg_score(items: list[dict[str, Any]]) -> float:
+def agg_score(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Mean 0-5 judge score (exact-match fallback: 5 for a match, 0 otherwise)."""
-    score = _summary(items)["score"]
+    score = _summary(items, ctx)["score"]
     return float("nan") if score is None else float(score)
 
 
-def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(items: list[dict[str, Any]], ctx: RunContext | None) -> dict[str, Any]:
     """The run's judge (eval.judges, batched and cached) or, with --judge exact_match, normalised
     exact match, recorded as `exact_match_fallback`."""
-    if not rules_only(run_judge_config()):
+    ctx = ctx or RunContext()
+    if not rules_only(ctx.judge_section()):
         from eval.judges.runs import judged_summary
         from eval.tasks.open_qa.scoring import score_open_qa
 
-        return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs))
+        return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs), ctx=ctx)
     hits = [bool(i["pred"]) and normalise_answer(i["pred"]) == normalise_answer(i["answer"]) for i in items]
-    runtime.note_judge(OPEN_TASK, "exact_match_fallback", None, comparable_to_published=False)
+    ctx.note_judge(OPEN_TASK, JudgeRecord(name="exact_match_fallback", comparable_to_published=False))
     n = len(hits)
     return {"accuracy": 100.0 * sum(hits) / n if n else None, "score": 5.0 * sum(hits) / n if n else None}

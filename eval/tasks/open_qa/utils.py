@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from eval.judges.runs import judged_summary
+from eval.runtime import RunContext
 from eval.tasks.open_qa.scoring import score_open_qa
 from dreamframe.clip import Clip
 
@@ -28,17 +29,17 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     return {"accuracy": item, "score": item}
 
 
-def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(items: list[dict[str, Any]], ctx: RunContext | None) -> dict[str, Any]:
     return judged_summary(items, lambda judge, xs: score_open_qa(judge, xs, xs[0]["task"] if xs else None),
-                          prompts=("activitynet_qa",))
+                          prompts=("activitynet_qa",), ctx=ctx)
 
 
-def agg_accuracy(items: list[dict[str, Any]]) -> float:
+def agg_accuracy(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Judge accuracy in percent (yes / (yes + no)); NaN when nothing could be judged."""
-    acc = _summary(items)["accuracy"]
+    acc = _summary(items, ctx)["accuracy"]
     return float("nan") if acc is None else float(acc)
 
 
-def agg_score(items: list[dict[str, Any]]) -> float:
-    score = _summary(items)["score"]
+def agg_score(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    score = _summary(items, ctx)["score"]
     return float("nan") if score is None else float(score)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eval.judges.runs import judged_summary
+from eval.runtime import RunContext
 from eval.tasks.tempcompass.scoring import score_tempcompass
 from dreamframe.clip import Clip
 
@@ -31,24 +32,22 @@ REPLY_RULES = {"captioning": "eval_captioning.py parse_llm_output (one option le
                "exact_match": "no LLM: the authors' rules only (--disable_llm), else 0 and unmatched"}
 
 
-def _summary(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _summary(items: list[dict[str, Any]], ctx: RunContext | None) -> dict[str, Any]:
     """Rules first, then the run's LLM judge; without one the option the reply names (`auto` / `lexical`) or
     nothing (`--judge exact_match` = the authors' --disable_llm); an unmatched reply is 0, never word overlap."""
-    from eval.judges.select import run_judge_config
-
     fmt = items[0]["format"] if items else "multi-choice"
-    kind = run_judge_config().kind
+    kind = (ctx or RunContext()).judge_section().kind
     rule = REPLY_RULES[kind] if kind != "llm" else REPLY_RULES["captioning" if fmt == "captioning" else "other"]
-    return judged_summary(items, score_tempcompass, prompts=(f"tempcompass_{fmt}",), reply_rule=rule)
+    return judged_summary(items, score_tempcompass, prompts=(f"tempcompass_{fmt}",), reply_rule=rule, ctx=ctx)
 
 
-def agg_acc(items: list[dict[str, Any]]) -> float:
+def agg_acc(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Accuracy in percent after rules + judge fallback."""
-    acc = _summary(items).get("accuracy")
+    acc = _summary(items, ctx).get("accuracy")
     return float("nan") if acc is None else acc
 
 
-def agg_match_rate(items: list[dict[str, Any]]) -> float:
+def agg_match_rate(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Percent of answers the authors' rules could match without a judge."""
-    rate = _summary(items).get("match_rate")
+    rate = _summary(items, ctx).get("match_rate")
     return float("nan") if rate is None else rate

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eval.judges.runs import judged_summary
+from eval.runtime import RunContext
 from eval.tasks.vcgbench.scoring import score_consistency, score_single
 from dreamframe.clip import Clip
 
@@ -28,11 +29,11 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     return {doc["split"]: item}
 
 
-def _dimension(dimension: str, items: list[dict[str, Any]]) -> float:
+def _dimension(dimension: str, items: list[dict[str, Any]], ctx: RunContext | None) -> float:
     if dimension == "consistency":
-        summary = judged_summary(items, lambda j, xs: _consistency(j, xs), prompts=("vcg_consistency",))
+        summary = judged_summary(items, lambda j, xs: _consistency(j, xs), prompts=("vcg_consistency",), ctx=ctx)
     else:
-        summary = _generic(dimension, items)
+        summary = _generic(dimension, items, ctx)
     part = summary.get(dimension) or {}
     return float("nan") if part.get("score") is None else float(part["score"])
 
@@ -42,7 +43,7 @@ def _consistency(judge, items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"consistency": out, "judge_unparsable": out["judge_unparsable"]}
 
 
-def _generic(dimension: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _generic(dimension: str, items: list[dict[str, Any]], ctx: RunContext | None) -> dict[str, Any]:
     """All dimensions of one task judged in one go (one report, unparsable replies summed)."""
     dims = ("temporal",) if items and items[0]["task"] == "vcgbench_temporal" else ("correctness", "detail", "context")
 
@@ -51,24 +52,24 @@ def _generic(dimension: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         out["judge_unparsable"] = sum(out[d]["judge_unparsable"] for d in dims)
         return out
 
-    return judged_summary(items, score, prompts=tuple(f"vcg_{d}" for d in dims))
+    return judged_summary(items, score, prompts=tuple(f"vcg_{d}" for d in dims), ctx=ctx)
 
 
-def agg_correctness(items: list[dict[str, Any]]) -> float:
-    return _dimension("correctness", items)
+def agg_correctness(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    return _dimension("correctness", items, ctx)
 
 
-def agg_detail(items: list[dict[str, Any]]) -> float:
-    return _dimension("detail", items)
+def agg_detail(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    return _dimension("detail", items, ctx)
 
 
-def agg_context(items: list[dict[str, Any]]) -> float:
-    return _dimension("context", items)
+def agg_context(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    return _dimension("context", items, ctx)
 
 
-def agg_temporal(items: list[dict[str, Any]]) -> float:
-    return _dimension("temporal", items)
+def agg_temporal(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    return _dimension("temporal", items, ctx)
 
 
-def agg_consistency(items: list[dict[str, Any]]) -> float:
-    return _dimension("consistency", items)
+def agg_consistency(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
+    return _dimension("consistency", items, ctx)

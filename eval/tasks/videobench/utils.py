@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from eval.judges.runs import judged_summary
+from eval.runtime import RunContext
 from eval.tasks.videobench.scoring import REPLY_RULE, score_videobench
 from dreamframe.clip import Clip
 
@@ -23,7 +24,8 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     return {"acc": {**{k: doc[k] for k in _KEEP}, "pred": results[0]}}
 
 
-def agg_acc(items: list[dict[str, Any]]) -> float:
+def agg_acc(items: list[dict[str, Any]], ctx: RunContext | None = None) -> float:
     """Percent of mapped replies whose letter is the answer (the dataset score of Step3_compute_scores.py)."""
-    acc = judged_summary(items, score_videobench, prompts=("videobench",), reply_rule=REPLY_RULE).get("accuracy")
+    summary = judged_summary(items, score_videobench, prompts=("videobench",), reply_rule=REPLY_RULE, ctx=ctx)
+    acc = summary.get("accuracy")
     return float("nan") if acc is None else float(acc)

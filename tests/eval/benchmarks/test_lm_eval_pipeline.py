@@ -9,6 +9,7 @@ import math
 import pytest
 
 from eval import runtime
+from eval.results import JudgeRecord
 from eval.run import evaluate
 from eval.tasks import materialise
 from tests.eval.benchmarks import fixtures
@@ -39,9 +40,9 @@ def mat(tmp_path_factory):
 
 @pytest.mark.parametrize("wrong", [False, True])
 def test_reference_answers_through_lm_eval(mat, tmp_path, wrong):
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path, judge="auto"))
+    ctx = runtime.RunContext(out_dir=tmp_path, judge_name="auto")
     lm = fixtures.ScriptedLM(lambda doc: "zzz" if wrong else reference_answer(doc))
-    res = evaluate(lm, mat, "reference", bootstrap_iters=0)
+    res = evaluate(lm, mat, "reference", bootstrap_iters=0, ctx=ctx)
     r = res["results"]
     for bench in ("msvd_qa", "msrvtt_qa", "tgif_qa", "activitynet_qa"):
         assert r[bench]["accuracy,none"] == (0.0 if wrong else 100.0), bench
@@ -68,12 +69,11 @@ def test_reference_answers_through_lm_eval(mat, tmp_path, wrong):
     for group in ("videobench", "videobench_video_exclusive", "videobench_prior_knowledge", "videobench_decision_making"):
         assert res["groups"][group]["acc,none"] == (0.0 if wrong else 100.0), group
     assert res["n-samples"]["vcgbench_consistency"]["effective"] == 4  # 2 items x (Q1, Q2)
-    ctx = runtime.current()
-    assert ctx.judges_used["activitynet_qa"] == {
-        "name": "lexical-f1", "model": None, "comparable_to_published": False, "judge_parse_rule": "literal_eval_whole",
-        "prompt_sha256": {"activitynet_qa": "2d79e6d04fc675cafef0c0bef000818c5f479d4e11b4da18cdece755b88165d9"}}
-    assert ctx.judges_used["videobench_mot"]["judge_parse_rule"].startswith('json.loads(reply)["maximum probability"]')
-    report = json.loads((tmp_path / "judge_reports" / "activitynet_qa.json").read_text())
+    assert ctx.judges_used["activitynet_qa"] == JudgeRecord(
+        name="lexical-f1", model=None, comparable_to_published=False, parse_rule="literal_eval_whole",
+        prompt_sha256={"activitynet_qa": "2d79e6d04fc675cafef0c0bef000818c5f479d4e11b4da18cdece755b88165d9"})
+    assert ctx.judges_used["videobench_mot"].parse_rule.startswith('json.loads(reply)["maximum probability"]')
+    report = json.loads((tmp_path / ctx.verdicts["activitynet_qa"]).read_text())
     assert report["per_type"]["location"]["accuracy"] is None and report["judge"]["parse_rule"] == "literal_eval_whole"
     assert any(c.startswith("This video's subtitles are listed below:\nHi guys") for c in lm.contexts)
     assert any(c.endswith("\nPlease answer yes or no:") for c in lm.contexts)

@@ -3,7 +3,7 @@ several questions and was reported as "1 video(s) missing")."""
 
 from __future__ import annotations
 
-from eval.leaderboard_render import errors_text
+from eval.leaderboard.render import errors_text
 from eval.tasks import materialise
 from tests.eval.benchmarks import fixtures
 

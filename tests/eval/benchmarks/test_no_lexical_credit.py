@@ -71,14 +71,12 @@ def test_runs_default_judge_through_the_task_hook(tmp_path):
     unnamed = _item("multi-choice", MC, "B. from left to right", "the car drives to the right side")
     items = [{**i, "task": "tempcompass_multi_choice", "video_id": "v", "index": n}
              for n, i in enumerate([*WRONG[:4], unnamed])]
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path, judge="auto"))
-    try:
-        assert agg_acc(items) == 0.0
-        report = json.loads((tmp_path / "judge_reports" / "tempcompass_multi_choice.json").read_text())
-        assert report["unmatched"] == 1 and report["named_option"] == 4
-        assert "named_option" in report["judge"]["parse_rule"]
-    finally:
-        runtime.set_context(runtime.RunContext())
+    ctx = runtime.RunContext(out_dir=tmp_path, judge_name="auto")
+    assert agg_acc(items, ctx=ctx) == 0.0
+    assert ctx.verdicts["tempcompass_multi_choice"] == "judge_reports/tempcompass_multi_choice.json"
+    report = json.loads((tmp_path / ctx.verdicts["tempcompass_multi_choice"]).read_text())
+    assert report["unmatched"] == 1 and report["named_option"] == 4
+    assert "named_option" in report["judge"]["parse_rule"]
 
 
 @pytest.mark.parametrize("pred, letter", [

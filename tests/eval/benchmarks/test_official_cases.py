@@ -92,12 +92,9 @@ def test_tempcompass_exact_match_is_the_authors_disable_llm(tmp_path):
     items = [{"task": "tempcompass_multi_choice", "format": "multi-choice", "video_id": "v", "dim": "a", "fine_dim": "x",
               "question": "Q?\nA. cooking\nB. running", "answer": "B. running", "pred": p, "mc_question": "",
               "mc_answer": ""} for p in ("B", "running")]
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path, judge="exact_match"))
-    try:
-        assert agg_acc(items) == 50.0  # the lexical judge would have rated "running" right
-        assert runtime.current().judges_used["tempcompass_multi_choice"]["name"] == "exact_match"
-    finally:
-        runtime.set_context(runtime.RunContext())
+    ctx = runtime.RunContext(out_dir=tmp_path, judge_name="exact_match")
+    assert agg_acc(items, ctx=ctx) == 50.0  # the lexical judge would have rated "running" right
+    assert ctx.judges_used["tempcompass_multi_choice"].name == "exact_match"
 
 
 @pytest.mark.parametrize("n, tail", [

@@ -22,17 +22,10 @@ from eval.tasks.videobench.scoring import score_videobench
 from tests.eval.benchmarks import fixtures
 
 
-@pytest.fixture(autouse=True)
-def _fresh_context():
-    yield
-    runtime.set_context(runtime.RunContext())
-
-
 def test_answer_prefixed_replies_score_100_on_videomme(tmp_path):
     fixtures.videomme(tmp_path, missing_one=False)
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path))
     res = evaluate(fixtures.ScriptedLM(lambda doc: f"Answer: {doc['answer']}"), materialise(["videomme"], tmp_path, tmp_path / "t"),
-                   "answer-colon", bootstrap_iters=0)
+                   "answer-colon", bootstrap_iters=0, ctx=runtime.RunContext(out_dir=tmp_path))
     assert res["groups"]["videomme"]["acc,none"] == 100.0  # 33.3 with the old prefix list ("A" of "Answer")
 
 
@@ -46,10 +39,10 @@ def test_exact_match_judge_is_exact_match(tmp_path):
     mat = materialise(["msvd_qa"], tmp_path, tmp_path / "t", judge="exact_match")
     scores = {}
     for judge in ("exact_match", "auto"):
-        runtime.set_context(runtime.RunContext(out_dir=tmp_path / judge, judge=judge))
-        res = evaluate(fixtures.ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0)
+        ctx = runtime.RunContext(out_dir=tmp_path / judge, judge_name=judge)
+        res = evaluate(fixtures.ScriptedLM(lambda doc: "red square"), mat, "constant", bootstrap_iters=0, ctx=ctx)
         scores[judge] = res["results"]["msvd_qa"]["accuracy,none"]
-        assert runtime.current().judges_used["msvd_qa"]["name"] == {"exact_match": "exact_match", "auto": "lexical-f1"}[judge]
+        assert ctx.judges_used["msvd_qa"].name == {"exact_match": "exact_match", "auto": "lexical-f1"}[judge]
     assert scores == {"exact_match": 20.0, "auto": 80.0}  # the old exact_match silently ran the lexical judge: 80%
 
 
@@ -59,10 +52,9 @@ def test_videobench_official_weighting(tmp_path):
     fixtures.videobench(tmp_path)
     mat = materialise(["videobench"], tmp_path, tmp_path / "t")
     assert len(mat.num_docs) == 13 and not mat.missing
-    runtime.set_context(runtime.RunContext(out_dir=tmp_path))
     right = {"MOT", "Driving-exam"}
     res = evaluate(fixtures.ScriptedLM(lambda doc: doc["answer"] if doc["dataset"] in right else "zzz"), mat, "two",
-                   bootstrap_iters=0)
+                   bootstrap_iters=0, ctx=runtime.RunContext(out_dir=tmp_path))
     g = res["groups"]
     assert g["videobench_video_exclusive"]["acc,none"] == pytest.approx(0.5 * 100 / 6.5)
     assert g["videobench_prior_knowledge"]["acc,none"] == 0.0
@@ -143,7 +135,7 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
             in capsys.readouterr().err)
     res = json.loads(next((out / "tiny-llava_onevision").glob("results_*.json")).read_text())
     df, groups = res["dreamframe"], res["groups"]
-    assert df["units"] == "percent" and df["partial"] is True
+    assert df["units"] == "percent" and df["format_version"] == 2
     assert groups["mvbench"]["alias"] == "mvbench (partial: 3 of 20 tasks, 1 question(s) skipped, 1 video(s) missing)"
     assert 0.0 <= groups["mvbench"]["acc,none"] <= 100.0 and res["n-samples"]["mvbench_fine_grained_pose"]["effective"] == 1
     missing = df["groups"]["mvbench"]["missing"]
@@ -151,18 +143,21 @@ def test_partial_downloads_end_to_end(tmp_path, capsys):
     assert missing["tasks"]["mvbench_action_sequence"].endswith("json/action_sequence.json: annotation file not found")
     assert df["groups"]["tempcompass"]["missing"]["tasks"] == {
         "tempcompass_yes_no": f"{tc / 'questions' / 'yes_no.json'}: annotation file not found"}
-    assert df["per_task"]["tempcompass_multi_choice"]["missing"]["videos"] == 1  # the _reverse video's question
+    assert df["tasks"]["tempcompass_multi_choice"]["missing"]["videos"] == 1  # the _reverse video's question
     assert set(df["groups"]) >= {"videobench", "videobench_video_exclusive", "videobench_prior_knowledge"}
     assert df["groups"]["videobench_prior_knowledge"]["partial"] is True  # built from a partial download
     assert df["groups"]["videobench"]["weights"] == {"videobench_msvd": 0.5, "videobench_tvqa": 0.5}
     # per task: judge, parse rules, judge prompt hash, frames, partial flag and what was missing
-    rec = df["per_task"]["tempcompass_caption_matching"]
-    assert rec["judge"] == "lexical-f1" and rec["comparable_to_published"] is False
-    assert rec["parse_rule"].startswith("eval_caption_matching.py") and rec["judge_parse_rule"].startswith("no LLM: the one option")
-    assert set(rec["prompt_sha256"]) == {"tempcompass_caption_matching"} and rec["frame_rule"] == "linspace_inclusive"
-    assert rec["num_frames"] == 2 and rec["partial"] is False and rec["missing"] is None
-    mv = df["per_task"]["mvbench_fine_grained_pose"]
-    assert mv["judge"] == "none" and mv["prompt_sha256"] is None and mv["parse_rule"].startswith("mvbench.ipynb check_ans")
+    rec = df["tasks"]["tempcompass_caption_matching"]
+    assert rec["judge"]["name"] == "lexical-f1" and rec["judge"]["comparable_to_published"] is False
+    assert rec["parse_rule"].startswith("eval_caption_matching.py")
+    assert rec["judge"]["parse_rule"].startswith("no LLM: the one option")
+    assert set(rec["judge"]["prompt_sha256"]) == {"tempcompass_caption_matching"}
+    assert rec["clip"]["rule"] == "linspace_inclusive" and rec["clip"]["num_frames"] == 2
+    assert rec["partial"] is False and rec["missing"] is None
+    mv = df["tasks"]["mvbench_fine_grained_pose"]
+    assert mv["judge"]["name"] == "none" and mv["judge"]["prompt_sha256"] == {}
+    assert mv["parse_rule"].startswith("mvbench.ipynb check_ans")
     assert mv["partial"] is True and mv["missing"]["video_examples"][0].endswith("nturgbd/fine_grained_pose_1.mp4")
 
     build(LeaderboardConfig(results=[str(out)], out=str(tmp_path / "lb"), bootstrap=50))

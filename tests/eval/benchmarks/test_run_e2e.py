@@ -26,10 +26,11 @@ def test_eval_run_tiny_model_then_rejudge_over_http(tmp_path, server):  # noqa: 
     assert main(argv) == 0
     res = _results(out)
     df = res["dreamframe"]
-    assert df["errors"]["activitynet_qa"]["missing_video"] == 1  # skipped and counted; the run went on
-    assert df["partial"] is True and df["per_task"]["activitynet_qa"]["missing"]["videos"] == 1
-    assert df["judge"]["name"] == "lexical-f1" and df["judge"]["comparable_to_published"] is False
-    assert df["frame_sampling"]["per_task"]["activitynet_qa"] == {"num_frames": 2, "rule": "linspace_inclusive"}
+    task = df["tasks"]["activitynet_qa"]
+    assert task["errors"]["missing_video"] == 1  # skipped and counted; the run went on
+    assert task["partial"] is True and task["missing"]["videos"] == 1
+    assert task["judge"]["name"] == "lexical-f1" and task["judge"]["comparable_to_published"] is False
+    assert task["clip"] == {"num_frames": 2, "rule": "linspace_inclusive", "to_model": 2}
     assert res["n-samples"]["activitynet_qa"]["effective"] == 2
     assert "accuracy,none" in res["results"]["activitynet_qa"]
 
@@ -41,13 +42,13 @@ def test_eval_run_tiny_model_then_rejudge_over_http(tmp_path, server):  # noqa: 
     res2 = _results(out)
     df2 = res2["dreamframe"]
     assert df2["answers"]["generated"] == 0 and df2["answers"]["from_cache"] == 2  # re-judging never re-runs the model
-    assert df2["judge"]["model"] == "judge-test-2026-01-01"
+    assert df2["tasks"]["activitynet_qa"]["judge"]["model"] == "judge-test-2026-01-01"
     assert len(_Handler.requests) == 2  # every answer judged once over HTTP
     assert (out / "tiny-llava_onevision" / "judge_cache" / "judge_verdicts.sqlite").is_file()
     # one question (and any empty answer) draws a non-dict reply: counted in the results, the run goes on
     bad = sum(1 for r in _Handler.requests if "Predicted Answer: \n" in r["body"]["messages"][1]["content"]
               or "Question: what is in vidA 2?" in r["body"]["messages"][1]["content"])
-    assert df2["errors"]["activitynet_qa"]["judge_unparsable"] == bad >= 1
+    assert df2["tasks"]["activitynet_qa"]["errors"]["judge_unparsable"] == bad >= 1
     # a local server is never the published protocol, whatever its model is called
-    assert df2["per_task"]["activitynet_qa"]["comparable_to_published"] is False
+    assert df2["tasks"]["activitynet_qa"]["judge"]["comparable_to_published"] is False
     assert res2["results"]["activitynet_qa"]["accuracy,none"] >= 0

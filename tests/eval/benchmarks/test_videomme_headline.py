@@ -29,11 +29,8 @@ def results(tmp_path_factory):
     root = tmp_path_factory.mktemp("bench")
     fixtures.videomme(root, missing_one=False)
     mat = materialise(["videomme"], root, root / "tasks")
-    runtime.set_context(runtime.RunContext(out_dir=root, judge="auto"))
-    try:
-        return root, evaluate(fixtures.ScriptedLM(_reply), mat, "m", bootstrap_iters=0)
-    finally:
-        runtime.set_context(runtime.RunContext())
+    ctx = runtime.RunContext(out_dir=root, judge_name="auto")
+    return root, evaluate(fixtures.ScriptedLM(_reply), mat, "m", bootstrap_iters=0, ctx=ctx)
 
 
 def test_group_headline_is_the_official_answered_only_accuracy(results):

@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from eval.leaderboard_types import Entry, LeaderboardError
+from eval.leaderboard.types import Entry, LeaderboardError
 
 FIRST, LAST = ("chance", "majority", "base", "blind"), ("tuned",)
 """Column order: controls and the base first, the fine-tune last; any other role in between, as listed."""

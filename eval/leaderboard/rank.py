@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from eval.leaderboard_types import NO_JUDGE, PUBLISHED_PROTOCOL, Delta, Entry, RankingError
+from eval.leaderboard.types import NO_JUDGE, PUBLISHED_PROTOCOL, Delta, Entry, RankingError
 
 
 def add_confidence_intervals(entries: Iterable[Entry], n_boot: int, confidence: float, seed: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from eval.leaderboard_types import ACCURACY_METRICS, NO_JUDGE, SCORE_METRICS, Entry, LeaderboardError
+from eval.leaderboard.types import ACCURACY_METRICS, NO_JUDGE, SCORE_METRICS, Entry, LeaderboardError
 
 def load_published(path: str) -> tuple[list[Entry], dict[str, dict[str, Any]]]:
     """The published rows and the benchmark table: `builtin` (the benchmark folders' cards,

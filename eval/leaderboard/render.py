@@ -15,7 +15,7 @@ from typing import Any
 
 from dreamframe.html import bar_chart, fmt, hbar_chart, render, write_shareable
 from dreamframe.text_safety import markdown_inline
-from eval.leaderboard_types import NO_JUDGE, Delta, Entry, LeaderboardConfig
+from eval.leaderboard.types import NO_JUDGE, Delta, Entry, LeaderboardConfig
 
 OURS_COLOR, PUBLISHED_COLOR, CONTROL_COLOR = "#4e79a7", "#f28e2b", "#9d9d9d"
 CSV_FIELDS = ["model", "published", "base_model", "benchmark", "board", "task", "subtask_of", "metric", "value",
@@ -105,7 +105,7 @@ def to_markdown(cfg: LeaderboardConfig, entries: Sequence[Entry], groups: Groups
              f"questions ({cfg.bootstrap} resamples). Each table holds numbers from ONE judge; numbers under "
              "different judges are listed in separate tables and never ranked together.", ""]
     if cfg.controls:
-        from eval.leaderboard_controls import context, markdown
+        from eval.leaderboard.controls import context, markdown
 
         lines += markdown(context(cfg.controls), _md_row)
     lines += ours_markdown(groups, benchmarks)
@@ -254,7 +254,7 @@ def _deltas(ds: Sequence[Delta], benchmarks: dict) -> list[dict[str, Any]]:
 def _controls(cfg: LeaderboardConfig) -> dict[str, Any] | None:
     if not cfg.controls:
         return None
-    from eval.leaderboard_controls import context
+    from eval.leaderboard.controls import context
 
     return context(cfg.controls)
 

@@ -20,16 +20,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from dreamframe.config import parse_config
-from eval.leaderboard_controls import add_controls
-from eval.leaderboard_published import benchmark_of, load_published
-from eval.leaderboard_rank import add_confidence_intervals, deltas, rank, ranked_groups
-from eval.leaderboard_read import find_results, merge_latest
-from eval.leaderboard_render import write_outputs
-from eval.leaderboard_types import Delta, Entry, LeaderboardConfig, LeaderboardError, RankingError
-
-__all__ = ["LeaderboardConfig", "LeaderboardError", "RankingError", "Entry", "Delta", "benchmark_of", "load_published",
-           "rank", "ranked_groups", "build", "main"]
-
+from eval.leaderboard.controls import add_controls
+from eval.leaderboard.published import load_published
+from eval.leaderboard.rank import add_confidence_intervals, deltas, ranked_groups
+from eval.leaderboard.read import find_results, merge_latest
+from eval.leaderboard.render import write_outputs
+from eval.leaderboard.types import LeaderboardConfig, LeaderboardError, RankingError
 
 def _positional_to_option(argv: list[str]) -> list[str]:
     """`RESULTS_DIR...` positional arguments become `--results [...]` (every option takes a value)."""
@@ -87,6 +83,3 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{summary['unavailable']} n/a")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())
