@@ -44,13 +44,11 @@ def build(model: str, overrides: dict[str, Any] | None = None, family: str | Non
 
 def _base_model(model: str, adapter: Any) -> str | None:
     """The checkpoint a saved/fine-tuned folder started from (models/ writes it into its meta file)."""
-    meta = Path(model) / "dreamframe_model.json"
-    if meta.is_file():
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            data = {}
-        base = data.get("base_path") or (data.get("model_config") or {}).get("path")
+    from models.saving import read_model_meta
+
+    meta = read_model_meta(model) if Path(model).is_dir() else None
+    if meta is not None:
+        base = meta.base_path or meta.model_config.get("path")
         return str(base) if base else None
     path = getattr(getattr(adapter, "cfg", None), "path", None)
     return None if path in (None, model) else str(path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from PIL import Image
 from models.base import IGNORE, ModelConfig, Sample, VideoLVLMAdapter
 from models.generation import GenerationMixin
 from models.preprocess import FrameSpec
-from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template
+from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template, read_model_meta
 
 log = logging.getLogger(__name__)
 __all__ = ["HFVideoAdapter", "IGNORE", "LLM_LORA_TARGETS", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
@@ -120,9 +119,9 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
             model = model_cls.from_pretrained(cfg.path, dtype=torch_dtype(cfg.dtype), attn_implementation=attn,
                                               trust_remote_code=cfg.trust_remote_code, use_safetensors=True)
             spec = FrameSpec.from_folder(cfg.path, cls.default_spec) if Path(cfg.path).is_dir() else cls.default_spec
-            meta = Path(cfg.path) / META_FILE
-            if meta.is_file():
-                spec = FrameSpec(**json.loads(meta.read_text(encoding="utf-8"))["frame_spec"])
+            meta = read_model_meta(cfg.path) if Path(cfg.path).is_dir() else None
+            if meta is not None and meta.frame_spec:
+                spec = FrameSpec(**meta.frame_spec)
         else:
             from models.tokenizer import build_tokenizer
 

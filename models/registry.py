@@ -52,21 +52,20 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
     `overrides` replace ModelConfig fields (e.g. attn_implementation, max_length, dtype).
     """
     from dreamframe.config import from_dict
-    from models.saving import META_FILE
+    from models.saving import META_FILE, read_model_meta
 
     folder = Path(path)
-    meta_file, config_file = folder / META_FILE, folder / "config.json"
-    if meta_file.is_file():
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        cfg = from_dict(ModelConfig, meta["model_config"])
-        cfg.family = meta["family"]
+    meta, config_file = read_model_meta(folder), folder / "config.json"
+    if meta is not None:
+        cfg = from_dict(ModelConfig, meta.model_config)
+        cfg.family = meta.family
     elif config_file.is_file():
         model_type = json.loads(config_file.read_text(encoding="utf-8")).get("model_type")
         family = family_of_model_type(model_type)
         if family is None:
             known = sorted(e.info["model_type"] for e in FAMILIES.entries())
             raise ValueError(f"{config_file}: model_type {model_type!r} has no adapter; known: {known}")
-        cfg, meta = ModelConfig(family=family), {}
+        cfg = ModelConfig(family=family)
     else:
         raise FileNotFoundError(f"{folder} is not a model folder (no {META_FILE} or config.json)")
     for key, value in overrides.items():
@@ -74,25 +73,14 @@ def load_adapter(path: str | Path, **overrides) -> VideoLVLMAdapter:
             raise ValueError(f"load_adapter: unknown ModelConfig field {key!r}")
         setattr(cfg, key, value)
     cfg.lora = None
-    cfg.path = meta.get("base_path", str(folder))
+    cfg.path = meta.base_path if meta and meta.base_path else str(folder)
     adapter = adapter_class(cfg.family).build(cfg)
-    if meta.get("lora_adapter"):
+    if meta and meta.lora_adapter:
         from peft import PeftModel
 
         from models.saving import check_weights
 
-        check_weights(folder / meta["lora_adapter"])
-        adapter.model = PeftModel.from_pretrained(adapter.model, str(folder / meta["lora_adapter"]))
-    adapter.trained_clip = meta.get("trained_clip")
+        check_weights(folder / meta.lora_adapter)
+        adapter.model = PeftModel.from_pretrained(adapter.model, str(folder / meta.lora_adapter))
+    adapter.trained_clip = meta.trained_clip if meta else None
     return adapter
-
-
-def trained_clip(path: str | Path) -> dict | None:
-    """{"rule", "num_frames"} a saved model folder was trained on (None: not trained by training/), read
-    without loading the model, so eval can materialise its tasks with them first."""
-    from models.saving import META_FILE
-
-    meta_file = Path(path) / META_FILE
-    if not meta_file.is_file():
-        return None
-    return json.loads(meta_file.read_text(encoding="utf-8")).get("trained_clip")
