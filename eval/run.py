@@ -140,7 +140,7 @@ def run(cfg: EvalConfig) -> Path:
         from eval.tasks import all_task_names
 
         lm = PredictionsLM(cfg.predictions, {t: b for b, ts in all_task_names().items() for t in ts})
-    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip["num_frames"], clip["rule"], cfg.data_dirs,
+    mat = materialise(names, cfg.data_root, out / TASKS_DIRNAME, clip.num_frames, clip.rule, cfg.data_dirs,
                       judge=ctx.judge_config, max_question_chars=cfg.max_question_chars,
                       protocol=protocol_for(cfg), need_videos=not cfg.predictions, max_per_type=cfg.max_per_type)
     for task, why in mat.skipped.items():
@@ -172,7 +172,7 @@ def run(cfg: EvalConfig) -> Path:
                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, bootstrap_iters=cfg.bootstrap_iters)
     samples = results.pop("samples")
     results["dreamframe"] = dreamframe_block(cfg, info, mat, lm, ctx, list(results["configs"]))
-    results["dreamframe"]["frame_sampling"]["source"] = clip["source"] if cfg.protocol == "default" else \
+    results["dreamframe"]["frame_sampling"]["source"] = clip.source if cfg.protocol == "default" else \
         "official protocol (per_task.<task>.protocol)"
     results["dreamframe"].update(protocol_block(mat, lm, ctx, list(results["configs"]), list(results.get("groups", {}))))
     if cfg.predictions:  # say where the answers came from; no model ran
@@ -198,20 +198,31 @@ def run(cfg: EvalConfig) -> Path:
     return path
 
 
-def frames_for(cfg: EvalConfig) -> dict[str, Any]:
-    """{"num_frames", "rule", "source"} the tasks are materialised with: the command line's, else (frames_from
-    = model) the clip a trained model folder records, else None = each benchmark's protocol."""
-    from models.registry import trained_clip
+@dataclass(frozen=True)
+class FrameChoice:
+    """The frames eval asks every benchmark for: a count and a rule, each None where the benchmark's own
+    protocol decides (its `DEFAULT_FRAMES` ClipSpec), and where they came from (results: frame_sampling.source)."""
+
+    num_frames: int | None
+    rule: SamplingRule | None
+    source: str
+
+
+def frames_for(cfg: EvalConfig) -> FrameChoice:
+    """The command line's count and rule, else (frames_from = model) the clip a trained model folder records
+    (`models.saving.read_model_meta`), else None = each benchmark's protocol."""
+    from models.saving import read_model_meta
 
     trained = None
     if cfg.frames_from == "model" and not cfg.predictions and Path(cfg.model).is_dir():
-        trained = trained_clip(cfg.model)
-    num = cfg.num_frames or (trained or {}).get("num_frames")
-    rule = cfg.frame_sampling or (trained or {}).get("rule")
+        meta = read_model_meta(cfg.model)
+        trained = meta.trained_clip if meta else None
+    num = cfg.num_frames or (trained.num_frames if trained else None)
+    rule = cfg.frame_sampling or (trained.rule if trained else None)
     parts = [("command line", cfg.num_frames or cfg.frame_sampling), ("trained model", trained),
              ("benchmark protocol", num is None or rule is None)]
     source = " + ".join(name for name, used in parts if used)
-    return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
+    return FrameChoice(num, None if rule is None else SamplingRule(rule), source)
 
 
 def protocol_for(cfg: EvalConfig) -> Any:
@@ -277,7 +288,7 @@ def dreamframe_block(cfg: EvalConfig, info: dict[str, Any], mat: Any, lm: Any, c
     """The shared-contract block E's leaderboard reads (see docs/eval.md)."""
     from dreamframe.dataset import package_versions
 
-    sampling = {t: mat.frame_sampling[t] for t in tasks if t in mat.frame_sampling}
+    sampling = {t: mat.frame_sampling[t].as_dict() for t in tasks if t in mat.frame_sampling}
     rules = {s["rule"] for s in sampling.values()}
     counts = {s["num_frames"] for s in sampling.values()}
     judges = {t: ctx.judges_used[t] for t in tasks if t in ctx.judges_used}
@@ -326,7 +337,7 @@ def protocol_block(mat: Any, lm: Any, ctx: Any, tasks: list[str], groups: list[s
     per_task = {}
     for t in tasks:
         judge = {**none, **ctx.judges_used.get(t, {})}
-        frames = mat.frame_sampling.get(t, {})
+        frames = mat.frame_sampling[t].as_dict() if t in mat.frame_sampling else {}
         per_task[t] = {"judge": judge["name"], "judge_model": judge["model"],
                        "comparable_to_published": judge["comparable_to_published"],
                        "parse_rule": mat.parse_rules.get(t), "judge_parse_rule": judge["judge_parse_rule"],

@@ -166,8 +166,8 @@ def source_items(src: SourceConfig, clip: ClipSpec, seed: int = 0) -> list[Item]
 class ItemDataset:
     """Map-style dataset: reads an item's frames and returns a `Sample` for `adapter.collate`."""
 
-    def __init__(self, items: list[Item], model: ModelConfig):
-        self.items, self.model = items, model
+    def __init__(self, items: list[Item]):
+        self.items = items
 
     def __len__(self) -> int:
         return len(self.items)
@@ -326,7 +326,7 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: VideoLVLMA
         def train_dataloader(self) -> ResumableLoader:
             trainer = self.trainer
             world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
-            loader = ResumableLoader(ItemDataset(self.items, model_cfg), batch_sampler=self.sampler(world, rank),
+            loader = ResumableLoader(ItemDataset(self.items), batch_sampler=self.sampler(world, rank),
                                      collate_fn=make_collate(cfg, model_cfg, adapter), num_workers=cfg.num_workers,
                                      persistent_workers=cfg.num_workers > 0)
             if trainer is not None:
