@@ -1,6 +1,8 @@
 """The model families `model.family` may name; `build_adapter(cfg)` for training, `load_adapter(folder)` for eval.
 
-Add a family: one module with a `VideoLVLMAdapter` subclass (models/qwen2_5_vl.py is a short one), one
+Add a family: one module with a `VideoLVLMAdapter` subclass that implements every abstract method (most
+come from `models.common.HFVideoAdapter`; models/qwen2_5_vl.py is a short one; a class that leaves one
+abstract is refused when `model.family` names it, naming the methods), one
 `FAMILIES.add` line below (with the transformers `model_type` its config.json says, so public
 checkpoints load too), and a tiny config configs/models/tiny_<family>.yaml (tests build every family).
 """
@@ -9,22 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from dreamframe.registry import Registry
 from models.base import ModelConfig, VideoLVLMAdapter
 
-
-class ModelFamily(Protocol):
-    """What the registry needs of a family: its name and a builder (an adapter class offers both)."""
-
-    family: str
-
-    def build(self, cfg: ModelConfig) -> VideoLVLMAdapter:
-        """Load from cfg.path (local folder or hub id), or build a tiny random-init model."""
-
-
-FAMILIES: Registry[type[VideoLVLMAdapter]] = Registry("model family", ModelFamily, option="model.family")
+FAMILIES: Registry[type[VideoLVLMAdapter]] = Registry("model family", VideoLVLMAdapter, option="model.family",
+                                                      subclass=True)
 FAMILIES.add("llava_onevision", "models.llava_onevision:LlavaOnevisionAdapter", __file__, model_type="llava_onevision")
 FAMILIES.add("llava_next_video", "models.llava_next_video:LlavaNextVideoAdapter", __file__, model_type="llava_next_video")
 FAMILIES.add("video_llava", "models.video_llava:VideoLlavaAdapter", __file__, model_type="video_llava")

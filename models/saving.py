@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dreamframe.clip import ClipSpec
@@ -18,12 +18,10 @@ LORA_DIR = "lora_adapter"
 
 
 class SavingMixin:
-    """Needs the adapter's `cfg`, `model`, `tokenizer`, `spec`, `family`, `model_class`."""
+    """Needs the adapter's `cfg`, `model`, `tokenizer`, `spec`, `family`, `model_class`, `trained_clip`."""
 
     model: Any
-    trained_clip: ClipSpec | None = None
-    """The clip rule and frame count this model was trained on (set by training, written to and read from
-    dreamframe_model.json); eval scores it with them unless told otherwise."""
+    trained_clip: ClipSpec | None
 
     def save(self, path: str | Path, lora: str = "merge") -> None:
         """HF folder: safetensors weights, tokenizer (with chat template), preprocessor JSON, and
@@ -56,7 +54,7 @@ class SavingMixin:
         else:
             self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
-        cfg.path, cfg.tiny = None, {k: v for k, v in cfg.tiny.items() if k != "corpus"}
+        cfg.path, cfg.tiny = None, replace(cfg.tiny, corpus=[])
         meta["model_config"] = to_dict(cfg)
         for name, data in self.processor_files().items():
             (path / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
