@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 IGNORE = -100
 """Label of a token the loss skips (prompt, visual and padding tokens)."""
+LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+"""LoRA's default targets: the language model's attention and MLP projections."""
 
 
 def _section(cls: type, value: Any, option: str) -> Any:
@@ -87,14 +89,12 @@ class LoraConfig:
     lora_dropout: float = 0.0
     target_modules: str | list[str] | None = None
     """Modules to adapt (peft rules: a string is a full-match regex, a list matches name suffixes); None: the
-    language model's attention and MLP projections (models.common.LLM_LORA_TARGETS)."""
+    language model's attention and MLP projections (LLM_LORA_TARGETS)."""
     bias: Literal["none", "all", "lora_only"] = "none"
     use_rslora: bool = False
 
     def peft_kwargs(self) -> dict[str, Any]:
         """The kwargs of `peft.LoraConfig`."""
-        from models.common import LLM_LORA_TARGETS
-
         return {**asdict(self), "target_modules": self.target_modules or LLM_LORA_TARGETS}
 
 

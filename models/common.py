@@ -22,11 +22,10 @@ from models.preprocess import FrameSpec
 from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template, read_model_meta
 
 log = logging.getLogger(__name__)
-__all__ = ["HFVideoAdapter", "IGNORE", "LLM_LORA_TARGETS", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
+__all__ = ["HFVideoAdapter", "IGNORE", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
 PACKED_LENGTHS = "sample_lengths"
 """Key of a packed training batch (models/packing.py): the token count of every sample, row by row;
 `HFVideoAdapter.forward` does not pass it to the model."""
-LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
 
 def resolve_attn(requested: str) -> str:
