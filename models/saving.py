@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from dreamframe.clip import ClipSpec
