@@ -91,7 +91,7 @@ def lvlm(train_yaml: Path, layers: int | None, device: str, tiny: bool):
     import yaml
 
     from dreamframe.config import from_dict
-    from models.base import ModelConfig
+    from models.base import ModelConfig, TinyConfig
     from models.common import resolve_attn
     from models.registry import adapter_class, build_adapter
     from models.tokenizer import build_tokenizer
@@ -99,13 +99,13 @@ def lvlm(train_yaml: Path, layers: int | None, device: str, tiny: bool):
 
     model_cfg = from_dict(ModelConfig, yaml.safe_load(train_yaml.read_text(encoding="utf-8"))["model"])
     if tiny:
-        model_cfg.path, model_cfg.tiny, model_cfg.dtype, model_cfg.num_frames = None, dict(TINY_LVLM), "float32", 4
+        model_cfg.path, model_cfg.tiny, model_cfg.dtype, model_cfg.num_frames = None, TinyConfig(**TINY_LVLM), "float32", 4
         return build_adapter(model_cfg), model_cfg
     cls = adapter_class(model_cfg.family)
     template = {"chat_template": cls.tiny_chat_template} if cls.tiny_chat_template else {}
     tok = build_tokenizer(cls.special_tokens, [], 4096, video_markup=cls.video_markup, **template)
     config = model_config(model_cfg)
-    ids = cls.tiny_config(tok, {}, cls.tiny_spec({})).to_dict()
+    ids = cls.tiny_config(tok, TinyConfig(), cls.tiny_spec(TinyConfig())).to_dict()
     for key, value in ids.items():
         if key.endswith(("_token_id", "_token_index")) and hasattr(config, key):
             setattr(config, key, value)

@@ -48,11 +48,12 @@ def baseline(cfg) -> dict:
     from transformers import Trainer, TrainerCallback, TrainingArguments
 
     from models.registry import build_adapter
-    from training.data import ItemDataset, source_items
+    from training.data import ItemDataset, resolve_clip, source_items
 
     torch.manual_seed(cfg.seed)
     adapter = build_adapter(cfg.model)
-    items = [it for src in cfg.data.sources for it in source_items(src, cfg.model)]
+    clip = resolve_clip(cfg.model, [src.path for src in cfg.data.sources])  # the clip training.train would use
+    items = [it for src in cfg.data.sources for it in source_items(src, clip)]
     counts = {"tokens": 0.0, "slots": 0.0, "samples": 0.0}
 
     def collate(samples):
@@ -78,7 +79,7 @@ def baseline(cfg) -> dict:
                                  logging_steps=10**6, remove_unused_columns=False,
                                  dataloader_num_workers=cfg.data.num_workers,
                                  seed=cfg.seed, disable_tqdm=True)
-        Trainer(model=adapter.model, args=args, train_dataset=ItemDataset(items, cfg.model), data_collator=collate,
+        Trainer(model=adapter.model, args=args, train_dataset=ItemDataset(items), data_collator=collate,
                 callbacks=[Clock()]).train()
     s = counts["seconds"]
     return {"tokens_per_s": counts["tokens"] / s, "samples_per_s": counts["samples"] / s,

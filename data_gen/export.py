@@ -162,7 +162,8 @@ def export(cfg: ExportConfig) -> dict[str, Any]:
     if cfg.num_frames < 1:
         raise DatasetError(f"--num-frames must be >= 1, got {cfg.num_frames}")
     folder = DatasetFolder(cfg.input)
-    exporter = Exporter(folder, cfg, cfg.frame_sampling or folder.manifest().get("frame_sampling", "segment_centre"))
+    folder.manifest()  # a finished dataset folder, or a DatasetError naming it
+    exporter = Exporter(folder, cfg, cfg.frame_sampling or folder.frame_rule() or "segment_centre")
     movies = folder.movies(None if cfg.split == "all" else cfg.split)
     pairs = [(m, qa) for m in movies for qa in m.qa]
     if cfg.progress:

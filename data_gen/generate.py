@@ -118,7 +118,6 @@ def generate(cfg: GenerateConfig, progress: bool = True) -> dict[str, Any]:
     def extra(finished: list[str]) -> dict[str, Any]:
         more: dict[str, Any] = {
             "seed": cfg.seed,
-            "frame_sampling": cfg.frame_sampling,
             "backends": {"story": cfg.story.backend, "style": cfg.style.backend, "render": cfg.render.backend},
             "last_run": {"shard": f"{cfg.shard_index}/{cfg.num_shards}", "written": len(out.written),
                          "skipped_finished": len(done), "finished_by_other_writers": len(out.finished_elsewhere),

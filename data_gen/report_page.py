@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from dreamframe.frames import recorded_rule
 from dreamframe.html import bar_chart, fmt, image_data_uri, render
 from dreamframe.text_safety import show_hidden
 
@@ -45,7 +46,7 @@ def counts(data: dict[str, Any]) -> dict[str, Any]:
         rows.append(["frames per movie (min / mean / max)", f"{min(frames)} / {sum(frames) / len(frames):.1f} / {max(frames)}"])
     prov = [["format", f"{man.get('format')} {man.get('format_version')}"], ["created", man.get("created_at", "")],
             ["backends", ", ".join(f"{k}={v}" for k, v in (man.get("backends") or {}).items())],
-            ["frame sampling", man.get("frame_sampling", "")], ["seed", man.get("seed", "")],
+            ["frame sampling", recorded_rule(man) or ""], ["seed", man.get("seed", "")],
             ["failed movies", len(man.get("failures", {}))]]
     return {"counts": rows, "provenance": [[k, "" if v is None else str(v)] for k, v in prov]}
 

@@ -78,7 +78,7 @@ class Owner:
     start: str
 
     @classmethod
-    def current(cls) -> "Owner":
+    def current(cls) -> Owner:
         stat = _process_stat(os.getpid())
         return cls(host_name(), _read("/proc/sys/kernel/random/boot_id"), os.getpid(), stat[1] if stat else "")
 

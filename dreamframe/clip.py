@@ -9,6 +9,9 @@ preprocess the frames they are handed and never resample, so a model is fed exac
 lm-eval builds every request of a task before the model runs, so decoding in `doc_to_image` would hold all
 frames of a benchmark in memory at once (MVBench: 4,000 x 16 frames); a Clip is a light reference that the
 LM class decodes one batch at a time.
+
+`ClipSpec` is the (frame count, rule) pair on its own: what a training run resolves once and its export
+records, what a benchmark's protocol defaults to, and what a result reports beside its number.
 """
 
 from __future__ import annotations
@@ -26,6 +29,37 @@ from dreamframe.video import VideoError, decode_frames, frame_files, load_video,
 
 class MissingVideo(VideoError):
     """The video file or frame folder does not exist."""
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """How many frames a model sees per clip and the rule that picks them: one value carried from the training
+    run through its export to eval and the results, instead of a {"num_frames", "rule"} dict at each step."""
+
+    num_frames: int
+    rule: SamplingRule = SamplingRule.segment_centre
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule", sampling_rule(self.rule, "clip rule"))
+        if isinstance(self.num_frames, bool) or not isinstance(self.num_frames, int) or self.num_frames < 1:
+            raise ValueError(f"clip num_frames must be a positive integer, got {self.num_frames!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """{"num_frames": int, "rule": str}: the on-disk shape (export metadata, results, summaries)."""
+        return {"num_frames": self.num_frames, "rule": str(self.rule)}
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "clip spec") -> ClipSpec:
+        """Inverse of `as_dict`; anything else is a ValueError naming `where` (the file and key it came from)."""
+        if not isinstance(data, dict) or set(data) != {"num_frames", "rule"}:
+            raise ValueError(f"{where}: expected {{'num_frames', 'rule'}}, got {data!r}")
+        try:
+            return cls(data["num_frames"], data["rule"])
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+
+    def __str__(self) -> str:
+        return f"{self.rule} x{self.num_frames}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +97,7 @@ class Clip:
             raise ValueError(f"{self.path}: a clip of listed frame files needs at least one file")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Clip":
+    def from_dict(cls, data: dict[str, Any]) -> Clip:
         """Inverse of `as_dict` (a row of a task's JSONL file)."""
         data = dict(data)
         for key in ("span", "files"):
@@ -172,8 +206,8 @@ class Clip:
             raise VideoError(f"{path}: cannot read frames: {err}") from None
 
 
-def qa_clip(root: str | Path, row: dict[str, Any], num_frames: int, rule: SamplingRule | str) -> Clip:
-    """The clip of a dataset QA row (dreamframe.dataset.qa_row): `num_frames` picked with `rule` from its
+def qa_clip(root: str | Path, row: dict[str, Any], spec: ClipSpec) -> Clip:
+    """The clip of a dataset QA row (dreamframe.dataset.qa_row): `spec.num_frames` picked with `spec.rule` from its
     `frame_paths` (relative to the dataset folder `root`), handed in the row's `frame_order`. Training, its
     built-in check and eval all build a row's clip here, so a reversed twin reaches every model reversed."""
     if not row.get("frame_paths"):
@@ -181,7 +215,7 @@ def qa_clip(root: str | Path, row: dict[str, Any], num_frames: int, rule: Sampli
     order = row.get("frame_order") or "forward"
     if order not in ("forward", "reversed"):
         raise ValueError(f"{root}: QA row {row.get('id')}: frame_order must be forward or reversed, got {order!r}")
-    return Clip(str(root), num_frames, rule, files=tuple(row["frame_paths"]), reverse=order == "reversed")
+    return Clip(str(root), spec.num_frames, spec.rule, files=tuple(row["frame_paths"]), reverse=order == "reversed")
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -36,6 +36,7 @@ from dreamframe.atomic import atomic_write_bytes, atomic_write_text, naming_writ
 from dreamframe.claims import STATE_DIR, Claims, folder_lock, remove_dead_temps, temp_name
 from dreamframe.config import config_diff
 from dreamframe.dataset_card import card_entries, write_card
+from dreamframe.frames import SamplingRule, recorded_rule
 from dreamframe.schema import Movie, SchemaError, load_movie, qa_arrow_schema
 
 FORMAT_NAME = "dreamframe-dataset"
@@ -315,6 +316,19 @@ class DatasetFolder:
         if data.get("format") != FORMAT_NAME:
             raise DatasetError(f"{self.manifest_path}: format is {data.get('format')!r}, expected {FORMAT_NAME!r}")
         return data
+
+    def frame_rule(self) -> SamplingRule | None:
+        """The frame sampling rule this dataset's questions were made for (None: none recorded) - the one
+        reader of it. Canonical: the resolved config's `frame_sampling` (manifest "config", or config.yaml
+        before the manifest is written); folders written before it was canonical also kept a top-level copy."""
+        import yaml
+
+        if self.manifest_path.exists():
+            return recorded_rule(self.manifest(), str(self.manifest_path))
+        if self.config_path.exists():
+            return recorded_rule({"config": yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}},
+                                 str(self.config_path))
+        return None
 
     def load_movie(self, movie_id: str) -> Movie:
         return load_movie(self.movie_path(movie_id))

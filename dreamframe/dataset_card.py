@@ -67,12 +67,14 @@ def card_data(manifest: dict[str, Any], splits: tuple[str, ...], fingerprint: st
     import datasets
     from huggingface_hub import DatasetCardData
 
+    from dreamframe.frames import recorded_rule
     from dreamframe.schema import qa_arrow_schema
 
     features = datasets.Features.from_arrow_schema(qa_arrow_schema())
     features["frames"] = datasets.List(datasets.Image())
     models = models_used(manifest)
     counts = manifest.get("counts", {})
+    rule = recorded_rule(manifest)
     return DatasetCardData(
         license="other" if models else PROCEDURAL_LICENSE,
         license_name="terms-of-the-generating-models" if models else None,
@@ -95,7 +97,7 @@ def card_data(manifest: dict[str, Any], splits: tuple[str, ...], fingerprint: st
             "generator": f"dreamframe {manifest.get('packages', {}).get('dreamframe', '?')}",
             "created_at": manifest.get("created_at"), "seed": manifest.get("seed"),
             "backends": manifest.get("backends", {}), "models": models,
-            "frame_sampling": manifest.get("frame_sampling"),
+            "frame_sampling": None if rule is None else str(rule),
             "counts": {k: counts.get(k) for k in ("movies", "frames", "qa")},
             "content_fingerprint": fingerprint,
         },

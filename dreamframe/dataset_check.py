@@ -137,8 +137,11 @@ def handed_count(folder: DatasetFolder, num_frames: int | None) -> tuple[int | N
     import yaml
 
     cfg = yaml.safe_load(folder.config_path.read_text(encoding="utf-8")) if folder.config_path.exists() else {}
-    cfg = cfg or {}
-    return num_frames or (cfg.get("qa") or {}).get("clip_frames"), cfg.get("frame_sampling") or "segment_centre"
+    try:
+        rule = folder.frame_rule() or "segment_centre"
+    except (DatasetError, ValueError):  # a broken manifest is reported by the checks below, not here
+        rule = "segment_centre"
+    return num_frames or ((cfg or {}).get("qa") or {}).get("clip_frames"), rule
 
 
 def check_dataset(root: str | Path, expected_ids: Iterable[str] | None = None,

@@ -7,6 +7,7 @@ so the rule is a named option rather than an implementation detail.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,13 @@ def sampling_rule(value: str, where: str = "frame_sampling") -> SamplingRule:
         return SamplingRule(value)
     except ValueError:
         raise ValueError(f"{where}: unknown sampling rule {value!r}; choose one of {SAMPLING_RULES}") from None
+
+
+def recorded_rule(manifest: dict[str, Any], where: str = "manifest.json") -> SamplingRule | None:
+    """The rule a dataset manifest records (None: none), read one way everywhere. Canonical: the resolved
+    config's `frame_sampling`; manifests written before it was canonical also carry a top-level copy."""
+    value = (manifest.get("config") or {}).get("frame_sampling") or manifest.get("frame_sampling")
+    return None if value is None else sampling_rule(value, f"{where}: frame_sampling")
 
 
 def sample_indices(

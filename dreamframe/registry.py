@@ -2,9 +2,11 @@
 
 A registry maps a name to where its factory lives ("package.module:attribute", or a whole module)
 and imports it only when that name is asked for, so `--help` and config checks stay instant and a
-broken plug-in breaks only its own name. Each kind states what a plug-in must offer as a
-`typing.Protocol`; `load` checks the imported object against it and names what is missing, so a
-half-written plug-in fails when it is picked, not deep inside a run.
+broken plug-in breaks only its own name. Each kind states what a plug-in must offer: a
+`typing.Protocol` (a benchmark module, a story writer: every member must be there, and a data member
+annotated with a class must be an instance of it), or a base class (`subclass=True`, a model family:
+the plug-in must subclass it and implement every abstract method). `load` checks the imported object
+and names what is missing, so a half-written plug-in fails when it is picked, not deep inside a run.
 
     WRITERS: Registry[type[StoryWriter]] = Registry("story writer", StoryWriter, option="story.backend")
     WRITERS.add("llm", "data_gen.story.llm_run:LLMStoryWriter")
@@ -18,6 +20,8 @@ story writers in `data_gen/story/writers.py`, model families in `models/registry
 from __future__ import annotations
 
 import importlib
+import types
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -50,11 +54,39 @@ def protocol_members(protocol: type) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
 
-class Registry(Generic[T]):
-    """name -> lazily imported factory of one kind, checked against the kind's Protocol on load."""
+def _classes(hint: Any) -> tuple[type, ...] | None:
+    """The classes a value of type `hint` may be an instance of (`X | None` -> (X, NoneType)); None when the
+    hint is not that simple (Any, a TypeVar, a Literal)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_classes(arg) for arg in typing.get_args(hint)]
+        return None if any(p is None for p in parts) else tuple(c for p in parts for c in p or ())
+    cls = origin or hint
+    return (cls,) if isinstance(cls, type) else None
 
-    def __init__(self, kind: str, protocol: type, option: str):
-        self.kind, self.protocol, self.option = kind, protocol, option
+
+def _wrong_types(protocol: type, obj: Any) -> list[str]:
+    """'NAME (a X, not Y)' for each data member the Protocol annotates with a class that `obj` holds
+    something else in (hints that are not simple classes are left to the presence check)."""
+    try:
+        hints = typing.get_type_hints(protocol)
+    except (NameError, TypeError):  # a hint naming something not importable here: presence is checked anyway
+        return []
+    wrong = []
+    for name, hint in hints.items():
+        classes = _classes(hint)
+        if classes and hasattr(obj, name) and not isinstance(getattr(obj, name), classes):
+            want = " | ".join(c.__name__ for c in classes)
+            wrong.append(f"{name} (a {want}, not {type(getattr(obj, name)).__name__})")
+    return wrong
+
+
+class Registry(Generic[T]):
+    """name -> lazily imported factory of one kind, checked against the kind's contract on load: a Protocol,
+    or with `subclass=True` a base class whose abstract methods the plug-in must all implement."""
+
+    def __init__(self, kind: str, protocol: type, option: str, subclass: bool = False):
+        self.kind, self.protocol, self.option, self.subclass = kind, protocol, option, subclass
         self._entries: dict[str, Registered] = {}
 
     def add(self, name: str, target: str, declared_in: str = "", **info: Any) -> None:
@@ -98,8 +130,14 @@ class Registry(Generic[T]):
             except AttributeError:
                 raise RegistryError(f"{self.kind} {name!r}: {module_name} has no {attribute!r} "
                                     f"(registered in {entry.declared_in or 'code'})") from None
-        missing = [m for m in protocol_members(self.protocol) if not hasattr(obj, m)]
+        contract = f"{self.protocol.__module__}.{self.protocol.__name__}"
+        if self.subclass and not (isinstance(obj, type) and issubclass(obj, self.protocol)):
+            raise RegistryError(f"{self.kind} {name!r} ({entry.target}) is not a subclass of {contract}")
+        if self.subclass:
+            missing = sorted(getattr(obj, "__abstractmethods__", ()))
+        else:
+            missing = [m for m in protocol_members(self.protocol) if not hasattr(obj, m)] or \
+                _wrong_types(self.protocol, obj)
         if missing:
-            raise RegistryError(f"{self.kind} {name!r} ({entry.target}) lacks {', '.join(missing)} "
-                                f"of {self.protocol.__module__}.{self.protocol.__name__}")
+            raise RegistryError(f"{self.kind} {name!r} ({entry.target}) lacks {', '.join(missing)} of {contract}")
         return obj

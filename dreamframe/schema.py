@@ -94,7 +94,7 @@ class QAPair(_Strict):
         return list(self.frames) if self.frames else list(range(self.frame_start, self.frame_end))
 
     @model_validator(mode="after")
-    def _answer_in_options(self) -> "QAPair":
+    def _answer_in_options(self) -> QAPair:
         if self.frame_end <= self.frame_start:
             raise ValueError(f"frame_end ({self.frame_end}) must exceed frame_start ({self.frame_start})")
         if self.options and self.answer not in self.options:
@@ -129,7 +129,7 @@ class Movie(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Movie":
+    def _consistent(self) -> Movie:
         names = {c.name for c in self.characters}
         for i, frame in enumerate(self.frames):
             if frame.index != i:

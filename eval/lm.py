@@ -25,6 +25,7 @@ from PIL import Image
 
 from dreamframe.video import VideoError
 from eval.cache import AnswerCache, answer_key
+from models.base import VideoLVLMAdapter
 from dreamframe.clip import Clip, MissingVideo
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class DreamFrameLM(LM):
 
     MULTIMODAL = True
 
-    def __init__(self, adapter: Any = None, batch_size: int = 8, cache_dir: str | Path | None = None,
+    def __init__(self, adapter: VideoLVLMAdapter | None = None, batch_size: int = 8, cache_dir: str | Path | None = None,
                  progress: bool = True, model: str | None = None, **model_cfg: Any) -> None:
         """`adapter` is a built adapter; from the lm-eval CLI, `model=PATH_OR_PRESET` builds one instead."""
         super().__init__()

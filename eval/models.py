@@ -12,10 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from models.base import VideoLVLMAdapter
+
 TINY_PREFIX = "tiny-"
 
 
-def build(model: str, overrides: dict[str, Any] | None = None, family: str | None = None) -> tuple[Any, dict[str, Any]]:
+def build(model: str, overrides: dict[str, Any] | None = None,
+          family: str | None = None) -> tuple[VideoLVLMAdapter, dict[str, Any]]:
     """Build the adapter and describe it: {"model", "base_model", "model_fingerprint", "source"}."""
     from models.base import ModelConfig
     from models.registry import build_adapter, load_adapter
@@ -42,21 +45,19 @@ def build(model: str, overrides: dict[str, Any] | None = None, family: str | Non
     return adapter, info
 
 
-def _base_model(model: str, adapter: Any) -> str | None:
+def _base_model(model: str, adapter: VideoLVLMAdapter) -> str | None:
     """The checkpoint a saved/fine-tuned folder started from (models/ writes it into its meta file)."""
-    meta = Path(model) / "dreamframe_model.json"
-    if meta.is_file():
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            data = {}
-        base = data.get("base_path") or (data.get("model_config") or {}).get("path")
+    from models.saving import read_model_meta
+
+    meta = read_model_meta(model) if Path(model).is_dir() else None
+    if meta is not None:
+        base = meta.base_path or meta.model_config.get("path")
         return str(base) if base else None
     path = getattr(getattr(adapter, "cfg", None), "path", None)
     return None if path in (None, model) else str(path)
 
 
-def fingerprint_adapter(adapter: Any) -> str:
+def fingerprint_adapter(adapter: VideoLVLMAdapter) -> str:
     """sha256 over every weight (name, dtype, shape, bytes) and the model config: same weights, same id.
 
     Hashing reads each parameter once (a 7B model: seconds), cheaper than trusting file names.

@@ -11,13 +11,15 @@ benchmark's prompt), so a number is never presented as the authors' setting when
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from dreamframe.clip import ClipSpec
 
 FAMILIES_DIR = Path(__file__).resolve().parent / "families"
 NOT_PUBLISHED = "not published"
@@ -56,11 +58,11 @@ def family_of(model: str, family: str | None) -> str:
         return family
     if model.startswith("tiny-"):
         return model[len("tiny-"):]
-    meta = Path(model) / "dreamframe_model.json"
-    if meta.is_file():
-        found = json.loads(meta.read_text(encoding="utf-8")).get("family")
-        if found:
-            return str(found)
+    from models.saving import read_model_meta
+
+    meta = read_model_meta(model) if Path(model).is_dir() else None
+    if meta is not None:
+        return meta.family
     raise ProtocolError(f"--protocol official: the family of --model {model!r} is unknown; give --family")
 
 
@@ -100,21 +102,18 @@ def table(family: str, bench: str) -> dict[str, Any]:
             "sources": [*fam.get("sources", []), *((entry or {}).get("sources", []))]}
 
 
-def official(family: str, bench: str, frames: dict[str, Any]) -> dict[str, Any]:
+def official(family: str, bench: str, frames: ClipSpec) -> dict[str, Any]:
     """The results' record of the official protocol for one benchmark, and the frames it applies.
 
-    `frames` ({"num_frames", "rule"}) is what the run would use otherwise; a published fixed count and
-    rule replace it. Everything else is recorded with the reason it is not applied."""
+    `frames` is what the run would use otherwise; a published fixed count and rule replace it. Everything
+    else is recorded with the reason it is not applied."""
     from dreamframe.frames import SAMPLING_RULES
 
     rec = {"name": "official", **table(family, bench)}
     s = rec["settings"]
-    applied = dict(frames)
-    if isinstance(s["num_frames"], int) and not isinstance(s["num_frames"], bool):
-        applied["num_frames"] = s["num_frames"]
-    if s["frame_sampling"] in SAMPLING_RULES:
-        applied["rule"] = s["frame_sampling"]
-    rec["applied"] = {"num_frames": applied["num_frames"], "frame_sampling": applied["rule"]}
+    count = s["num_frames"] if isinstance(s["num_frames"], int) and not isinstance(s["num_frames"], bool) else None
+    rule = s["frame_sampling"] if s["frame_sampling"] in SAMPLING_RULES else None
+    rec["applied"] = {"num_frames": count or frames.num_frames, "frame_sampling": rule or str(frames.rule)}
     rec["not_applied"] = {f: RECORDED_ONLY[f] for f in RECORDED_ONLY if s[f] != NOT_PUBLISHED}
     return rec
 

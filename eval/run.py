@@ -137,7 +137,7 @@ def run(cfg: EvalConfig) -> Path:
         lm, info = answers, _predictions_info(display, cfg.base_model, answers)
     else:
         lm, info = _load_model(cfg, display, model_dir)
-    frames_source = clip["source"] if cfg.protocol == "default" else "official protocol (tasks.<task>.protocol)"
+    frames_source = clip.source if cfg.protocol == "default" else "official protocol (tasks.<task>.protocol)"
     path, record = score_and_publish(cfg, lm, mat, ctx, info, frames_source, out, model_dir)
     _report_errors(record)
     judge = record.judge_summary()
@@ -174,11 +174,11 @@ def _load_model(cfg: EvalConfig, display: str, model_dir: Path) -> tuple[Any, di
     return lm, info
 
 
-def _materialise(cfg: EvalConfig, names: list[str], clip: dict[str, Any], ctx: Any) -> Any:
+def _materialise(cfg: EvalConfig, names: list[str], clip: FrameChoice, ctx: Any) -> Any:
     """The lm-eval task files and rows of the asked benchmarks; what is left out is said on stderr."""
     from eval.tasks import materialise, missing_text
 
-    mat = materialise(names, cfg.data_root, Path(cfg.out) / TASKS_DIRNAME, clip["num_frames"], clip["rule"],
+    mat = materialise(names, cfg.data_root, Path(cfg.out) / TASKS_DIRNAME, clip.num_frames, clip.rule,
                       cfg.data_dirs, judge=ctx.judge_section(), max_question_chars=cfg.max_question_chars,
                       protocol=protocol_for(cfg), need_videos=not cfg.predictions, max_per_type=cfg.max_per_type)
     for task, why in mat.skipped.items():
@@ -230,20 +230,31 @@ def _report_errors(record: Any) -> None:
                   f"repl(ies) - details under dreamframe.tasks.{task}.error_items", file=sys.stderr)
 
 
-def frames_for(cfg: EvalConfig) -> dict[str, Any]:
-    """{"num_frames", "rule", "source"} the tasks are materialised with: the command line's, else (frames_from
-    = model) the clip a trained model folder records, else None = each benchmark's protocol."""
-    from models.registry import trained_clip
+@dataclass(frozen=True)
+class FrameChoice:
+    """The frames eval asks every benchmark for: a count and a rule, each None where the benchmark's own
+    protocol decides (its `DEFAULT_FRAMES` ClipSpec), and where they came from (results: frame_sampling.source)."""
+
+    num_frames: int | None
+    rule: SamplingRule | None
+    source: str
+
+
+def frames_for(cfg: EvalConfig) -> FrameChoice:
+    """The command line's count and rule, else (frames_from = model) the clip a trained model folder records
+    (`models.saving.read_model_meta`), else None = each benchmark's protocol."""
+    from models.saving import read_model_meta
 
     trained = None
     if cfg.frames_from == "model" and not cfg.predictions and Path(cfg.model).is_dir():
-        trained = trained_clip(cfg.model)
-    num = cfg.num_frames or (trained or {}).get("num_frames")
-    rule = cfg.frame_sampling or (trained or {}).get("rule")
+        meta = read_model_meta(cfg.model)
+        trained = meta.trained_clip if meta else None
+    num = cfg.num_frames or (trained.num_frames if trained else None)
+    rule = cfg.frame_sampling or (trained.rule if trained else None)
     parts = [("command line", cfg.num_frames or cfg.frame_sampling), ("trained model", trained),
              ("benchmark protocol", num is None or rule is None)]
     source = " + ".join(name for name, used in parts if used)
-    return {"num_frames": num, "rule": None if rule is None else str(rule), "source": source}
+    return FrameChoice(num, None if rule is None else SamplingRule(rule), source)
 
 
 def protocol_for(cfg: EvalConfig) -> Any:

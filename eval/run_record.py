@@ -16,7 +16,7 @@ PACKAGES = ("dreamframe", "lm_eval", "torch", "transformers", "datasets", "av", 
 
 def task_record(task: str, mat: Any, lm: Any, ctx: RunContext, predictions: bool = False) -> TaskRecord:
     """One task's provenance; its numbers stay in lm-eval's `results`."""
-    frames = mat.frame_sampling.get(task, {})
+    spec = mat.frame_sampling.get(task)  # a dreamframe.clip.ClipSpec
     missing = mat.missing.get(task) or {}
     errors = {"missing_video": lm.errors[task]["missing_video"] + missing.get("videos", 0),
               "skipped_questions": missing.get("questions", 0), "unreadable": lm.errors[task]["unreadable"],
@@ -24,8 +24,8 @@ def task_record(task: str, mat: Any, lm: Any, ctx: RunContext, predictions: bool
     if predictions:  # answers from a file: the questions it has no answer for
         errors["missing_prediction"] = lm.errors[task]["missing_prediction"]
     record = TaskRecord(parse_rule=mat.parse_rules.get(task),
-                        clip=ClipRecord(num_frames=frames.get("num_frames"), rule=frames.get("rule"),
-                                        to_model=lm.frames_to_model.get(task)),
+                        clip=ClipRecord(num_frames=spec.num_frames if spec else None,
+                                        rule=str(spec.rule) if spec else None, to_model=lm.frames_to_model.get(task)),
                         protocol=mat.protocols.get(task) or {"name": "default"}, partial=mat.partial(task),
                         missing=mat.missing.get(task), num_docs=mat.num_docs.get(task), errors=errors,
                         error_items=list(lm.error_items[task]), verdicts=ctx.verdicts.get(task))

@@ -174,8 +174,8 @@ def write_train_configs(cfg: PipelineConfig) -> dict[str, Path]:
     first = train.data.sources[0].path
     sources = [replace(s, path=data) if s.path == first else s for s in train.data.sources]
     model = train.model
-    if isinstance(model.tiny, dict) and "corpus" in model.tiny:  # the tiny model's tokenizer learns this text
-        model = replace(model, tiny={**model.tiny, "corpus": [data]})
+    if model.path is None and model.tiny.corpus:  # the tiny model's tokenizer learns this text
+        model = replace(model, tiny=replace(model.tiny, corpus=[data]))
     tuned = replace(train, model=model, data=replace(train.data, sources=sources, generate_config=None),
                     eval=replace(train.eval, enabled=False))  # eval.run scores every model instead
 

@@ -1,24 +1,18 @@
 """The contract every video-LVLM family adapter fulfils; training and eval talk only to this.
 
 An adapter owns one transformers model and its tokenizer/processor, and knows how frames + a chat
-reach that model. Training calls `collate` (labels masked to assistant tokens) and the model's
-forward; eval calls `generate`; both meet only through `save` / `load` folders on disk.
+reach that model. `VideoLVLMAdapter` declares every method training and eval call (the abstract ones a
+family must implement; models/common.py `HFVideoAdapter`, models/generation.py and models/saving.py
+implement them for transformers families): training calls `encode` (lengths, packing), `collate` (labels
+masked to assistant tokens), `forward` and `save`; eval calls `generate`, `generate_chats`,
+`option_logprobs` / `answer_logprobs`; both meet only through `save` / `load` folders on disk.
 
 Build with `models.registry.build_adapter(ModelConfig)`, reload a saved folder with
-`models.registry.load_adapter(path)`. Beyond the abstract methods below, every adapter in models/
-(see models/common.py `HFVideoAdapter`, models/generation.py, models/saving.py) also offers:
-- `encode(sample, train=True) -> {"input_ids", "labels", "num_visual_tokens"}`: one sample's exact
-  token ids (frames are not read; `frames=[None] * n` stands for n frames) - for length
-  grouping, packing and the per-sample budget check before any forward;
-- `forward(batch)`: the model's outputs; while training a batch WITHOUT video it adds
-  `dummy_vision_zero()` (0 x vision tower + projector on a blank clip) to the token embeddings, so
-  every rank runs the vision tower at the same point of its forward and ZeRO-3 never hangs;
-- `generate(frames, prompts, max_new_tokens, answer_prefix="", system=None)`, and
-  `generate_chats(samples, max_new_tokens, answer_prefix)` for whole chats;
-- `save(path, lora="merge"|"adapter")`, `part_of(param_name) -> "vision"|"projector"|"llm"`,
-  `unused_keys` (parameters no forward touches; always frozen, so DDP needs no find_unused_parameters).
+`models.registry.load_adapter(path)`. While training a batch WITHOUT video, `forward` still runs the vision
+tower + projector (zero-weighted) where a video would, so every rank runs the same collectives and ZeRO-3
+never hangs.
 Frames: the adapter feeds exactly the frames it is handed (one count per batch) and never resamples; the
-data layer picks them once (`dreamframe.clip.Clip`, `cfg.num_frames` / `cfg.frame_sampling` in training). Text
+data layer picks them once (`dreamframe.clip.Clip`, the run's `dreamframe.clip.ClipSpec` in training). Text
 may carry "<video>"/"<image>" markers (LLaVA JSON); they are dropped and the family's own video
 placeholder is put at the start of the first user turn.
 """
@@ -26,16 +20,82 @@ placeholder is put at the start of the first user turn.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from PIL import Image
 
 from dreamframe.frames import SamplingRule
 
+if TYPE_CHECKING:
+    from dreamframe.clip import ClipSpec
+
 IGNORE = -100
 """Label of a token the loss skips (prompt, visual and padding tokens)."""
+LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
+"""LoRA's default targets: the language model's attention and MLP projections."""
+
+
+def _section(cls: type, value: Any, option: str) -> Any:
+    """A config section given as a dict (tests, an old export's metadata) as its dataclass; an unknown key is a
+    ValueError naming the option and the fields there are (jsonargparse names a YAML typo itself)."""
+    if not isinstance(value, dict):
+        return value
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ValueError(f"{option}: unknown field(s) {unknown}; fields: {', '.join(known)}")
+    return cls(**value)
+
+
+@dataclass
+class TinyConfig:
+    """A tiny random-init model (model.path None: tests, the CPU demo); the same sizes for every family."""
+
+    image_size: int = 64
+    """Square frame size in pixels."""
+    patch_size: int = 8
+    hidden_size: int = 128
+    """Language model width."""
+    vision_hidden_size: int = 64
+    layers: int = 2
+    """Language model layers."""
+    vision_layers: int = 2
+    vocab_size: int = 4096
+    """Tokens of the offline tokenizer (models/tokenizer.py)."""
+    seed: int = 0
+    """Seed of the random weights."""
+    vision_feature_layer: int = -1
+    """Vision layer whose features feed the projector (LLaVA-OneVision)."""
+    corpus: list[str] = field(default_factory=list)
+    """Dataset folders / texts whose words become whole tokens of the offline tokenizer."""
+
+    def __post_init__(self) -> None:
+        for name in ("image_size", "patch_size", "hidden_size", "vision_hidden_size", "layers", "vision_layers",
+                     "vocab_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"model.tiny.{name} must be a positive integer, got {value!r}")
+
+
+@dataclass
+class LoraConfig:
+    """peft LoRA adapters on the language model (model.lora); the rest of the LLM is then frozen."""
+
+    r: int = 8
+    """Rank of each adapter."""
+    lora_alpha: int = 16
+    lora_dropout: float = 0.0
+    target_modules: str | list[str] | None = None
+    """Modules to adapt (peft rules: a string is a full-match regex, a list matches name suffixes); None: the
+    language model's attention and MLP projections (LLM_LORA_TARGETS)."""
+    bias: Literal["none", "all", "lora_only"] = "none"
+    use_rslora: bool = False
+
+    def peft_kwargs(self) -> dict[str, Any]:
+        """The kwargs of `peft.LoraConfig`."""
+        return {**asdict(self), "target_modules": self.target_modules or LLM_LORA_TARGETS}
 
 
 @dataclass
@@ -46,10 +106,8 @@ class ModelConfig:
     """Adapter family: see `models.registry.FAMILIES`."""
     path: str | None = None
     """Local folder or hub id of pretrained weights; None builds a tiny random-init model (tests, CPU demo)."""
-    tiny: dict[str, Any] = field(default_factory=dict)
-    """Tiny random-init settings when `path` is None: image_size (64), patch_size (8), hidden_size (128),
-    vision_hidden_size (64), layers (2), vision_layers (2), vocab_size (4096), seed (0), and corpus (list of
-    dataset folders / texts whose words become whole tokens of the offline tokenizer)."""
+    tiny: TinyConfig = field(default_factory=TinyConfig)
+    """Tiny random-init settings when `path` is None."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"
     """Weights dtype."""
     attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
@@ -66,8 +124,8 @@ class ModelConfig:
     """Token budget per sample, visual tokens included; longer samples are an error, never truncated."""
     freeze: list[str] = field(default_factory=lambda: ["vision"])
     """Parts kept frozen: any of vision, projector, llm."""
-    lora: dict[str, Any] | None = None
-    """peft LoraConfig kwargs (r, lora_alpha, target_modules, ...); None = full fine-tune of unfrozen parts."""
+    lora: LoraConfig | None = None
+    """LoRA settings; None = full fine-tune of unfrozen parts."""
     gradient_checkpointing: bool = False
     trust_remote_code: bool = False
     """Off by default; only for families that need it and sources you trust."""
@@ -75,6 +133,8 @@ class ModelConfig:
     def __post_init__(self) -> None:  # checked here, not by a jsonargparse type: GPU runs load models without it
         if isinstance(self.num_frames, bool) or not isinstance(self.num_frames, int) or self.num_frames < 1:
             raise ValueError(f"model.num_frames must be a positive integer, got {self.num_frames!r}")
+        self.tiny = _section(TinyConfig, self.tiny, "model.tiny")
+        self.lora = _section(LoraConfig, self.lora, "model.lora")
 
 
 @dataclass
@@ -88,35 +148,85 @@ class Sample:
 
 
 class VideoLVLMAdapter(ABC):
-    """One family of transformers video LVLMs (Video-LLaVA, LLaVA-OneVision, Qwen2.5-VL, ...)."""
+    """One family of transformers video LVLMs (Video-LLaVA, LLaVA-OneVision, Qwen2.5-VL, ...): every method
+    training (`training/`, `models/packing.py`) and eval (`eval/lm.py`, `training/evaluate.py`) call. The
+    family registry (`models.registry.FAMILIES`) refuses a class that leaves one of them abstract."""
 
     family: str
+    unused_keys: tuple[str, ...] = ()
+    """Parameters no forward touches (e.g. a vision head after the selected layer): always frozen, so DDP
+    needs no find_unused_parameters."""
+    trained_clip: ClipSpec | None = None
+    """The clip the model was trained on (set by training, written by `save`, read back by `load_adapter`)."""
 
     def __init__(self, cfg: ModelConfig, model: Any, tokenizer: Any):
         self.cfg, self.model, self.tokenizer = cfg, model, tokenizer
 
     @classmethod
     @abstractmethod
-    def build(cls, cfg: ModelConfig) -> "VideoLVLMAdapter":
+    def build(cls, cfg: ModelConfig) -> VideoLVLMAdapter:
         """Load from cfg.path (local folder or hub id), or build a tiny random-init model."""
 
+    # -- training ---------------------------------------------------------------------------------
     @abstractmethod
-    def collate(self, samples: list[Sample], train: bool = True) -> dict[str, Any]:
-        """Model inputs for a batch (right padding for training, left for generation); with
-        train=True includes `labels` with every non-assistant token set to -100. Raises ValueError
-        naming the sample id when it exceeds cfg.max_length."""
+    def encode(self, sample: Sample, train: bool = True, answer_prefix: str = "") -> dict[str, Any]:
+        """{"input_ids", "labels", "num_visual_tokens"} of one sample without reading pixels (`frames=[None] * n`
+        stands for n frames): length grouping, packing and the budget check before any forward. Raises
+        ValueError naming the sample id when it exceeds cfg.max_length."""
 
     @abstractmethod
-    def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
-                 **gen_kwargs: Any) -> list[str]:
-        """Batched greedy answers, one per (frames, user prompt) pair."""
+    def collate(self, samples: list[Sample], train: bool = True, answer_prefix: str = "") -> dict[str, Any]:
+        """Model inputs for a batch (right padding for training, left for generation); with
+        train=True includes `labels` with every non-assistant token set to -100."""
+
+    @abstractmethod
+    def forward(self, batch: dict[str, Any]) -> Any:
+        """The model's outputs (`.loss` with labels); a training batch WITHOUT video still runs the vision
+        tower + projector (zero-weighted), so ZeRO-3 ranks never diverge."""
+
+    @abstractmethod
+    def video_inputs(self, videos: list[list[Image.Image]]) -> dict[str, Any]:
+        """Pixel tensors (and grids) for the non-empty videos of a batch, in order."""
+
+    def extra_inputs(self, input_ids: Any) -> dict[str, Any]:
+        """Family-specific tensors derived from input_ids (Qwen2-VL's mm_token_type_ids); none by default."""
+        return {}
+
+    def sample_positions(self, ids: list[int], frames: list[Any]) -> Any:
+        """Position ids of one sample on its own, for packed rows (models/packing.py)."""
+        raise NotImplementedError(f"{type(self).__name__} does not support data.packing (no sample_positions)")
 
     @abstractmethod
     def num_visual_tokens(self, num_frames: int) -> int:
         """Tokens the frames of one video occupy in the sequence."""
 
-    def save(self, path: str | Path) -> None:
-        """Export as a HF folder (safetensors) that transformers and vLLM load."""
-        path = Path(path)
-        self.model.save_pretrained(path, safe_serialization=True)
-        self.tokenizer.save_pretrained(path)
+    @abstractmethod
+    def part_of(self, name: str) -> str:
+        """'vision', 'projector' or 'llm' for a parameter name (model.freeze, the training plan)."""
+
+    @abstractmethod
+    def save(self, path: str | Path, lora: str = "merge") -> None:
+        """A HF folder transformers and vLLM load, plus dreamframe_model.json (`models.saving.read_model_meta`);
+        with model.lora: merged into the weights, or a peft adapter beside them (lora="adapter")."""
+
+    # -- eval -------------------------------------------------------------------------------------
+    @abstractmethod
+    def generate(self, frames: list[list[Image.Image]], prompts: list[str], max_new_tokens: int = 32,
+                 answer_prefix: str = "", system: str | None = None, **gen_kwargs: Any) -> list[str]:
+        """Batched greedy answers, one per (frames, user prompt) pair; `answer_prefix` follows the generation
+        prompt and is not returned; `system` adds a system turn."""
+
+    @abstractmethod
+    def generate_chats(self, samples: list[Sample], max_new_tokens: int = 32, answer_prefix: str = "",
+                       **gen_kwargs: Any) -> list[str]:
+        """Greedy continuation of whole chats (system turns included) after the generation prompt."""
+
+    @abstractmethod
+    def option_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], options: list[list[str]],
+                        batch_size: int = 16) -> list[list[float]]:
+        """Per prompt, the summed log-probability of each option as the whole assistant turn."""
+
+    @abstractmethod
+    def answer_logprobs(self, frames: list[list[Image.Image]], prompts: list[str], answers: list[str],
+                        batch_size: int = 16) -> list[tuple[float, bool]]:
+        """lm-eval's `loglikelihood` for chats: (log p(answer as the assistant turn), greedy would produce it)."""

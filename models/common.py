@@ -10,24 +10,22 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import json
 import logging
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from models.base import IGNORE, ModelConfig, Sample, VideoLVLMAdapter
+from models.base import IGNORE, ModelConfig, Sample, TinyConfig, VideoLVLMAdapter
 from models.generation import GenerationMixin
 from models.preprocess import FrameSpec
-from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template
+from models.saving import META_FILE, SavingMixin, check_weights, folder_chat_template, read_model_meta
 
 log = logging.getLogger(__name__)
-__all__ = ["HFVideoAdapter", "IGNORE", "LLM_LORA_TARGETS", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
+__all__ = ["HFVideoAdapter", "IGNORE", "META_FILE", "PACKED_LENGTHS", "resolve_attn", "torch_dtype"]
 PACKED_LENGTHS = "sample_lengths"
 """Key of a packed training batch (models/packing.py): the token count of every sample, row by row;
 `HFVideoAdapter.forward` does not pass it to the model."""
-LLM_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
 
 def resolve_attn(requested: str) -> str:
@@ -51,17 +49,11 @@ def torch_dtype(name: str):
 
 
 class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
-    """Shared implementation; see the module docstring. Extra public API (beyond `VideoLVLMAdapter`):
-
-    - `encode(sample, train)`: token ids + labels of one sample (no pixels), budget-checked - for
-      length grouping / packing in the DataModule;
-    - `forward(batch)`: model outputs; while training a batch without video it still runs the vision
-      tower + projector (`dummy_vision_zero()`) where a video would, so ZeRO-3 ranks never diverge;
-    - `generate_chats(samples, max_new_tokens, answer_prefix)`: generation from whole chats (system turns,
-      an answer prefix such as "Best option:(") for the eval harness;
-    - `option_logprobs(frames, prompts, options)`, `answer_logprobs(frames, prompts, answers)`:
-      multiple-choice scoring by likelihood (lm-eval's `loglikelihood`);
-    - `save(path, lora="merge"|"adapter")`.
+    """Shared implementation of `VideoLVLMAdapter` for transformers families (see the module docstring):
+    `encode` / `collate` / `forward` / `sample_positions` / `part_of` here, generation and likelihood scoring in
+    `GenerationMixin`, `save` in `SavingMixin`. A family adds `video_inputs`, `num_visual_tokens` and
+    `tiny_config`. Beyond the base: `dummy_vision_zero()` (the blank vision pass `forward` adds to a training
+    batch without video) and `to_device(batch)`.
     """
 
     model_class: str = ""
@@ -74,9 +66,6 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
     vision_keys: tuple[str, ...] = ("vision_tower.",)
     projector_keys: tuple[str, ...] = ("multi_modal_projector.", "image_newline")
     llm_keys: tuple[str, ...] = ("language_model.", "lm_head.")
-    unused_keys: tuple[str, ...] = ()
-    """Parameters the forward never touches (e.g. a vision head after the selected layer): always
-    frozen, so DDP needs no find_unused_parameters."""
 
     def __init__(self, cfg: ModelConfig, model: Any, tokenizer: Any, spec: FrameSpec):
         super().__init__(cfg, model, tokenizer)
@@ -86,18 +75,18 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+    def tiny_config(cls, tokenizer: Any, tiny: TinyConfig, spec: FrameSpec) -> Any:
         raise NotImplementedError
 
     @classmethod
-    def tiny_spec(cls, tiny: dict[str, Any]) -> FrameSpec:
+    def tiny_spec(cls, tiny: TinyConfig) -> FrameSpec:
         spec = copy.deepcopy(cls.default_spec)
-        spec.size = int(tiny.get("image_size", 64))
-        spec.patch_size = int(tiny.get("patch_size", 8))
+        spec.size = tiny.image_size
+        spec.patch_size = tiny.patch_size
         return spec
 
     @classmethod
-    def build(cls, cfg: ModelConfig) -> "HFVideoAdapter":
+    def build(cls, cfg: ModelConfig) -> HFVideoAdapter:
         import torch
         import transformers
 
@@ -120,24 +109,24 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
             model = model_cls.from_pretrained(cfg.path, dtype=torch_dtype(cfg.dtype), attn_implementation=attn,
                                               trust_remote_code=cfg.trust_remote_code, use_safetensors=True)
             spec = FrameSpec.from_folder(cfg.path, cls.default_spec) if Path(cfg.path).is_dir() else cls.default_spec
-            meta = Path(cfg.path) / META_FILE
-            if meta.is_file():
-                spec = FrameSpec(**json.loads(meta.read_text(encoding="utf-8"))["frame_spec"])
+            meta = read_model_meta(cfg.path) if Path(cfg.path).is_dir() else None
+            if meta is not None and meta.frame_spec:
+                spec = FrameSpec(**meta.frame_spec)
         else:
             from models.tokenizer import build_tokenizer
 
-            tiny = dict(cfg.tiny)
+            tiny = cfg.tiny
             template = {"chat_template": cls.tiny_chat_template} if cls.tiny_chat_template else {}
-            tokenizer = build_tokenizer(cls.special_tokens, tiny.get("corpus", []), int(tiny.get("vocab_size", 4096)),
+            tokenizer = build_tokenizer(cls.special_tokens, tiny.corpus, tiny.vocab_size,
                                         video_markup=cls.video_markup, **template)
             spec = cls.tiny_spec(tiny)
             config = cls.tiny_config(tokenizer, tiny, spec)
-            torch.manual_seed(int(tiny.get("seed", 0)))
+            torch.manual_seed(tiny.seed)
             model = model_cls._from_config(config, attn_implementation=attn, dtype=torch_dtype(cfg.dtype))
         return cls.assemble(cfg, model, tokenizer, spec)
 
     @classmethod
-    def assemble(cls, cfg: ModelConfig, model: Any, tokenizer: Any, spec: FrameSpec) -> "HFVideoAdapter":
+    def assemble(cls, cfg: ModelConfig, model: Any, tokenizer: Any, spec: FrameSpec) -> HFVideoAdapter:
         """The adapter around an already built model + tokenizer (e.g. random weights of a real config in
         benchmarks/gpu_proof.py): padding side, pad token, frame size, freeze / LoRA / checkpointing."""
         if cfg.image_size:
@@ -162,10 +151,9 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
                 self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             self.model.config.use_cache = False
         if cfg.lora:
-            from peft import LoraConfig, get_peft_model
+            import peft
 
-            kwargs = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.0, "target_modules": LLM_LORA_TARGETS, **cfg.lora}
-            self.model = get_peft_model(self.model, LoraConfig(**kwargs))
+            self.model = peft.get_peft_model(self.model, peft.LoraConfig(**cfg.lora.peft_kwargs()))
         for name, p in self.model.named_parameters():
             part = self.part_of(name)
             if any(k in name for k in self.unused_keys):

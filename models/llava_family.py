@@ -7,6 +7,7 @@ from typing import Any
 
 from PIL import Image
 
+from models.base import TinyConfig
 from models.common import HFVideoAdapter
 from models.preprocess import CLIP_MEAN, CLIP_STD, FrameSpec, video_to_array
 
@@ -33,17 +34,17 @@ class ClipVideoAdapter(HFVideoAdapter):
     processor_class = ""
 
     @classmethod
-    def clip_vision(cls, tiny: dict[str, Any], spec: FrameSpec) -> dict[str, Any]:
-        vhidden = int(tiny.get("vision_hidden_size", 64))
+    def clip_vision(cls, tiny: TinyConfig, spec: FrameSpec) -> dict[str, Any]:
+        vhidden = tiny.vision_hidden_size
         return {"model_type": "clip_vision_model", "hidden_size": vhidden, "intermediate_size": 2 * vhidden,
-                "num_hidden_layers": int(tiny.get("vision_layers", 2)), "num_attention_heads": 4,
+                "num_hidden_layers": tiny.vision_layers, "num_attention_heads": 4,
                 "image_size": spec.size, "patch_size": spec.patch_size, "projection_dim": vhidden}
 
     @classmethod
-    def llama_text(cls, tokenizer: Any, tiny: dict[str, Any]) -> dict[str, Any]:
-        hidden = int(tiny.get("hidden_size", 128))
+    def llama_text(cls, tokenizer: Any, tiny: TinyConfig) -> dict[str, Any]:
+        hidden = tiny.hidden_size
         return {"model_type": "llama", "vocab_size": len(tokenizer), "hidden_size": hidden,
-                "intermediate_size": 2 * hidden, "num_hidden_layers": int(tiny.get("layers", 2)),
+                "intermediate_size": 2 * hidden, "num_hidden_layers": tiny.layers,
                 "num_attention_heads": 4, "num_key_value_heads": 4, "max_position_embeddings": 4096,
                 "tie_word_embeddings": False, "pad_token_id": tokenizer.pad_token_id,
                 "bos_token_id": tokenizer.convert_tokens_to_ids("<s>"), "eos_token_id": tokenizer.eos_token_id}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.base import TinyConfig
 from models.llava_family import ClipVideoAdapter
 from models.preprocess import FrameSpec
 
@@ -21,7 +22,7 @@ class LlavaNextVideoAdapter(ClipVideoAdapter):
         return self._unused_vision() + ("image_newline",)  # only images of the anyres path use it
 
     @classmethod
-    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+    def tiny_config(cls, tokenizer: Any, tiny: TinyConfig, spec: FrameSpec) -> Any:
         from transformers import LlavaNextVideoConfig
 
         return LlavaNextVideoConfig(

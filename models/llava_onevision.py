@@ -8,6 +8,7 @@ from typing import Any
 
 from PIL import Image
 
+from models.base import TinyConfig
 from models.common import HFVideoAdapter
 from models.preprocess import FrameSpec, video_to_array
 
@@ -23,23 +24,23 @@ class LlavaOnevisionAdapter(HFVideoAdapter):
     unused_keys = ("vision_tower.post_layernorm.", "vision_tower.head.")
 
     @classmethod
-    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+    def tiny_config(cls, tokenizer: Any, tiny: TinyConfig, spec: FrameSpec) -> Any:
         from transformers import LlavaOnevisionConfig
 
-        hidden = int(tiny.get("hidden_size", 128))
-        vhidden = int(tiny.get("vision_hidden_size", 64))
+        hidden = tiny.hidden_size
+        vhidden = tiny.vision_hidden_size
         return LlavaOnevisionConfig(
             vision_config={"model_type": "siglip_vision_model", "hidden_size": vhidden, "intermediate_size": 2 * vhidden,
-                           "num_hidden_layers": int(tiny.get("vision_layers", 2)), "num_attention_heads": 4,
+                           "num_hidden_layers": tiny.vision_layers, "num_attention_heads": 4,
                            "image_size": spec.size, "patch_size": spec.patch_size, "vision_use_head": False},
             text_config={"model_type": "qwen2", "vocab_size": len(tokenizer), "hidden_size": hidden,
-                         "intermediate_size": 2 * hidden, "num_hidden_layers": int(tiny.get("layers", 2)),
+                         "intermediate_size": 2 * hidden, "num_hidden_layers": tiny.layers,
                          "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
                          "tie_word_embeddings": False, "pad_token_id": tokenizer.pad_token_id,
                          "eos_token_id": tokenizer.eos_token_id},
             image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
             video_token_index=tokenizer.convert_tokens_to_ids(cls.video_token),
-            vision_feature_layer=int(tiny.get("vision_feature_layer", -1)), vision_feature_select_strategy="full",
+            vision_feature_layer=tiny.vision_feature_layer, vision_feature_select_strategy="full",
             image_grid_pinpoints=[[spec.size, spec.size]], tie_word_embeddings=False,
         )
 

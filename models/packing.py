@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.base import Sample
+from models.base import Sample, VideoLVLMAdapter
 from models.common import IGNORE, PACKED_LENGTHS
 
 
@@ -43,7 +43,7 @@ def balanced_rows(lengths: list[int], pack_length: int, ids: list[str] | None = 
     return best[1]
 
 
-def collate_packed(adapter: Any, samples: list[Sample], pack_length: int) -> dict[str, Any]:
+def collate_packed(adapter: VideoLVLMAdapter, samples: list[Sample], pack_length: int) -> dict[str, Any]:
     """A training batch of packed rows for `adapter.forward` (with flash_attention_2: one row, as its
     varlen path needs batch size 1)."""
     import torch

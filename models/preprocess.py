@@ -44,7 +44,7 @@ class FrameSpec:
         return asdict(self)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, default: "FrameSpec") -> "FrameSpec":
+    def from_folder(cls, folder: str | Path, default: FrameSpec) -> FrameSpec:
         """Override `default` with the sizes/mean/std found in a pretrained folder's preprocessor JSON files."""
         spec = FrameSpec(**asdict(default))
         for name in ("preprocessor_config.json", "video_preprocessor_config.json"):

@@ -9,6 +9,7 @@ from typing import Any
 
 from PIL import Image
 
+from models.base import TinyConfig
 from models.common import HFVideoAdapter
 from models.preprocess import CLIP_MEAN, CLIP_STD, FrameSpec, smart_resize, video_to_patches
 
@@ -29,30 +30,30 @@ class Qwen25VLAdapter(HFVideoAdapter):
     projector_keys = ("visual.merger.",)
 
     @classmethod
-    def tiny_spec(cls, tiny: dict[str, Any]) -> FrameSpec:
+    def tiny_spec(cls, tiny: TinyConfig) -> FrameSpec:
         spec = super().tiny_spec(tiny)
-        spec.size = int(tiny.get("image_size", 64))
-        spec.patch_size = int(tiny.get("patch_size", 8))
+        spec.size = tiny.image_size
+        spec.patch_size = tiny.patch_size
         return spec
 
     @classmethod
-    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+    def tiny_config(cls, tokenizer: Any, tiny: TinyConfig, spec: FrameSpec) -> Any:
         from transformers import Qwen2_5_VLConfig
 
-        hidden = int(tiny.get("hidden_size", 128))
-        vhidden = int(tiny.get("vision_hidden_size", 64))
+        hidden = tiny.hidden_size
+        vhidden = tiny.vision_hidden_size
         heads = 4
         half = hidden // heads // 2
         section = [half - 2 * (half * 3 // 8), half * 3 // 8, half * 3 // 8]
         ids = tokenizer.convert_tokens_to_ids
         return Qwen2_5_VLConfig(
-            vision_config={"depth": int(tiny.get("vision_layers", 2)), "hidden_size": vhidden,
+            vision_config={"depth": tiny.vision_layers, "hidden_size": vhidden,
                            "intermediate_size": 2 * vhidden, "num_heads": 4, "patch_size": spec.patch_size,
                            "spatial_merge_size": spec.merge_size, "temporal_patch_size": spec.temporal_patch_size,
                            "window_size": spec.patch_size * spec.merge_size * 2, "out_hidden_size": hidden,
-                           "fullatt_block_indexes": [int(tiny.get("vision_layers", 2)) - 1]},
+                           "fullatt_block_indexes": [tiny.vision_layers - 1]},
             text_config={"vocab_size": len(tokenizer), "hidden_size": hidden, "intermediate_size": 2 * hidden,
-                         "num_hidden_layers": int(tiny.get("layers", 2)), "num_attention_heads": heads,
+                         "num_hidden_layers": tiny.layers, "num_attention_heads": heads,
                          "num_key_value_heads": 2, "max_position_embeddings": 4096, "tie_word_embeddings": False,
                          "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": section},
                          "pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id,

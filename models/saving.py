@@ -1,13 +1,16 @@
 """Export of a video LVLM adapter as a HF folder (safetensors, tokenizer, preprocessor JSON) plus
-dreamframe_model.json, which `models.registry.load_adapter` reads back. Mixed into `HFVideoAdapter`."""
+dreamframe_model.json, which `read_model_meta` reads back (the one reader: `models.registry.load_adapter`,
+eval's frame defaults, fingerprints and protocols all go through it). Mixed into `HFVideoAdapter`."""
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from dreamframe.config import to_dict
 
 META_FILE = "dreamframe_model.json"
@@ -15,12 +18,10 @@ LORA_DIR = "lora_adapter"
 
 
 class SavingMixin:
-    """Needs the adapter's `cfg`, `model`, `tokenizer`, `spec`, `family`, `model_class`."""
+    """Needs the adapter's `cfg`, `model`, `tokenizer`, `spec`, `family`, `model_class`, `trained_clip`."""
 
     model: Any
-    trained_clip: dict[str, Any] | None = None
-    """The clip rule and frame count this model was trained on (set by training, written to and read from
-    dreamframe_model.json); eval scores it with them unless told otherwise."""
+    trained_clip: ClipSpec | None
 
     def save(self, path: str | Path, lora: str = "merge") -> None:
         """HF folder: safetensors weights, tokenizer (with chat template), preprocessor JSON, and
@@ -35,7 +36,7 @@ class SavingMixin:
         cfg = copy.deepcopy(self.cfg)
         meta: dict[str, Any] = {"family": self.family, "frame_spec": self.spec.to_json()}
         if self.trained_clip:
-            meta["trained_clip"] = dict(self.trained_clip)
+            meta["trained_clip"] = self.trained_clip.as_dict()
         if self.cfg.lora and lora == "merge":
             self.model = self.model.merge_and_unload()
             self.model.save_pretrained(path, safe_serialization=True)
@@ -53,7 +54,7 @@ class SavingMixin:
         else:
             self.model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
-        cfg.path, cfg.tiny = None, {k: v for k, v in cfg.tiny.items() if k != "corpus"}
+        cfg.path, cfg.tiny = None, replace(cfg.tiny, corpus=[])
         meta["model_config"] = to_dict(cfg)
         for name, data in self.processor_files().items():
             (path / name).write_text(json.dumps(data, indent=2), encoding="utf-8")
@@ -72,6 +73,42 @@ class SavingMixin:
     def processor_files(self) -> dict[str, dict[str, Any]]:
         """Preprocessor JSON files so transformers / vLLM processors see our sizes and statistics."""
         return {}
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """What dreamframe_model.json says about a saved model folder."""
+
+    family: str
+    model_config: dict[str, Any] = field(default_factory=dict)
+    """The ModelConfig fields it was built with (path and the tiny corpus left out)."""
+    frame_spec: dict[str, Any] | None = None
+    """The family's frame preprocessing (models.preprocess.FrameSpec fields)."""
+    trained_clip: ClipSpec | None = None
+    """The clip the model was trained on (None: not trained by training/); eval scores it with it by default."""
+    lora_adapter: str | None = None
+    """Subfolder of a peft adapter saved beside base weights (lora="adapter")."""
+    base_path: str | None = None
+    """Where the base weights of such an adapter live, when not in this folder."""
+
+
+def read_model_meta(folder: str | Path) -> ModelMeta | None:
+    """The record of a folder written by `SavingMixin.save` (None: no dreamframe_model.json, e.g. a public
+    checkpoint); a damaged one is a ValueError naming the file and key."""
+    path = Path(folder) / META_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not readable JSON ({err})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("family"), str):
+        raise ValueError(f"{path}: needs a mapping with a 'family' string")
+    clip = data.get("trained_clip")
+    return ModelMeta(family=data["family"], model_config=dict(data.get("model_config") or {}),
+                     frame_spec=data.get("frame_spec"), lora_adapter=data.get("lora_adapter"),
+                     base_path=data.get("base_path"),
+                     trained_clip=None if clip is None else ClipSpec.from_dict(clip, f"{path}: trained_clip"))
 
 
 def check_weights(folder: str | Path) -> None:

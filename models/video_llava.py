@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.base import TinyConfig
 from models.llava_family import ClipVideoAdapter
 from models.preprocess import FrameSpec
 
@@ -23,7 +24,7 @@ class VideoLlavaAdapter(ClipVideoAdapter):
         return self._unused_vision() + ("image_tower.",)
 
     @classmethod
-    def tiny_config(cls, tokenizer: Any, tiny: dict[str, Any], spec: FrameSpec) -> Any:
+    def tiny_config(cls, tokenizer: Any, tiny: TinyConfig, spec: FrameSpec) -> Any:
         from transformers import VideoLlavaConfig
 
         return VideoLlavaConfig(

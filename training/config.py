@@ -11,7 +11,7 @@ from typing import Literal
 from jsonargparse.typing import (ClosedUnitInterval, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt,
                                  restricted_number_type)
 
-from models.base import ModelConfig
+from models.base import ModelConfig, TinyConfig
 
 Fraction = restricted_number_type("Fraction", float, [(">=", 0), ("<", 1)])
 """A number in [0, 1)."""
@@ -30,8 +30,8 @@ def tiny_model() -> ModelConfig:
     patch merger concatenates patches where LLaVA-OneVision averages them, so a few pixels of clothing colour
     or a third figure still reach the language model at 32 px (docs/training.md)."""
     return ModelConfig(family="qwen2_5_vl", num_frames=4, max_length=512, freeze=[],
-                       tiny={"image_size": 64, "patch_size": 8, "hidden_size": 128, "vision_hidden_size": 64,
-                             "layers": 2, "vision_layers": 2, "vocab_size": 2048, "corpus": ["runs/data/demo_cpu"]})
+                       tiny=TinyConfig(image_size=64, patch_size=8, hidden_size=128, vision_hidden_size=64, layers=2,
+                                       vision_layers=2, vocab_size=2048, corpus=["runs/data/demo_cpu"]))
 
 
 @dataclass

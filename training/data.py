@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from dreamframe.clip import Clip, qa_clip
+from dreamframe.clip import Clip, ClipSpec, qa_clip
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.frames import SamplingRule, sampling_rule
 from dreamframe.prompts import question_text
-from models.base import ModelConfig, Sample
+from models.base import ModelConfig, Sample, VideoLVLMAdapter
 from training.config import DataConfig, SourceConfig
 
 MEDIA_TAGS = ("<video>\n", "<image>\n", "<video>", "<image>")
@@ -34,7 +34,7 @@ class Item:
     id: str
     messages: list[dict[str, str]]
     clip: Clip | None = None
-    """The frames the model is fed (`dreamframe.clip.Clip`: model.num_frames picked by the run's rule); None: text only."""
+    """The frames the model is fed (`dreamframe.clip.Clip`: picked as the run's ClipSpec says); None: text only."""
     order: tuple[int, ...] | None = None
     """The clip's frames are fed in this order (positions in the sampled clip; the order-blind control); None: as sampled."""
 
@@ -44,43 +44,35 @@ class Item:
         return self.clip.frame_paths() if self.clip and self.clip.files else []
 
 
-def recorded_rule(path: str | Path) -> str | None:
-    """The frame sampling rule a dataset folder's manifest records (None: not a dataset folder, or none recorded)."""
-    if not Path(path).is_dir():
-        return None
-    return DatasetFolder(path).manifest().get("frame_sampling")
-
-
-def clip_rule(model: ModelConfig, datasets: Sequence[str | Path] = ()) -> SamplingRule:
-    """The rule every clip of a run is picked with: model.frame_sampling when set, else the one the training
-    datasets record (they must agree: one rule per run), else segment_centre."""
+def resolve_clip(model: ModelConfig, datasets: Sequence[str | Path] = ()) -> ClipSpec:
+    """The clip every sample of a run is picked with, resolved once per run (training.train.run) and passed
+    down: model.num_frames frames, by model.frame_sampling when set, else by the rule the training datasets
+    record (they must agree: one rule per run; `DatasetFolder.frame_rule`), else segment_centre."""
     if model.frame_sampling is not None:
-        return sampling_rule(model.frame_sampling, "model.frame_sampling")
-    recorded = {str(p): r for p in datasets if (r := recorded_rule(p)) is not None}
+        return ClipSpec(model.num_frames, sampling_rule(model.frame_sampling, "model.frame_sampling"))
+    recorded = {str(p): r for p in datasets if Path(p).is_dir() and (r := DatasetFolder(p).frame_rule()) is not None}
     if len(set(recorded.values())) > 1:
         raise DatasetError(f"the training datasets record different frame sampling rules {recorded}; "
                            "set model.frame_sampling to pick one")
-    rule = next(iter(recorded.values()), SamplingRule.segment_centre)
-    return sampling_rule(rule, f"frame_sampling recorded in {next(iter(recorded), 'the dataset')}")
+    return ClipSpec(model.num_frames, next(iter(recorded.values()), SamplingRule.segment_centre))
 
 
-def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[str] | None = None,
+def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] | None = None,
                  frames: str = "matched", seed: int = 0) -> list[Item]:
-    """QA rows of a dataset folder as items, each a clip of model.num_frames frames from the row's span
+    """QA rows of a dataset folder as items, each a clip of `clip.num_frames` frames from the row's span
     (`frames="shuffled"`: another movie's row's clip; `"order_shuffled"`: the row's own clip in a random
     order; see `SourceConfig.frames`)."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
-    rule = clip_rule(model, [path])
     items, movies = [], []
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
         try:
-            clip = qa_clip(folder.root, row, model.num_frames, rule)  # a reversed twin's frames come reversed
+            row_clip = qa_clip(folder.root, row, clip)  # a reversed twin's frames come reversed
         except ValueError as err:
             raise DatasetError(str(err)) from None
-        items.append(Item(id=row["id"], clip=clip, messages=[
+        items.append(Item(id=row["id"], clip=row_clip, messages=[
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))
         movies.append(row["movie_id"])
@@ -91,7 +83,7 @@ def folder_items(path: str, split: str, model: ModelConfig, qa_types: Sequence[s
             it.clip = clips[d]
     elif frames == "order_shuffled":
         for it in items:
-            it.order = shuffled_order(model.num_frames, seed, it.id)
+            it.order = shuffled_order(clip.num_frames, seed, it.id)
     elif frames != "matched":
         raise ValueError(f"data.sources[].frames must be 'matched', 'shuffled' or 'order_shuffled', got {frames!r}")
     return items
@@ -134,7 +126,7 @@ def _strip_tags(text: str) -> str:
     return text.strip()
 
 
-def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[Item]:
+def json_items(path: str, media_root: str | None, clip: ClipSpec) -> list[Item]:
     """LLaVA conversation JSON: {"id", "conversations": [{"from": "human"|"gpt", "value"}], and
     "frames" (list of images) or "video" (mp4 or frame folder, optional "frame_span") or "image", or none}."""
     file = Path(path)
@@ -143,7 +135,6 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
     except (OSError, json.JSONDecodeError) as err:
         raise DatasetError(f"{path}: cannot read LLaVA JSON ({err})") from err
     root = Path(media_root) if media_root else file.parent
-    rule = clip_rule(model)
     roles = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
     items = []
     for k, rec in enumerate(records):
@@ -152,31 +143,31 @@ def json_items(path: str, media_root: str | None, model: ModelConfig) -> list[It
             messages = [{"role": roles[t["from"]], "content": _strip_tags(t["value"])} for t in rec["conversations"]]
         except KeyError as err:
             raise DatasetError(f"{path}: record {rid}: bad or missing conversations field ({err})") from err
-        clip = None
+        media = None
         if rec.get("frames") or rec.get("image"):  # an image is a one-frame clip, repeated to num_frames
             files = tuple(rec["frames"]) if rec.get("frames") else (rec["image"],)
-            clip = Clip(str(root), model.num_frames, rule, files=files)
+            media = Clip(str(root), clip.num_frames, clip.rule, files=files)
         elif rec.get("video"):
             span = tuple(rec["frame_span"]) if rec.get("frame_span") else None
-            clip = Clip(str(root / rec["video"]), model.num_frames, rule, span=span)
-        items.append(Item(id=rid, messages=messages, clip=clip))
+            media = Clip(str(root / rec["video"]), clip.num_frames, clip.rule, span=span)
+        items.append(Item(id=rid, messages=messages, clip=media))
     return items
 
 
-def source_items(src: SourceConfig, model: ModelConfig, seed: int = 0) -> list[Item]:
+def source_items(src: SourceConfig, clip: ClipSpec, seed: int = 0) -> list[Item]:
     path = Path(src.path)
     if path.is_dir():
-        return folder_items(src.path, src.split, model, src.qa_types, src.frames, seed)
+        return folder_items(src.path, src.split, clip, src.qa_types, src.frames, seed)
     if path.suffix == ".json" and path.exists():
-        return json_items(src.path, src.media_root, model)
+        return json_items(src.path, src.media_root, clip)
     raise DatasetError(f"data source {src.path}: not found (expected a dataset folder or a LLaVA .json file)")
 
 
 class ItemDataset:
     """Map-style dataset: reads an item's frames and returns a `Sample` for `adapter.collate`."""
 
-    def __init__(self, items: list[Item], model: ModelConfig):
-        self.items, self.model = items, model
+    def __init__(self, items: list[Item]):
+        self.items = items
 
     def __len__(self) -> int:
         return len(self.items)
@@ -257,24 +248,12 @@ def padding_fraction(batches: Sequence[Sequence[int]], lengths: Sequence[int]) -
     return 1.0 - real / padded if padded else 0.0
 
 
-def item_lengths(items: Sequence[Item], adapter: Any, model: ModelConfig) -> list[int]:
-    """Token length of each item, visual tokens included, for length grouping; an item over
-    model.max_length raises ValueError naming it before any forward (never truncated). Uses the
-    adapter's exact `encode` when it has one (frames are not read for it), else an estimate."""
-    if hasattr(adapter, "encode"):
-        return [len(adapter.encode(Sample(frames=[None] * it.clip.num_frames if it.clip else [], messages=it.messages,
-                                          id=it.id), train=True)["input_ids"]) for it in items]
-    tok = getattr(adapter.tokenizer, "tokenizer", adapter.tokenizer)
-    texts = [" ".join(m["content"] for m in it.messages) for it in items]
-    counts = [len(x) for x in tok(texts, add_special_tokens=False)["input_ids"]] if texts else []
-    vis = adapter.num_visual_tokens(model.num_frames)
-    out = [n + (vis if it.clip else 0) + 6 * len(it.messages) for it, n in zip(items, counts)]
-    too_long = [(it.id, n) for it, n in zip(items, out) if n > model.max_length]
-    if too_long:
-        raise ValueError(f"{len(too_long)} samples exceed model.max_length={model.max_length} tokens (visual "
-                         f"tokens included, never truncated), e.g. {too_long[:3]}; raise model.max_length or "
-                         "lower model.num_frames")
-    return out
+def item_lengths(items: Sequence[Item], adapter: VideoLVLMAdapter) -> list[int]:
+    """Token length of each item, visual tokens included, for length grouping, from the adapter's exact
+    `encode` (frames are not read for it); an item over model.max_length raises ValueError naming it before
+    any forward (never truncated)."""
+    return [len(adapter.encode(Sample(frames=[None] * it.clip.num_frames if it.clip else [], messages=it.messages,
+                                      id=it.id), train=True)["input_ids"]) for it in items]
 
 
 class ResumableLoaderMixin:
@@ -292,7 +271,8 @@ class ResumableLoaderMixin:
         self.batch_sampler.skip = state["batches_done"]
 
 
-def make_collate(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any) -> Callable[[list[Sample]], dict[str, Any]]:
+def make_collate(cfg: DataConfig, model_cfg: ModelConfig,
+                 adapter: VideoLVLMAdapter) -> Callable[[list[Sample]], dict[str, Any]]:
     """`adapter.collate` (one padded row per sample), or packed rows of `cfg.pack_length` tokens."""
     if not cfg.packing:
         return adapter.collate
@@ -303,9 +283,10 @@ def make_collate(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any) -> Calla
     return partial(collate_packed, adapter, pack_length=cfg.pack_length or model_cfg.max_length)
 
 
-def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
-    """A LightningDataModule over `cfg.sources`, collated by `adapter.collate` (chat template, label masking,
-    token budget) or, with `cfg.packing`, into packed rows."""
+def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: VideoLVLMAdapter, clip: ClipSpec):
+    """A LightningDataModule over `cfg.sources`, every clip picked as `clip` (the run's, resolved once),
+    collated by `adapter.collate` (chat template, label masking, token budget) or, with `cfg.packing`, into
+    packed rows."""
     import lightning as L
     from torch.utils.data import DataLoader
 
@@ -324,12 +305,12 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
             if self.items:
                 return
             for src in cfg.sources:
-                got = source_items(src, model_cfg, cfg.seed)
+                got = source_items(src, clip, cfg.seed)
                 if not got:
                     raise DatasetError(f"data source {src.path} (split {src.split}) has no samples")
                 self.items += got
                 self.sizes.append(len(got))
-            self.lengths = item_lengths(self.items, adapter, model_cfg)
+            self.lengths = item_lengths(self.items, adapter)
             pack_length = cfg.pack_length or model_cfg.max_length
             if cfg.packing and max(self.lengths) > pack_length:
                 longest = int(np.argmax(self.lengths))
@@ -345,7 +326,7 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: Any):
         def train_dataloader(self) -> ResumableLoader:
             trainer = self.trainer
             world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
-            loader = ResumableLoader(ItemDataset(self.items, model_cfg), batch_sampler=self.sampler(world, rank),
+            loader = ResumableLoader(ItemDataset(self.items), batch_sampler=self.sampler(world, rank),
                                      collate_fn=make_collate(cfg, model_cfg, adapter), num_workers=cfg.num_workers,
                                      persistent_workers=cfg.num_workers > 0)
             if trainer is not None:

@@ -13,20 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from dreamframe import scoring
-from dreamframe.clip import qa_clip
+from dreamframe.clip import ClipSpec, qa_clip
 from dreamframe.dataset import DatasetFolder
 from dreamframe.prompts import question_text
-from training.data import clip_rule
+from models.base import VideoLVLMAdapter
 
 
-def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: int = 32, max_new_tokens: int = 6,
-                  max_samples: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """Percent scores (with 95% intervals, overall and per qa_type) of the split's closed questions."""
+def heldout_check(adapter: VideoLVLMAdapter, dataset: str, clip: ClipSpec, split: str = "test", batch_size: int = 32,
+                  max_new_tokens: int = 6, max_samples: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Percent scores (with 95% intervals, overall and per qa_type) of the split's closed questions, each
+    asked on the frames `clip` picks (the training run's, so the check sees what training saw)."""
     import torch
     from tqdm import tqdm
 
-    cfg = adapter.cfg
-    rule = clip_rule(cfg, [dataset])
     folder = DatasetFolder(dataset)
     rows = [r for r in folder.load_qa(split) if r["options"]]
     rows = rows[:max_samples] if max_samples else rows
@@ -35,7 +34,7 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
     records = []
     for i in tqdm(range(0, len(rows), batch_size), desc="held-out check", disable=not progress):
         batch = rows[i:i + batch_size]
-        frames = [qa_clip(folder.root, r, cfg.num_frames, rule).load() for r in batch]
+        frames = [qa_clip(folder.root, r, clip).load() for r in batch]
         prompts = [question_text(r["question"], r["options"]) for r in batch]
         with torch.no_grad():
             free = adapter.generate(frames, prompts, max_new_tokens=max_new_tokens)
@@ -47,5 +46,5 @@ def heldout_check(adapter: Any, dataset: str, split: str = "test", batch_size: i
     train = folder.load_qa("train") if split != "train" else rows
     return {**scoring.summarise(records), **{k: v["acc"] for k, v in scoring.controls(train, rows).items()},
             "dataset": str(dataset), "split": split,
-            "frame_sampling": {"rule": str(rule), "num_frames": cfg.num_frames},
+            "frame_sampling": clip.as_dict(),
             "examples": records[:5]}

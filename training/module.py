@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from models.base import VideoLVLMAdapter
 from models.common import PACKED_LENGTHS
 from training.config import LogConfig, OptimConfig
 
@@ -32,7 +33,7 @@ def flops_per_token(model: Any) -> float:
     return 6.0 * trainable + 2.0 * frozen
 
 
-def make_module(adapter: Any, optim: OptimConfig, total_steps: Any, cpu_adam: bool = False):
+def make_module(adapter: VideoLVLMAdapter, optim: OptimConfig, total_steps: Any, cpu_adam: bool = False):
     """`total_steps(trainer) -> int`: optimizer steps of the whole run, for the schedule. (Lightning's
     estimated_stepping_batches would build the train loader before a checkpoint is restored, and the
     loader's mid-epoch position would then never be loaded.) `cpu_adam`: the DeepSpeed config offloads

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from models.base import LoraConfig
 from training.config import TrainConfig
 
 GIB = 1024 ** 3
@@ -74,8 +75,8 @@ def model_config(model: Any) -> Any:
     cls = adapter_class(model.family)
     from models.tokenizer import build_tokenizer
 
-    tiny = dict(model.tiny)
-    tok = build_tokenizer(cls.special_tokens, tiny.get("corpus", []), int(tiny.get("vocab_size", 4096)))
+    tiny = model.tiny
+    tok = build_tokenizer(cls.special_tokens, tiny.corpus, tiny.vocab_size)
     return cls.tiny_config(tok, tiny, cls.tiny_spec(tiny))
 
 
@@ -113,13 +114,11 @@ def count(model: Any, config: Any = None) -> Counts:
                   layers=text.num_hidden_layers, vocab=text.vocab_size)
 
 
-def _lora_modules(net: Any, lora: dict[str, Any]) -> dict[str, int]:
+def _lora_modules(net: Any, lora: LoraConfig) -> dict[str, int]:
     """LoRA parameters per targeted Linear (peft rules: a string is a full-match regex, a list matches suffixes)."""
     import torch
 
-    from models.common import LLM_LORA_TARGETS
-
-    targets, r = lora.get("target_modules", LLM_LORA_TARGETS), int(lora.get("r", 8))
+    targets, r = lora.peft_kwargs()["target_modules"], lora.r
     out = {}
     for name, mod in net.named_modules():
         if not isinstance(mod, torch.nn.Linear):

@@ -29,6 +29,7 @@ from dreamframe.atomic import WriteError, atomic_folder, atomic_write_text
 from dreamframe.commands import Generate
 from dreamframe.config import config_diff, parse_config, to_dict
 from dreamframe.dataset import DatasetError
+from models.base import VideoLVLMAdapter
 from training.config import TrainConfig
 from training.data_check import check_training_data
 
@@ -147,7 +148,7 @@ def eval_dataset(cfg: TrainConfig) -> str | None:
     return next((s.path for s in cfg.data.sources if Path(s.path).is_dir()), None)
 
 
-def export_model(trainer: Any, adapter: Any, cfg: TrainConfig) -> Path:
+def export_model(trainer: Any, adapter: VideoLVLMAdapter, cfg: TrainConfig) -> Path:
     """Write <out>/export on rank 0, atomically (a kill leaves no half folder); under ZeRO-3 every rank first
     gathers the full parameters."""
     from training.strategies import zero_stage
@@ -170,7 +171,7 @@ def export_model(trainer: Any, adapter: Any, cfg: TrainConfig) -> Path:
     return path
 
 
-def check_export(adapter: Any, module: Any, batch: dict[str, Any], path: Path, zero3: bool) -> float:
+def check_export(adapter: VideoLVLMAdapter, module: Any, batch: dict[str, Any], path: Path, zero3: bool) -> float:
     """Max |logit difference| between the trained model and its export reloaded with load_adapter, on one batch
     (every rank runs the trained forward under ZeRO-3; rank 0 compares)."""
     import torch
@@ -229,10 +230,12 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     if cfg.log.wandb_mode == "offline":
         os.environ.setdefault("WANDB_MODE", "offline")
     ensure_data(cfg)  # bad input fails here, before the heavy imports
-    from training.data import clip_rule
+    from training.data import resolve_clip
 
-    # one rule per run, chosen once: saved with the config, used by the data layer, written into the export
-    cfg.model.frame_sampling = str(clip_rule(cfg.model, [s.path for s in cfg.data.sources]))
+    # the run's clip, resolved once and passed down (data layer, held-out check, export, summary); its rule is
+    # saved with the config too, so a resume over a dataset that records another rule is refused
+    clip = resolve_clip(cfg.model, [s.path for s in cfg.data.sources])
+    cfg.model.frame_sampling = clip.rule
     print(check_training_data(cfg.data), flush=True)  # a damaged file fails in seconds, named
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -248,7 +251,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     from training.strategies import deepspeed_dict, offloads_optimizer, zero_stage
     L.seed_everything(cfg.seed, workers=True)
     adapter = build_adapter(cfg.model)
-    adapter.trained_clip = {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames}
+    adapter.trained_clip = clip
     shapes = {f"model.{k}": tuple(v.shape) for k, v in adapter.model.state_dict().items()}  # the module's keys
     ckpt = newest_readable(out, shapes) if cfg.resume == "auto" else None
     evals: dict[str, Any] = {}
@@ -258,10 +261,10 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         if before_file.exists():
             evals["before"] = json.loads(before_file.read_text(encoding="utf-8"))
         elif ckpt is None:
-            evals["before"] = heldout_check(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+            evals["before"] = heldout_check(adapter, dataset, clip, cfg.eval.split, cfg.eval.batch_size,
                                           cfg.eval.max_new_tokens, cfg.eval.max_samples)
             atomic_write_text(before_file, json.dumps(evals["before"], indent=2))
-    datamodule = make_datamodule(cfg.data, cfg.model, adapter)
+    datamodule = make_datamodule(cfg.data, cfg.model, adapter, clip)
     def total_steps(trainer: Any) -> int:
         if cfg.max_steps > 0:
             return cfg.max_steps
@@ -278,7 +281,7 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     fit_until_signal(trainer, module, datamodule, ckpt)
     summary: dict[str, Any] = {"global_step": trainer.global_step, "seconds": round(time.perf_counter() - started, 2),
                                "resumed_from": ckpt, "throughput": throughput.summary,
-                               "frame_sampling": {"rule": cfg.model.frame_sampling, "num_frames": cfg.model.num_frames},
+                               "frame_sampling": clip.as_dict(),
                                "final_loss": float(trainer.callback_metrics.get("train/loss", float("nan")))}
     if cfg.export:
         path = export_model(trainer, adapter, cfg)
@@ -288,10 +291,10 @@ def run(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         if cfg.eval.enabled and dataset and trainer.is_global_zero:
             from models.registry import load_adapter
 
-            evals["after"] = heldout_check(load_adapter(path), dataset, cfg.eval.split, cfg.eval.batch_size,
+            evals["after"] = heldout_check(load_adapter(path), dataset, clip, cfg.eval.split, cfg.eval.batch_size,
                                          cfg.eval.max_new_tokens, cfg.eval.max_samples)
     elif cfg.eval.enabled and dataset and trainer.is_global_zero and zero_stage(cfg) != 3:
-        evals["after"] = heldout_check(adapter, dataset, cfg.eval.split, cfg.eval.batch_size,
+        evals["after"] = heldout_check(adapter, dataset, clip, cfg.eval.split, cfg.eval.batch_size,
                                      cfg.eval.max_new_tokens, cfg.eval.max_samples)
     summary["eval"] = evals
     if trainer.is_global_zero:

@@ -33,7 +33,7 @@ def keyword_token_id(tokenizer, keyword: str) -> int:
     return ids[0]
 
 
-_REPLACED: "weakref.WeakKeyDictionary[Any, dict[str, list]]" = weakref.WeakKeyDictionary()
+_REPLACED: weakref.WeakKeyDictionary[Any, dict[str, list]] = weakref.WeakKeyDictionary()
 """pipeline -> {keyword: [(encoder, row id, original row)]}: what `load_style_embedding` overwrote in
 mode keyword, for `unload_style_embedding` to put back."""
 

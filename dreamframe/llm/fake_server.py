@@ -100,7 +100,7 @@ class FakeServer:
         assert self._server is not None, "server not started"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -26,11 +26,13 @@ from typing import Any
 import yaml
 
 from dreamframe.atomic import atomic_write_text
+from dreamframe.clip import ClipSpec
+from dreamframe.frames import SamplingRule
 from eval.judges.judge import JudgeConfig
 from eval.judges.select import rules_only
 from eval.tasks.common import AnnotationMissing
 from eval.tasks.row_checks import drop_unusable
-from eval.tasks.registry import BENCHMARKS, all_task_names, benchmark_folder, load_benchmark
+from eval.tasks.registry import BENCHMARKS, Benchmark, all_task_names, benchmark_folder, load_benchmark
 
 GROUPS_DIR = "groups"
 """Subfolder of the task folder holding group YAMLs: out of a `<tasks>/*.yaml` glob, inside --include_path."""
@@ -43,8 +45,8 @@ class Materialised:
     include_path: Path
     task_names: list[str]
     """What to pass to lm-eval: group names for whole benchmarks, task names otherwise."""
-    frame_sampling: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """lm-eval task -> {"rule", "num_frames"} actually used."""
+    frame_sampling: dict[str, ClipSpec] = field(default_factory=dict)
+    """lm-eval task -> the clip spec its rows were written with."""
     num_docs: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     """tasks left out, with the reason (e.g. no items of that kind in the data, or its file is missing)."""
@@ -99,20 +101,21 @@ def missing_text(record: dict[str, Any]) -> str:
     return f"{record.get('questions', 0)} question(s) skipped, {record.get('videos', 0)} video(s) missing"
 
 
-def parse_rule(bench: Any, task: str) -> str | None:
+def parse_rule(bench: Benchmark, task: str) -> str | None:
     rule = getattr(bench, "PARSE_RULE", None)
     return rule.get(task) if isinstance(rule, dict) else rule
 
 
 def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
-                num_frames: int | None = None, rule: str | None = None,
+                num_frames: int | None = None, rule: SamplingRule | str | None = None,
                 data_dirs: dict[str, str] | None = None, judge: str | JudgeConfig = "auto",
                 max_question_chars: int | None = None,
-                protocol: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+                protocol: Callable[[str, ClipSpec], dict[str, Any]] | None = None,
                 need_videos: bool = True, max_per_type: int | None = None) -> Materialised:
     """Read each benchmark's official files under `data_root` and write lm-eval task YAMLs + JSONL; a row
     whose question is over `max_question_chars` characters (None: no limit) is skipped and counted.
-    `protocol(benchmark, frames)` returns a protocol record whose `applied` frames replace `frames`;
+    `num_frames` / `rule` replace the benchmark's protocol frames (`frames_for`); `protocol(benchmark, clip)`
+    returns a protocol record whose `applied` frames replace the clip;
     `need_videos=False` (answers from --predictions: no video is read) keeps questions whose video is absent;
     `max_per_type`: only the fixed subset of at most that many questions per type (benchmarks with a
     `subset` function: the DreamFrame held-out set)."""
@@ -125,11 +128,11 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
                              "(only dreamframe_heldout has); leave it out for this benchmark")
         root = Path(data_dirs[bench_name]) if data_dirs and bench_name in data_dirs else bench.find_root(Path(data_root))
         default = bench.default_frames(root) if hasattr(bench, "default_frames") else bench.DEFAULT_FRAMES
-        frames = {"num_frames": num_frames or default["num_frames"], "rule": rule or default["rule"]}
+        frames = ClipSpec(num_frames or default.num_frames, rule or default.rule)
         limits = {"bench_name": bench_name, "max_question_chars": max_question_chars}
         record = protocol(bench_name, frames) if protocol is not None else None
         if record is not None:
-            frames = {"num_frames": record["applied"]["num_frames"], "rule": record["applied"]["frame_sampling"]}
+            frames = ClipSpec(record["applied"]["num_frames"], record["applied"]["frame_sampling"])
         missing_tasks: dict[str, str] = {}
         templates = benchmark_folder(bench_name)
         made = [task for task in wanted or list(bench.TASKS)
@@ -153,7 +156,7 @@ def materialise(names: list[str], data_root: str | Path, work_dir: str | Path,
     return result
 
 
-def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any], work_dir: Path,
+def _materialise_task(bench: Benchmark, task: str, root: Path, frames: ClipSpec, work_dir: Path,
                       result: Materialised, missing_tasks: dict[str, str], whole: bool, judge: str | JudgeConfig,
                       templates: Path, need_videos: bool = True, bench_name: str = "",
                       max_question_chars: int | None = None, max_per_type: int | None = None) -> bool:
@@ -163,7 +166,7 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
         missing_tasks[task] = result.skipped[task] = why
         return False
     try:
-        rows = bench.prepare(root, task, **frames)
+        rows = bench.prepare(root, task, frames.num_frames, str(frames.rule))
     except AnnotationMissing as err:
         if not whole:
             raise
@@ -194,13 +197,13 @@ def _materialise_task(bench: Any, task: str, root: Path, frames: dict[str, Any],
     spec = {"include": str(templates / bench.template(task)), "task": task,
             "dataset_path": "json", "dataset_kwargs": {"data_files": {"test": str(data_file)}}, "test_split": "test"}
     atomic_write_text(result.include_path / f"{task}.yaml", yaml.safe_dump(spec, sort_keys=False))
-    result.frame_sampling[task] = dict(frames)
+    result.frame_sampling[task] = frames
     result.num_docs[task] = len(rows)
     result.parse_rules[task] = parse_rule(bench, task)
     return True
 
 
-def _write_group(bench: Any, name: str, made: list[str], n_missing: int, result: Materialised) -> None:
+def _write_group(bench: Benchmark, name: str, made: list[str], n_missing: int, result: Materialised) -> None:
     """The benchmark's group over the tasks that are there; labelled partial when anything was missing."""
     group: dict[str, Any] = {"group": name, "task": made, **bench.GROUP}
     if name in result.missing:

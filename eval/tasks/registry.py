@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from dreamframe.clip import ClipSpec
 from dreamframe.registry import Registry
 
 TASKS_DIR = Path(__file__).resolve().parent
@@ -24,12 +25,15 @@ DEFAULT_ORDER = 1000
 
 
 class Benchmark(Protocol):
-    """What a benchmark module (or object) offers `eval.tasks.materialise`; the optional extras
-    (PARSE_RULE, default_frames, NEEDS_LLM_JUDGE, group_weights) are in eval/tasks/README.md."""
+    """What a benchmark module (or object) offers `eval.tasks.materialise`, checked when `load_benchmark`
+    imports it (a missing member, or a DEFAULT_FRAMES that is not a ClipSpec, is a RegistryError naming it);
+    the optional extras (PARSE_RULE, default_frames, NEEDS_LLM_JUDGE, subset, group_weights) are in
+    eval/tasks/README.md."""
 
     NAME: str
     DATA_DIR: str
-    DEFAULT_FRAMES: dict[str, Any]
+    DEFAULT_FRAMES: ClipSpec
+    """The benchmark's protocol frames (a run's --num_frames / --frame_sampling or trained clip replace them)."""
     TASKS: dict[str, str]
     GROUP: dict[str, Any] | None
 

@@ -22,7 +22,7 @@ NUM_FRAMES = 4
 def expected_clips(dataset, split="train"):
     """qa id -> (movie, the frame indices of its clip, in the order handed): what every trainer must receive."""
     folder = DatasetFolder(dataset)
-    rule = folder.manifest()["frame_sampling"]
+    rule = folder.frame_rule()
     return {qa.id: (m, handed_frames(qa.frame_indices, NUM_FRAMES, rule, qa.frame_order, distinct=True))
             for m in folder.movies(split) for qa in m.qa}
 

@@ -35,7 +35,8 @@ def test_dataset_round_trip(dataset):
     folder = DatasetFolder(dataset)
     manifest = folder.manifest()
     assert manifest["counts"]["movies"] == 12 == len(folder.movies())
-    assert manifest["frame_sampling"] == "segment_centre"
+    assert manifest["config"]["frame_sampling"] == folder.frame_rule() == "segment_centre"
+    assert "frame_sampling" not in manifest  # one record of the rule: the resolved config's
     assert manifest["config"]["story"]["chapters"] == 2
     assert "numpy" in manifest["packages"]
     total = 0

@@ -9,7 +9,7 @@ import numpy as np
 
 from data_gen.generate import style_and_frames, write_story
 from data_gen.render.procedural import ProceduralRenderer, figure_layout
-from dreamframe.clip import Clip, qa_clip
+from dreamframe.clip import Clip, ClipSpec, qa_clip
 from dreamframe.dataset import DatasetFolder
 from tests.data_gen.dataset_fixtures import paired_config
 
@@ -49,7 +49,7 @@ def test_a_reversed_twin_gets_the_same_frames_in_reverse_pixel_for_pixel(paired_
     temporal = [t for t in _twins(folder.load_qa("train")) if t[0]["qa_type"] == "temporal"]
     assert temporal
     for a, b in temporal:
-        clip_a, clip_b = (qa_clip(folder.root, r, 4, "segment_centre") for r in (a, b))
+        clip_a, clip_b = (qa_clip(folder.root, r, ClipSpec(4)) for r in (a, b))
         assert clip_a.frame_paths() == clip_b.frame_paths()[::-1]
         pixels_a = [np.asarray(f) for f in clip_a.load()]
         pixels_b = [np.asarray(f) for f in clip_b.load()]
@@ -95,14 +95,13 @@ def test_an_action_twin_differs_only_in_the_figures_pose(tmp_path):
 def test_training_and_eval_hand_a_reversed_twin_its_frames_reversed(paired_dataset):
     """Neither room orders frames itself: training items and held-out task rows take the row's clip."""
     from eval.tasks.dreamframe import prepare
-    from models.base import ModelConfig
     from training.data import folder_items
 
     folder = DatasetFolder(paired_dataset)
     rows = {r["id"]: r for r in folder.load_qa("test")}
     twins = [t for t in _twins(list(rows.values())) if t[0]["qa_type"] == "temporal"]
     assert twins
-    items = {it.id: it for it in folder_items(str(paired_dataset), "test", ModelConfig(num_frames=4))}
+    items = {it.id: it for it in folder_items(str(paired_dataset), "test", ClipSpec(4))}
     tasks = {r["id"]: r for r in prepare(paired_dataset, "dreamframe_heldout_closed", 4, "segment_centre")}
     for a, b in twins:
         assert items[a["id"]].frames == items[b["id"]].frames[::-1] != items[b["id"]].frames

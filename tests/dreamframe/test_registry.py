@@ -83,9 +83,10 @@ def _bench_folder(root, folder: str, card: str) -> None:
     (root / folder).mkdir(parents=True)
     (root / folder / "__init__.py").write_text(textwrap.dedent("""
         from pathlib import Path
+        from dreamframe.clip import ClipSpec
         NAME = "toybench"
         DATA_DIR = "Toy"
-        DEFAULT_FRAMES = {"num_frames": 4, "rule": "segment_centre"}
+        DEFAULT_FRAMES = ClipSpec(4, "segment_centre")
         TASKS = {"toybench": "toy questions"}
         GROUP = None
         PARSE_RULE = "exact match"

@@ -124,7 +124,8 @@ def test_closed_questions_score_the_same_in_eval_and_in_the_training_check(tiny_
                       num_frames=cfg.num_frames, rule=cfg.frame_sampling,
                       data_dirs={"dreamframe_heldout": str(heldout_root)})
     res = evaluate(DreamFrameLM(tiny_adapter, batch_size=8, progress=False), mat, "tiny", bootstrap_iters=0)
-    check = heldout_check(tiny_adapter, str(heldout_root), batch_size=8, max_new_tokens=16, progress=False)
+    check = heldout_check(tiny_adapter, str(heldout_root), mat.frame_sampling["dreamframe_heldout_closed"],
+                          batch_size=8, max_new_tokens=16, progress=False)
     closed, free = res["results"]["dreamframe_heldout_closed"], res["results"]["dreamframe_heldout_free"]
     assert check["n"] == mat.num_docs["dreamframe_heldout_closed"] == mat.num_docs["dreamframe_heldout_free"]
     assert closed["acc,none"] == pytest.approx(check["acc"], abs=0.01)

@@ -12,7 +12,7 @@ from dreamframe.video import encode_video
 from eval.tasks import materialise, mvbench
 from eval.tasks.common import BenchmarkDataError
 from eval.tasks.mvbench import utils
-from dreamframe.clip import Clip
+from dreamframe.clip import Clip, ClipSpec
 
 
 def test_rows_prompt_and_target(mvbench_root):
@@ -95,6 +95,6 @@ def test_bad_annotations_are_named(tmp_path):
 def test_single_task_and_frame_override(tmp_path, mvbench_root):
     mat = materialise(["mvbench_object_shuffle"], mvbench_root, tmp_path / "t", num_frames=4, rule="linspace_inclusive")
     assert mat.task_names == ["mvbench_object_shuffle"]
-    assert mat.frame_sampling == {"mvbench_object_shuffle": {"num_frames": 4, "rule": "linspace_inclusive"}}
+    assert mat.frame_sampling == {"mvbench_object_shuffle": ClipSpec(4, "linspace_inclusive")}
     row = json.loads((tmp_path / "t" / "data" / "mvbench_object_shuffle.jsonl").read_text().splitlines()[0])
     assert row["video"]["num_frames"] == 4 and row["video"]["rule"] == "linspace_inclusive"

@@ -8,7 +8,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from models.base import ModelConfig
+from dreamframe.clip import ClipSpec
 from training.data import LengthGroupedBatchSampler, epoch_order, folder_items, json_items, padding_fraction
 
 
@@ -60,22 +60,22 @@ def test_dataset_folder_and_llava_json_sources(tiny_data, tmp_path):
     import subprocess
     import sys
 
-    model = ModelConfig(num_frames=4)
-    items = folder_items(str(tiny_data), "train", model)
+    clip = ClipSpec(4)
+    items = folder_items(str(tiny_data), "train", clip)
     assert items and all(len(it.frames) == 4 and it.messages[-1]["role"] == "assistant" for it in items)
     closed = next(it for it in items if "Options:" in it.messages[0]["content"])
     assert "(A)" in closed.messages[0]["content"]
     out = tmp_path / "llava.json"
     subprocess.run([sys.executable, "-m", "data_gen.export", "--in", str(tiny_data), "--out", str(out)], check=True,
                    capture_output=True)
-    from_json = json_items(str(out), None, model)
+    from_json = json_items(str(out), None, clip)
     assert len(from_json) == len(items)
     assert all(len(it.frames) == 4 and not it.messages[0]["content"].startswith("<video>") for it in from_json)
     assert {it.messages[-1]["content"] for it in from_json} == {it.messages[-1]["content"] for it in items}
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"id": "x1", "conversations": [{"value": "hi"}]}]))
     with pytest.raises(Exception, match="x1"):
-        json_items(str(bad), None, model)
+        json_items(str(bad), None, clip)
 
 
 def test_packed_training_counts_real_tokens_and_refuses_short_rows(tiny_data, tmp_path):
@@ -106,20 +106,20 @@ def test_order_shuffled_reorders_each_clips_own_frames_the_same_way_every_time(t
     (seed, sample id) - never frames of another clip, never the original order."""
     from training.data import ItemDataset
 
-    model = ModelConfig(num_frames=4)
-    matched = folder_items(str(tiny_data), "train", model)
-    shuffled = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=0)
+    clip = ClipSpec(4)
+    matched = folder_items(str(tiny_data), "train", clip)
+    shuffled = folder_items(str(tiny_data), "train", clip, frames="order_shuffled", seed=0)
     assert [it.id for it in shuffled] == [it.id for it in matched]
     assert all(it.clip == m.clip and it.messages == m.messages for it, m in zip(shuffled, matched))
     assert all(sorted(it.order) == [0, 1, 2, 3] and it.order != (0, 1, 2, 3) for it in shuffled)
     assert len({it.order for it in shuffled}) > 1  # not one fixed permutation for every clip
-    again = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=0)
+    again = folder_items(str(tiny_data), "train", clip, frames="order_shuffled", seed=0)
     assert [it.order for it in again] == [it.order for it in shuffled]
-    other_seed = folder_items(str(tiny_data), "train", model, frames="order_shuffled", seed=1)
+    other_seed = folder_items(str(tiny_data), "train", clip, frames="order_shuffled", seed=1)
     assert [it.order for it in other_seed] != [it.order for it in shuffled]
     # what the model is fed: the matched sample's frames, permuted within the clip
-    first, plain = ItemDataset(shuffled, model)[0], ItemDataset(matched, model)[0]
+    first, plain = ItemDataset(shuffled)[0], ItemDataset(matched)[0]
     pixels = [np.asarray(f).tobytes() for f in plain.frames]
     assert [np.asarray(f).tobytes() for f in first.frames] == [pixels[k] for k in shuffled[0].order]
     with pytest.raises(ValueError, match="order_shuffled"):
-        folder_items(str(tiny_data), "train", model, frames="reversed")
+        folder_items(str(tiny_data), "train", clip, frames="reversed")

@@ -5,7 +5,7 @@
 - dreamframe_heldout_open: free-form answers; scored by the run's judge (--judge; `auto` = the
   lexical judge), or with --judge exact_match by normalised exact match (`exact_match_fallback`).
 Frames are the QA row's own (`frame_paths`, handed in its `frame_order`: a reversed minimal-pair twin
-gets the same frames reversed; `dreamframe.clip.qa_clip`), sampled with the dataset's own rule (manifest config `frame_sampling`) unless --frame-sampling says otherwise.
+gets the same frames reversed; `dreamframe.clip.qa_clip`), sampled with the dataset's own rule (`DatasetFolder.frame_rule`) unless --frame-sampling says otherwise.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dreamframe.clip import qa_clip
+from dreamframe.clip import ClipSpec, qa_clip
 from dreamframe.dataset import DatasetError, DatasetFolder
 from dreamframe.scoring import stratified_subset
 from eval.tasks.common import LETTERS, BenchmarkDataError
 
 NAME = "dreamframe_heldout"
 DATA_DIR = "dreamframe"
-DEFAULT_FRAMES = {"num_frames": 8, "rule": "segment_centre"}
+DEFAULT_FRAMES = ClipSpec(8, "segment_centre")
 SPLIT = "test"
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
          "metadata": {"version": 1.0}}
@@ -43,13 +43,13 @@ def find_root(data_root: Path) -> Path:
     raise BenchmarkDataError(f"{data_root}: not a DreamFrame dataset folder (no manifest.json in it or in {DATA_DIR}/)")
 
 
-def default_frames(root: Path) -> dict[str, Any]:
-    """8 frames, picked with the rule the dataset was made with (its manifest's config)."""
+def default_frames(root: Path) -> ClipSpec:
+    """8 frames, picked with the rule the dataset was made with (`DatasetFolder.frame_rule`)."""
     try:
-        rule = DatasetFolder(root).manifest().get("config", {}).get("frame_sampling")
+        rule = DatasetFolder(root).frame_rule()
     except DatasetError:
         rule = None
-    return {"num_frames": DEFAULT_FRAMES["num_frames"], "rule": rule or DEFAULT_FRAMES["rule"]}
+    return ClipSpec(DEFAULT_FRAMES.num_frames, rule or DEFAULT_FRAMES.rule)
 
 
 def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ def prepare(root: Path, task: str, num_frames: int, rule: str) -> list[dict[str,
         options = list(qa["options"] or [])
         if bool(options) != want_closed:
             continue
-        ref = qa_clip(folder.root, qa, num_frames, rule).as_dict()  # the row's frames, in its frame_order
+        ref = qa_clip(folder.root, qa, ClipSpec(num_frames, rule)).as_dict()  # the row's frames, in its frame_order
         rows.append({"id": qa["id"], "movie_id": qa["movie_id"], "pair_id": qa.get("pair_id"),
                      "question": qa["question"], "answer": qa["answer"],
                      "options": options, "answer_letter": LETTERS[options.index(qa["answer"])] if options else "",

@@ -14,13 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import LETTERS, BenchmarkDataError, read_json, video_field
 
 NAME = "mvbench"
 DATA_DIR = "MVBench"
 # "videochat2" = the notebook's get_index (segment centres, its rounding and bounds); `segment_centre`
 # is the shared sampler's version, one frame off now and then
-DEFAULT_FRAMES = {"num_frames": 16, "rule": "videochat2"}
+DEFAULT_FRAMES = ClipSpec(16, "videochat2")
 # pooled accuracy (the notebook's final 'Avg' = correct / total), equal to the task mean at 200 per task
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True}],
          "metadata": {"version": 1.0}}

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import video_field
 from eval.tasks.open_qa.loader import BENCHMARKS, benchmark_dir, load_open_qa
 
-DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
+DEFAULT_FRAMES = ClipSpec(8, "linspace_inclusive")
 GROUP = None
 PARSE_RULE = "judged yes/no + 0-5 with the Video-ChatGPT activitynet_qa prompt"
 

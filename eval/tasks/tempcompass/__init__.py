@@ -13,12 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import pick_root, video_field
 from eval.tasks.tempcompass.loader import load_tempcompass
 
 NAME = "tempcompass"
 DATA_DIR = "TempCompass"
-DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
+DEFAULT_FRAMES = ClipSpec(8, "linspace_inclusive")
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": False}],
          "metadata": {"version": 1.0}}
 FORMAT_OF = {"tempcompass_multi_choice": "multi-choice", "tempcompass_yes_no": "yes_no",

@@ -11,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import pick_root, video_field
 from eval.tasks.vcgbench.loader import load_vcgbench
 
 NAME = "vcgbench"
 DATA_DIR = "Video_5_Benchmark"
-DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
+DEFAULT_FRAMES = ClipSpec(8, "linspace_inclusive")
 GROUP = None  # five different scores: never averaged together
 TASKS = {"vcgbench_generic": "correctness, detail orientation, contextual understanding (judged 0-5)",
          "vcgbench_temporal": "temporal understanding (judged 0-5)",

@@ -20,11 +20,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import LETTERS, BenchmarkDataError, pick_root, read_json, video_field
 
 NAME = "videobench"
 DATA_DIR = "Video-Bench"
-DEFAULT_FRAMES = {"num_frames": 8, "rule": "linspace_inclusive"}
+DEFAULT_FRAMES = ClipSpec(8, "linspace_inclusive")
 # Step3_compute_scores.py dataset_weight: level -> {dataset: weight}
 LEVELS: dict[str, dict[str, float]] = {
     "videobench_video_exclusive": {"ActivityNet": 1, "MSVD": 1, "MSRVTT": 1, "TGIF": 1, "Youcook2": 1,

@@ -16,12 +16,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dreamframe.clip import ClipSpec
 from eval.tasks.common import BenchmarkDataError, video_field
 from eval.tasks.videomme.loader import load_videomme, parquet_files
 
 NAME = "videomme"
 DATA_DIR = "Video-MME"
-DEFAULT_FRAMES = {"num_frames": 16, "rule": "segment_centre"}
+DEFAULT_FRAMES = ClipSpec(16, "segment_centre")
 DURATIONS = ("short", "medium", "long")
 GROUP = {"aggregate_metric_list": [{"metric": "acc", "aggregation": "mean", "weight_by_size": True},
                                    {"metric": "acc_all", "aggregation": "mean", "weight_by_size": True}],

@@ -28,7 +28,7 @@ class HostileServer:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         owner = self
 
         class Handler(socketserver.StreamRequestHandler):
