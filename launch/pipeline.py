@@ -8,8 +8,8 @@ random order - on the held-out movies and on a shifted held-out set drawn differ
     python -m dreamframe.pipeline --stages data,report              # only some stages
 
 Every stage is its own `python -m <room>.<verb>` process, a typed entry of the command table
-(dreamframe/commands.py), so `dreamframe` imports no room and each stage's memory is returned when it
-ends; `jobs` stages run at once when their inputs are ready (the three trainings side by side). A stage
+(dreamframe/commands.py), so the launcher imports no room's code and each stage's memory is returned when
+it ends; `jobs` stages run at once when their inputs are ready (the three trainings side by side). A stage
 whose output exists is skipped, so a killed run started again with the same command resumes; the stages
 themselves resume inside (movies, steps, cached answers). Logs: <out>/logs/<stage>.log; each stage's wall
 and CPU seconds: <out>/pipeline_timings.json. The `summary` stage writes <out>/summary.json: held-out
