@@ -18,7 +18,7 @@ from dreamframe.claims import host_name
 from eval.publish import STAGING_DIRNAME, STALE_AFTER_S, sweep
 
 REPO = Path(__file__).parents[2]
-HOOK = REPO / "tests" / "reliability" / "diehook"
+HOOK = REPO / "tests" / "e2e" / "diehook"
 TASKS = ("dreamframe_heldout_closed", "dreamframe_heldout_free")
 PAUSE_AFTER_STAGING = "lm_eval.loggers.evaluation_tracker:EvaluationTracker.save_results_aggregated@1@stop"
 
