@@ -32,7 +32,7 @@ def scores(export: str, data: str, limit: int) -> dict[str, float]:
 
     adapter, folder = load_adapter(export), DatasetFolder(data)
     rows = [r for r in folder.load_qa("test") if r["qa_type"] == "temporal" and r["options"]][:limit]
-    clips = [qa_clip(folder.root, r, 4, "segment_centre").load() for r in rows]
+    clips = [qa_clip(folder.root, r, adapter.trained_clip).load() for r in rows]  # the 4 frames it trained on
     prompts = [question_text(r["question"], r["options"]) for r in rows]
     out = {}
     for name, perm in PERMUTATIONS.items():

@@ -9,8 +9,8 @@ The main job (`python -m dreamframe.pipeline`) answers the question for the whol
 this is the quick loop that chose the demo's question forms (docs/training.md "Issue 21"): a dataset from
 `configs/data_gen/demo_cpu.yaml` with `--data_args` overrides (`<out>/data`), one `training.train` run of
 `configs/train/tiny_cpu.yaml` on those types only (`<out>/train`), then each type's held-out accuracy and
-`pair_acc` (option log-likelihood, `dreamframe.scoring`) on at most `--per_type` test questions, printed
-as one JSON line. Steps already done are skipped, so a killed probe resumes.
+`pair_acc` (option log-likelihood, `dreamframe.scoring`) on at most `--per_type` test questions, each on the
+clip the model was trained on (its export records it), printed as one JSON line. Steps already done are skipped, so a killed probe resumes.
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ def score(export: Path, data: Path, types: list[str], per_type: int) -> dict:
     records = []
     for i in range(0, len(rows), 32):
         batch = rows[i:i + 32]
-        clips = [qa_clip(folder.root, r, adapter.cfg.num_frames, folder.manifest()["frame_sampling"]).load()
-                 for r in batch]
+        clips = [qa_clip(folder.root, r, adapter.trained_clip).load() for r in batch]
         with torch.no_grad():
             logliks = adapter.option_logprobs(clips, [question_text(r["question"], r["options"]) for r in batch],
                                               [list(r["options"]) for r in batch], batch_size=128)
