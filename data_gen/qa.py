@@ -76,16 +76,8 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
                              frames[0].place, list(movie.locations)))
     done = {f.verb for f in frames}
     absent = [VERB_ING[v] for v in ACTION_VERBS if v not in done]
-    if action_form == "at_start":
-        out += _action_at_start(movie, frames, span, absent)
-    for c in cast if action_form == "which_of_these" else ():
-        acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
-        for verb in sorted(acting):
-            evidence = tuple(f.index for f in frames if f.verb == verb)
-            if shown is not None and not set(evidence) <= shown:  # the clip would miss some of the action
-                continue
-            out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
-                                 VERB_ING[verb], [VERB_ING[verb], *absent], evidence))
+    out += (_action_at_start(movie, frames, span, absent) if action_form == "at_start"
+            else _action_which_of_these(cast, frames, span, absent, shown))
     verb_counts = Counter(f.verb for f in frames)
     for f in frames:
         chars = [movie.character(n) for n in f.characters]
@@ -104,6 +96,21 @@ def substory_candidates(movie: Movie, frames: list[Frame], reason: str | None,
         place = frames[0].place
         out.append(Candidate("why", "substory", span, f"Why does {lead_name} go to the {place}?",
                              f"Because {reason}."))
+    return out
+
+
+def _action_which_of_these(cast: list[Character], frames: list[Frame], span: tuple[int, int], absent: list[str],
+                           shown: set[int] | None) -> list[Candidate]:
+    """Which of the options each person does anywhere in the clip (the clip's other actions never offered)."""
+    out = []
+    for c in cast:
+        acting = {f.verb for f in frames if c.name in f.characters} & set(ACTION_VERBS)
+        for verb in sorted(acting):
+            evidence = tuple(f.index for f in frames if f.verb == verb)
+            if shown is not None and not set(evidence) <= shown:  # the clip would miss some of the action
+                continue
+            out.append(Candidate("action", "substory", span, f"Which of these does {who(c)} do in this clip?",
+                                 VERB_ING[verb], [VERB_ING[verb], *absent], evidence))
     return out
 
 
