@@ -31,6 +31,9 @@ def encode_video(frames: Sequence[Image.Image | np.ndarray], path: str | Path, f
         stream = container.add_stream(codec, rate=int(round(fps)) or 1)
         stream.width, stream.height = w - w % 2, h - h % 2
         stream.pix_fmt = "yuv420p"
+        # One encoder thread: x264's automatic thread count follows the machine (and, frame-threaded, changes
+        # the bitstream), so a dataset's videos would differ from one host to the next; keyframe clips are short.
+        stream.codec_context.thread_type, stream.codec_context.thread_count = "SLICE", 1
         if codec == "libx264":
             stream.options = {"crf": str(crf)}
         for arr in arrays:
