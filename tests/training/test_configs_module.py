@@ -71,3 +71,21 @@ def test_text_only_batch_still_runs_the_vision_tower():
     assert all(text_only[n] == 0.0 for n in vision) and any(video[n] > 0 for n in vision)
     trainable, frozen = param_counts(adapter.model)
     assert trainable > 0 and flops_per_token(adapter.model) == 6 * trainable + 2 * frozen
+
+
+def test_the_default_shuffles_frame_order_only_where_no_answer_rests_on_it(tmp_path):
+    """tiny_cpu.yaml hands colour, count, location and where questions their clip's frames in a random order
+    (an augmentation); a question whose answer rests on particular frames (it records `evidence`: temporal,
+    action) must always get the clip's own order, or the tuned model becomes its own order-blind control."""
+    from data_gen.config import GenerateConfig
+    from data_gen.generate import write_story
+    from dreamframe.config import load_yaml
+
+    data = from_dict(GenerateConfig, {**load_yaml(str(ROOT / "configs/data_gen/demo_cpu.yaml")), "out": str(tmp_path)})
+    asked = [q for i in range(8) for q in write_story(data, i).qa]
+    sources = TrainConfig().data.sources
+    shuffled = {t for s in sources if s.frames == "order_shuffled" for t in s.qa_types}
+    ordered = {t for s in sources if s.frames == "matched" for t in s.qa_types}
+    rests_on_frames = {q.qa_type for q in asked if q.evidence}
+    assert shuffled and rests_on_frames == {"temporal", "action"}
+    assert not shuffled & rests_on_frames and rests_on_frames <= ordered
