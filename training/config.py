@@ -59,6 +59,9 @@ class SourceConfig:
     seeded, the same every epoch) - the order-blind control, which can learn what is in a clip but not
     when; and an augmentation for questions any one frame answers (tiny_cpu.yaml: colour, count, location
     and where come in a random order, temporal and action in the clip's own)."""
+    start_epoch: NonNegativeInt = 0
+    """The first epoch this source is drawn in (weights renormalised over the sources drawn): a curriculum
+    drills a skill alone before the mix. `data.epoch_samples` sets how long an epoch is."""
 
 
 @dataclass
@@ -100,8 +103,9 @@ class DataConfig:
     def __post_init__(self) -> None:
         if not self.sources:
             raise ValueError("data.sources: give at least one dataset folder or LLaVA JSON file")
-        if sum(s.weight for s in self.sources) <= 0:
-            raise ValueError(f"--data.sources: the weights {[s.weight for s in self.sources]} must have a positive sum")
+        if sum(s.weight for s in self.sources if s.start_epoch == 0) <= 0:
+            raise ValueError(f"--data.sources: the weights {[s.weight for s in self.sources]} of the sources drawn "
+                             "from epoch 0 (start_epoch 0) must have a positive sum")
 
 
 @dataclass

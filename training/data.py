@@ -205,9 +205,10 @@ class LengthGroupedBatchSampler:
 
     def __init__(self, lengths: Sequence[int], sizes: Sequence[int], weights: Sequence[float], total: int,
                  batch_size: int, seed: int, group_by_length: bool = True, window: int = 64,
-                 world_size: int = 1, rank: int = 0):
+                 world_size: int = 1, rank: int = 0, start_epochs: Sequence[int] | None = None):
         self.lengths = np.asarray(lengths)
         self.sizes, self.weights, self.total = list(sizes), list(weights), total
+        self.start_epochs = list(start_epochs or [0] * len(sizes))  # a source is drawn from its start epoch on
         self.batch_size, self.seed, self.group, self.window = batch_size, seed, group_by_length, window
         self.world_size, self.rank = world_size, rank
         self.epoch, self.skip, self.skip_epoch = 0, 0, 0
@@ -217,7 +218,8 @@ class LengthGroupedBatchSampler:
         self.epoch = epoch
 
     def global_batches(self, epoch: int) -> list[list[int]]:
-        order = epoch_order(self.sizes, self.weights, self.total, self.seed, epoch)
+        weights = [w if epoch >= start else 0.0 for w, start in zip(self.weights, self.start_epochs)]
+        order = epoch_order(self.sizes, weights, self.total, self.seed, epoch)
         bs = self.batch_size
         if self.group:
             span = bs * self.window
@@ -321,7 +323,7 @@ def make_datamodule(cfg: DataConfig, model_cfg: ModelConfig, adapter: VideoLVLMA
             total = cfg.epoch_samples or sum(self.sizes)
             return LengthGroupedBatchSampler(self.lengths, self.sizes, [s.weight for s in cfg.sources], total,
                                              cfg.batch_size, cfg.seed, cfg.group_by_length, cfg.group_window,
-                                             world_size, rank)
+                                             world_size, rank, [s.start_epoch for s in cfg.sources])
 
         def train_dataloader(self) -> ResumableLoader:
             trainer = self.trainer

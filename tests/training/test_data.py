@@ -24,6 +24,20 @@ def test_mixing_ratios_and_determinism():
         epoch_order(sizes, [0, 0], 10, 0, 0)
 
 
+def test_a_source_joins_the_mix_at_its_start_epoch():
+    """A curriculum: source 1 (start_epoch 1) is not drawn in epoch 0, which is all source 0; from epoch 1
+    the two share every epoch 1:1. A config whose epoch-0 sources have no weight is refused by name."""
+    from training.config import DataConfig, SourceConfig
+
+    kw = dict(lengths=[10] * 60, sizes=[40, 20], weights=[1.0, 1.0], total=40, batch_size=4, seed=0)
+    sampler = LengthGroupedBatchSampler(start_epochs=[0, 1], **kw)
+    drawn = [Counter(int(i >= 40) for b in sampler.global_batches(e) for i in b) for e in (0, 1, 2)]
+    assert drawn == [{0: 40}, {0: 20, 1: 20}, {0: 20, 1: 20}]
+    assert LengthGroupedBatchSampler(**kw).global_batches(0) != sampler.global_batches(0)
+    with pytest.raises(ValueError, match="start_epoch 0"):
+        DataConfig(sources=[SourceConfig(path="a", weight=0.0), SourceConfig(path="b", start_epoch=1)])
+
+
 def test_length_grouping_cuts_padding():
     rng = np.random.default_rng(0)
     lengths = rng.integers(60, 200, size=2000).tolist()
