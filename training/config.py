@@ -23,7 +23,7 @@ StepLimit = restricted_number_type("StepLimit", int, (">=", -1))
 TINY_STILL_TYPES = ["colour", "count", "location", "where"]  # any one frame answers them: frames in a random order
 TINY_ORDER_TYPES = ["temporal"]  # the frames' order is the answer: always as the clip shows them
 TINY_DRILL_TYPES = ["colour", "count"]  # drilled by a second, half-weight source: the types learned last
-TINY_ACTION_TYPES = ["action"]  # a source of its own at full weight: a pose at 64 px is the slowest skill
+TINY_ACTION_TYPES = ["action"]  # a source of its own, the largest share: a pose at 64 px is the slowest skill
 TINY_ORDER_SHARE = 0.112
 """The temporal questions' share of the first source's weight: 2,046 of demo_cpu's 18,270 training questions
 of the five types, so splitting one source into a still and an ordered one keeps every type's share."""
@@ -73,7 +73,7 @@ class DataConfig:
                      frames="order_shuffled"),
         SourceConfig(path="runs/data/demo_cpu", weight=TINY_ORDER_SHARE, qa_types=list(TINY_ORDER_TYPES)),
         SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES), frames="order_shuffled"),
-        SourceConfig(path="runs/data/demo_cpu", qa_types=list(TINY_ACTION_TYPES))])
+        SourceConfig(path="runs/data/demo_cpu", weight=1.5, qa_types=list(TINY_ACTION_TYPES))])
     """Training sources with mixing ratios."""
     generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
@@ -183,7 +183,7 @@ class TrainConfig:
     log: LogConfig = field(default_factory=LogConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     max_epochs: PositiveInt = 4
-    max_steps: StepLimit = 3000
+    max_steps: StepLimit = 3600
     """Optimizer steps; -1: max_epochs decides."""
     precision: Literal["32-true", "bf16-mixed", "16-mixed", "bf16-true"] = "32-true"
     accelerator: Literal["auto", "cpu", "gpu"] = "cpu"
