@@ -22,7 +22,7 @@ StepLimit = restricted_number_type("StepLimit", int, (">=", -1))
 # 64-px, 4-frame clip can show (see that file and docs/training.md for what was left out and why).
 TINY_STILL_TYPES = ["colour", "count", "location", "where"]  # any one frame answers them: frames in a random order
 TINY_ORDER_TYPES = ["temporal"]  # the frames' order is the answer: always as the clip shows them
-TINY_DRILL_TYPES = ["colour", "count"]  # drilled by a second, half-weight source: the types learned last
+TINY_DRILL_TYPES = ["colour", "count"]  # drilled by a further, half-weight source: the types learned last
 TINY_ACTION_TYPES = ["action"]  # a source of its own, the largest share: a pose at 64 px is the slowest skill
 TINY_ORDER_SHARE = 0.112
 """The temporal questions' share of the first source's weight: 2,046 of demo_cpu's 18,270 training questions
