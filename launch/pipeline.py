@@ -162,9 +162,10 @@ def write_train_configs(cfg: PipelineConfig) -> dict[str, Path]:
     """The training configs pointed at this run's dataset (every source that reads the first source's
     folder - a curriculum lists one folder twice, with other qa_types and weights - and the tokenizer
     corpus; no built-in eval): the fine-tune's, the blind control's (every source's frames from other
-    movies, `frames: shuffled`) and the order-blind control's (each clip's own frames in a random order,
-    `frames: order_shuffled`). The train YAML is read by training's own parser into its TrainConfig,
-    changed field by field, and written resolved (every key), so a renamed key fails here, by name."""
+    movies, `frames: shuffled`) and the order-blind control's (each clip's own frames as a set, ordered by
+    their pixels in training and eval: `model.frame_order: content`). The train YAML is read by training's
+    own parser into its TrainConfig, changed field by field, and written resolved (every key), so a renamed
+    key fails here, by name."""
     from dataclasses import replace
 
     from dreamframe.config import to_yaml
@@ -179,11 +180,10 @@ def write_train_configs(cfg: PipelineConfig) -> dict[str, Path]:
     tuned = replace(train, model=model, data=replace(train.data, sources=sources, generate_config=None),
                     eval=replace(train.eval, enabled=False))  # eval.run scores every model instead
 
-    def frames(kind: str) -> object:
-        return replace(tuned, data=replace(tuned.data, sources=[replace(s, frames=kind) for s in sources]))
-
+    blind = replace(tuned, data=replace(tuned.data, sources=[replace(s, frames="shuffled") for s in sources]))
+    order_blind = replace(tuned, model=replace(model, frame_order="content"))
     paths = train_config_paths(cfg)
-    for role, content in (("tuned", tuned), ("blind", frames("shuffled")), ("order_blind", frames("order_shuffled"))):
+    for role, content in (("tuned", tuned), ("blind", blind), ("order_blind", order_blind)):
         text = f"# Written by dreamframe.pipeline from {cfg.train_config}\n" + to_yaml(content)
         if not paths[role].exists() or paths[role].read_text(encoding="utf-8") != text:
             atomic_write_text(paths[role], text)

@@ -118,6 +118,10 @@ class ModelConfig:
     frame_sampling: SamplingRule | None = None
     """Rule of `dreamframe.frames.sample_indices` that picks them in training (checked when the config is
     parsed); None = the rule the training dataset records (segment_centre when none does)."""
+    frame_order: Literal["time", "content"] = "time"
+    """`content`: the adapter hands every clip's frames to the model ordered by a hash of their pixels, not
+    by time - in training, its check and eval alike (the export records it), so the model sees a clip as a
+    set of frames: the order-blind control. Two clips of the same frames in two orders are one input."""
     image_size: int | None = None
     """Square frame size fed to the vision tower; None uses the family's default."""
     max_length: int = 2048

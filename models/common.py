@@ -9,6 +9,7 @@ A family subclass only says which transformers class it wraps, how frames become
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import logging
 from pathlib import Path
@@ -26,6 +27,11 @@ __all__ = ["HFVideoAdapter", "IGNORE", "META_FILE", "PACKED_LENGTHS", "resolve_a
 PACKED_LENGTHS = "sample_lengths"
 """Key of a packed training batch (models/packing.py): the token count of every sample, row by row;
 `HFVideoAdapter.forward` does not pass it to the model."""
+
+
+def pixel_hash(frame: Image.Image) -> str:
+    """The sort key of `model.frame_order: content`: an order fixed by what a frame shows, unrelated to when."""
+    return hashlib.sha1(frame.tobytes() + repr((frame.mode, frame.size)).encode()).hexdigest()
 
 
 def resolve_attn(requested: str) -> str:
@@ -182,6 +188,8 @@ class HFVideoAdapter(GenerationMixin, SavingMixin, VideoLVLMAdapter):
             ids = [s.id for s in samples if s.frames]
             raise ValueError(f"samples {ids} of one batch have {counts} frames: the data layer picks one frame count "
                              "per run (dreamframe.clip.Clip); adapters never resample")
+        if self.cfg.frame_order == "content":
+            return [sorted(v, key=pixel_hash) for v in videos]
         return videos
 
     def _conversation(self, messages: list[dict[str, str]], has_video: bool) -> list[dict[str, Any]]:

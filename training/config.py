@@ -56,9 +56,10 @@ class SourceConfig:
     """`shuffled`: every sample of a dataset folder gets the frames of a sample from another movie - the
     blind control, trained on the same questions and pixel statistics with no link from frames to answers.
     `order_shuffled`: every sample keeps its own clip's frames in a random order (never the original one;
-    seeded, the same every epoch) - the order-blind control, which can learn what is in a clip but not
-    when; and an augmentation for questions any one frame answers (tiny_cpu.yaml: colour, count, location
-    and where come in a random order, temporal and action in the clip's own)."""
+    seeded, the same every epoch) - an augmentation for questions any one frame answers (tiny_cpu.yaml:
+    colour, count, location and where come in a random order, temporal and action in the clip's own). The
+    order-blind control is `model.frame_order: content` instead: a random order per sample still lets a
+    model answer the two twins of a temporal pair apart at test time, where the clip comes in its order."""
     start_epoch: NonNegativeInt = 0
     """The first epoch this source is drawn in (weights renormalised over the sources drawn): a curriculum
     drills a skill alone before the mix. `data.epoch_samples` sets how long an epoch is."""

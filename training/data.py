@@ -36,7 +36,7 @@ class Item:
     clip: Clip | None = None
     """The frames the model is fed (`dreamframe.clip.Clip`: picked as the run's ClipSpec says); None: text only."""
     order: tuple[int, ...] | None = None
-    """The clip's frames are fed in this order (positions in the sampled clip; the order-blind control); None: as sampled."""
+    """The clip's frames are fed in this order (positions in the sampled clip; `frames: order_shuffled`); None: as sampled."""
 
     @property
     def frames(self) -> list[str]:
@@ -91,8 +91,8 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
 
 def shuffled_order(num_frames: int, seed: int, item_id: str) -> tuple[int, ...]:
     """A random order of a clip's `num_frames` positions, never the original one (one frame: unchanged),
-    fixed by (seed, item id): the same in every epoch, rank and resumed run, so the order-blind control
-    sees each sample one way, like the tuned model, and differs from it only in the frames' order."""
+    fixed by (seed, item id): the same in every epoch, rank and resumed run, so a resumed run sees the very
+    same samples (the data order stays a pure function of (seed, epoch))."""
     if num_frames < 2:
         return tuple(range(num_frames))
     key = int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "little")

@@ -137,7 +137,7 @@ def markdown(ctx: dict[str, Any], row: Any) -> list[str]:
 CONTROL_NOTES = {"chance": "control: mean of 1/len(options)",
                  "majority": "control: the train split's most frequent answer of each question type",
                  "blind": "control: same model and training, frames of other movies",
-                 "order_blind": "control: same model and training, each clip's frames in a random order"}
+                 "order_blind": "control: same model and training, each clip's frames as a set (ordered by pixels, not time)"}
 
 
 def add_controls(path: str, entries: list[Entry]) -> list[Entry]:

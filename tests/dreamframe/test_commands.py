@@ -69,7 +69,8 @@ def test_every_pipeline_stage_parses_with_its_entry_points_parser(tmp_path):
     parsed = {name: stage.command.parse() for name, stage in plan.items()}
     assert parsed["base"].max_steps == 0 and parsed["train"].max_steps == 3
     assert parsed["train_blind"].data.sources[0].frames == "shuffled"
-    assert parsed["train_order_blind"].data.sources[0].frames == "order_shuffled"
+    assert parsed["train_order_blind"].model.frame_order == "content"
+    assert parsed["train_order_blind"].data.sources == parsed["train"].data.sources
     assert parsed["eval_tuned"].base_model == cfg.base_name and parsed["eval_base"].base_model is None
     # every model on both held-out sets in one eval.run; the open task for tuned only
     for role in ("base", "blind", "order_blind", "tuned"):

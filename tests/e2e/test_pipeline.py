@@ -9,7 +9,7 @@ from launch.pipeline import PipelineConfig, main, write_train_configs
 from tests.conftest import REPO
 
 
-def test_train_configs_point_at_the_runs_dataset_and_the_controls_change_only_the_frames(tmp_path):
+def test_train_configs_point_at_the_runs_dataset_and_the_controls_change_only_how_frames_are_handed(tmp_path):
     cfg = PipelineConfig(out=str(tmp_path / "run"), train_config=str(REPO / "configs/train/tiny_cpu.yaml"))
     paths = write_train_configs(cfg)
     data, blind = yaml.safe_load(paths["tuned"].read_text()), yaml.safe_load(paths["blind"].read_text())
@@ -23,14 +23,20 @@ def test_train_configs_point_at_the_runs_dataset_and_the_controls_change_only_th
         assert (source.get("qa_types"), source["weight"]) == (before.get("qa_types"), before["weight"])
     assert data["model"]["tiny"]["corpus"] == [str(tmp_path / "run" / "data")]
     assert data["data"]["generate_config"] is None and data["eval"]["enabled"] is False
-    # the blind control differs only in where its frames come from, the order-blind one in their order; the
-    # fine-tune keeps each source's own (tiny_cpu.yaml shuffles the order of the still types' clips)
-    for blind_source, order_source, source, before in zip(blind["data"]["sources"], order_blind["data"]["sources"],
-                                                          data["data"]["sources"], original["data"]["sources"]):
-        assert blind_source.pop("frames") == "shuffled" and order_source.pop("frames") == "order_shuffled"
-        assert source.pop("frames") == before["frames"]
+    # the blind control differs only in where its frames come from, the order-blind one only in handing each
+    # clip's frames as a set; the fine-tune keeps each source's own (tiny_cpu.yaml shuffles the order of the
+    # still types' clips)
+    for blind_source, source, before in zip(blind["data"]["sources"], data["data"]["sources"],
+                                            original["data"]["sources"]):
+        assert blind_source.pop("frames") == "shuffled"
+        assert source["frames"] == before["frames"]
     assert {s["frames"] for s in original["data"]["sources"]} == {"matched", "order_shuffled"}
-    assert blind == data and order_blind == data
+    assert (data["model"]["frame_order"], order_blind["model"]["frame_order"]) == ("time", "content")
+    order_blind["model"]["frame_order"] = "time"
+    assert order_blind == data
+    for s in data["data"]["sources"]:
+        s.pop("frames")
+    assert blind == data
 
 
 def test_stages_run_then_skip_when_their_output_exists(tmp_path, capsys):

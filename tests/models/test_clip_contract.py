@@ -53,3 +53,27 @@ def test_one_batch_one_frame_count(adapter):
         adapter.collate([chat(2, "two"), chat(4, "four")])
     with pytest.raises(ValueError, match="one frame count per run"):
         adapter.answer_logprobs([frames(2), frames(4)], ["Q", "Q"], ["a", "b"])
+
+
+def test_content_order_hands_a_clip_as_a_set_in_training_and_eval(adapter, tmp_path):
+    """model.frame_order: content (the order-blind control): a clip and its reverse are one input - the same
+    pixels in training batches and the same answer log-probabilities - and the export keeps the setting."""
+    import copy
+    from dataclasses import replace
+
+    from models.registry import load_adapter
+
+    clip = frames(4)
+    forward, backward = chat(4, "f"), Sample(clip[::-1], chat(4, "b").messages, "b")
+    set_adapter = copy.copy(adapter)
+    set_adapter.cfg = replace(adapter.cfg, frame_order="content")
+    for model, same in ((adapter, False), (set_adapter, True)):
+        pixels = [model.collate([s])["pixel_values_videos"] for s in (forward, backward)]
+        assert pixels[0].equal(pixels[1]) == same
+    scores = set_adapter.answer_logprobs([clip, clip[::-1]], ["What happens?"] * 2, ["a walk"] * 2)
+    assert scores[0] == scores[1]
+    timed = adapter.answer_logprobs([clip, clip[::-1]], ["What happens?"] * 2, ["a walk"] * 2)
+    assert timed[0] != timed[1]
+    if adapter.family == "qwen2_5_vl":
+        set_adapter.save(tmp_path / "export")
+        assert load_adapter(tmp_path / "export").cfg.frame_order == "content"
