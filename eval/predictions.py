@@ -20,13 +20,13 @@ The question id of a benchmark item (`question_id(doc)`):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 from lm_eval.api.model import LM
 
+from dreamframe.jsonl import read_jsonl
 from dreamframe.scoring import match_option
 
 
@@ -55,23 +55,16 @@ def load_predictions(path: str | Path) -> dict[tuple[str | None, str], str]:
     if not path.is_file():
         raise PredictionsError(f"--predictions {path}: no such file")
     out: dict[tuple[str | None, str], str] = {}
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise PredictionsError(f"{path}:{n}: not JSON ({err})") from None
-            if not isinstance(row, dict) or "question_id" not in row or "answer" not in row:
-                raise PredictionsError(f"{path}:{n}: needs the fields question_id and answer")
-            if not isinstance(row["answer"], str):
-                raise PredictionsError(f"{path}:{n}: answer must be a string, got {type(row['answer']).__name__}")
-            key = (row.get("task"), str(row["question_id"]))
-            if key in out:
-                raise PredictionsError(f"{path}:{n}: question_id {key[1]!r}" + (f" of task {key[0]!r}" if key[0] else "")
-                                       + " appears twice")
-            out[key] = row["answer"]
+    for n, row in read_jsonl(path, PredictionsError):
+        if not isinstance(row, dict) or "question_id" not in row or "answer" not in row:
+            raise PredictionsError(f"{path}:{n}: needs the fields question_id and answer")
+        if not isinstance(row["answer"], str):
+            raise PredictionsError(f"{path}:{n}: answer must be a string, got {type(row['answer']).__name__}")
+        key = (row.get("task"), str(row["question_id"]))
+        if key in out:
+            raise PredictionsError(f"{path}:{n}: question_id {key[1]!r}" + (f" of task {key[0]!r}" if key[0] else "")
+                                   + " appears twice")
+        out[key] = row["answer"]
     if not out:
         raise PredictionsError(f"{path}: no predictions")
     return out

@@ -30,6 +30,7 @@ from dreamframe import scoring
 from dreamframe.atomic import atomic_write_text
 from dreamframe.config import parse_config
 from dreamframe.dataset import DatasetFolder
+from dreamframe.jsonl import read_jsonl
 from eval.results import RunRecord
 
 CLOSED, FREE = "dreamframe_heldout_closed", "dreamframe_heldout_free"
@@ -74,12 +75,7 @@ def _latest(folder: Path, task: str, required: bool = True) -> Path | None:
 
 
 def _samples(path: Path) -> dict[str, dict[str, Any]]:
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[row["doc"]["id"]] = row
-    return out
+    return {row["doc"]["id"]: row for _, row in read_jsonl(path)}
 
 
 def model_records(folder: Path, tasks: tuple[str, str] = (CLOSED, FREE)) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dreamframe.jsonl import read_jsonl
 from eval.leaderboard.published import benchmark_of, canonical_metric, is_headline
 from eval.leaderboard.types import NO_JUDGE, PLAIN_LM_EVAL, PUBLISHED_PROTOCOL, Entry, LeaderboardError
 from eval.results import JudgeRecord, ResultsError, RunRecord
@@ -75,24 +76,17 @@ def read_samples(path: Path, metric: str, filt: str) -> dict[Any, float] | None:
     if not path.is_file():
         return None
     out: dict[Any, float] = {}
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise LeaderboardError(f"{path}:{lineno}: not valid JSON ({err})") from err
-            if row.get("filter", filt) != filt or metric not in row:
-                continue
-            value = row[metric]
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, (int, float)):
-                return None
-            out[row.get("doc_id", lineno)] = float(value)
+    for lineno, row in read_jsonl(path, LeaderboardError):
+        if row.get("filter", filt) != filt or metric not in row:
+            continue
+        value = row[metric]
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, (int, float)):
+            return None
+        out[row.get("doc_id", lineno)] = float(value)
     return out or None
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamframe.config import parse_config
+from dreamframe.jsonl import read_jsonl
 
 
 @dataclass
@@ -48,8 +49,7 @@ def report(folder: str | Path, subtitles: bool = False) -> dict[str, Any]:
         raise FileNotFoundError(f"{folder}: no samples_videomme{'_w_subs' if subtitles else ''}_*.jsonl files")
     items = []
     for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
+        for _, row in read_jsonl(path):
             resp = row.get("filtered_resps") or row.get("resps") or [""]
             pred = resp[0][0] if isinstance(resp[0], list) else resp[0]
             items.append({**row["doc"], "pred": pred or ""})
