@@ -1,5 +1,5 @@
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pyarrow.parquet as pq
 import pytest
@@ -84,6 +84,18 @@ def _check_models(table, test):
     assert set(table["majority"]["per_type"]) == set(table["chance"]["per_type"]) == types
 
 
+def _temporal_twin_scores(folder):
+    """Per temporal minimal pair of the held-out closed log: each twin's {option: log-likelihood}."""
+    by_pair = defaultdict(list)
+    for path in folder.glob("samples_dreamframe_heldout_closed_*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if row["doc"]["qa_type"] == "temporal" and row["doc"].get("pair_id"):
+                scores = dict(zip(row["doc"]["options"], (float(r[0]) for r in row["filtered_resps"])))
+                by_pair[row["doc"]["pair_id"]].append(scores)
+    return [tuple(v) for v in by_pair.values() if len(v) == 2]
+
+
 @pytest.mark.slow
 def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tiny_pipeline, capsys):
     out, printed = tiny_pipeline.out, tiny_pipeline.printed  # the session's run (tests/conftest.py)
@@ -111,6 +123,12 @@ def test_every_stage_on_a_tiny_run_writes_the_summary_with_its_controls(tiny_pip
     assert "tuned " in board and " vs blind " in board.split("## Our models")[0]
     assert "tiny-order-blind *(control" in board and "### held-out shift" in board and "temporal, pair_acc" in board
     assert (out / "summary.txt").read_text().startswith("held-out closed acc")
+    # eval hands the order-blind model each clip as a set: a temporal pair's twins (the same frames reversed)
+    # are one input to it - the same log-likelihood per option - while the tuned model sees two orders
+    twins = {role: _temporal_twin_scores(out / "eval" / name) for role, name in
+             (("order_blind", "tiny-order-blind"), ("tuned", "tiny-dreamframe"))}
+    assert twins["order_blind"] and all(a == b for a, b in twins["order_blind"])
+    assert any(a != b for a, b in twins["tuned"])
     # the same command again: every stage it lists is done already
     assert main([*tiny_pipeline.options, "--out", str(out)]) == 0
     again = capsys.readouterr().out
