@@ -5,6 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from dreamframe.jsonl import read_jsonl
 from launch.pipeline import PipelineConfig, main, write_train_configs
 from tests.conftest import REPO
 
@@ -88,8 +89,7 @@ def _temporal_twin_scores(folder):
     """Per temporal minimal pair of the held-out closed log: each twin's {option: log-likelihood}."""
     by_pair = defaultdict(list)
     for path in folder.glob("samples_dreamframe_heldout_closed_*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
+        for _, row in read_jsonl(path):
             if row["doc"]["qa_type"] == "temporal" and row["doc"].get("pair_id"):
                 scores = dict(zip(row["doc"]["options"], (float(r[0]) for r in row["filtered_resps"])))
                 by_pair[row["doc"]["pair_id"]].append(scores)
