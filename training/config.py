@@ -60,6 +60,10 @@ class SourceConfig:
     colour, count, location and where come in a random order, temporal and action in the clip's own). The
     order-blind control is `model.frame_order: content` instead: a random order per sample still lets a
     model answer the two twins of a temporal pair apart at test time, where the clip comes in its order."""
+    turns: Literal["question", "clip"] = "question"
+    """`clip` (a dataset folder): the questions that share one clip (the same frames in the same order) become
+    one multi-turn sample, in a seeded random order - the frames are read and encoded once for all of them,
+    as in LLaVA's multi-turn conversations. `question`: one sample per question, the way eval asks."""
     start_epoch: NonNegativeInt = 0
     """The first epoch this source is drawn in (weights renormalised over the sources drawn): a curriculum
     drills a skill alone before the mix. `data.epoch_samples` sets how long an epoch is."""

@@ -58,13 +58,13 @@ def resolve_clip(model: ModelConfig, datasets: Sequence[str | Path] = ()) -> Cli
 
 
 def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] | None = None,
-                 frames: str = "matched", seed: int = 0) -> list[Item]:
+                 frames: str = "matched", seed: int = 0, turns: str = "question") -> list[Item]:
     """QA rows of a dataset folder as items, each a clip of `clip.num_frames` frames from the row's span
     (`frames="shuffled"`: another movie's row's clip; `"order_shuffled"`: the row's own clip in a random
     order; see `SourceConfig.frames`)."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
-    items, movies = [], []
+    items, movies, keys = [], [], []
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
@@ -76,6 +76,11 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))
         movies.append(row["movie_id"])
+        keys.append((tuple(row["frame_paths"]), row.get("frame_order") or "forward"))
+    if turns == "clip":
+        items, movies = merge_turns(items, movies, keys, seed)
+    elif turns != "question":
+        raise ValueError(f"data.sources[].turns must be 'question' or 'clip', got {turns!r}")
     if frames == "shuffled":
         donors = other_movie_donors(movies, seed)
         clips = [it.clip for it in items]
@@ -89,14 +94,33 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
     return items
 
 
+def item_rng(seed: int, purpose: int, item_id: str) -> np.random.Generator:
+    """A generator fixed by (seed, purpose, item id): the same in every epoch, rank and resumed run."""
+    return np.random.default_rng([seed, purpose, int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "little")])
+
+
+def merge_turns(items: list[Item], movies: list[str], keys: list[tuple], seed: int) -> tuple[list[Item], list[str]]:
+    """One multi-turn item per distinct clip key, its questions in a random order fixed by (seed, first id)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    merged, merged_movies = [], []
+    for members in groups.values():
+        first = items[members[0]]
+        rng = item_rng(seed, 1618, first.id)
+        messages = [m for k in rng.permutation(len(members)) for m in items[members[k]].messages]
+        merged.append(Item(id=first.id, clip=first.clip, messages=messages))
+        merged_movies.append(movies[members[0]])
+    return merged, merged_movies
+
+
 def shuffled_order(num_frames: int, seed: int, item_id: str) -> tuple[int, ...]:
     """A random order of a clip's `num_frames` positions, never the original one (one frame: unchanged),
     fixed by (seed, item id): the same in every epoch, rank and resumed run, so a resumed run sees the very
     same samples (the data order stays a pure function of (seed, epoch))."""
     if num_frames < 2:
         return tuple(range(num_frames))
-    key = int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "little")
-    rng = np.random.default_rng([seed, 3141, key])
+    rng = item_rng(seed, 3141, item_id)
     while True:
         order = tuple(int(i) for i in rng.permutation(num_frames))
         if order != tuple(range(num_frames)):
@@ -157,8 +181,11 @@ def json_items(path: str, media_root: str | None, clip: ClipSpec) -> list[Item]:
 def source_items(src: SourceConfig, clip: ClipSpec, seed: int = 0) -> list[Item]:
     path = Path(src.path)
     if path.is_dir():
-        return folder_items(src.path, src.split, clip, src.qa_types, src.frames, seed)
+        return folder_items(src.path, src.split, clip, src.qa_types, src.frames, seed, src.turns)
     if path.suffix == ".json" and path.exists():
+        if src.turns != "question":
+            raise DatasetError(f"data source {src.path}: turns: {src.turns} is for dataset folders; a LLaVA JSON "
+                               "record already holds its own turns")
         return json_items(src.path, src.media_root, clip)
     raise DatasetError(f"data source {src.path}: not found (expected a dataset folder or a LLaVA .json file)")
 

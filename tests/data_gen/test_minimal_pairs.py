@@ -92,6 +92,24 @@ def test_an_action_twin_differs_only_in_the_figures_pose(tmp_path):
     assert checked
 
 
+def test_multi_turn_samples_never_join_two_twins(paired_dataset):
+    """`turns: clip` merges the questions of one clip; a twin is another clip (the frames reversed, or one
+    redrawn), so the two twins of a pair - one question, flipped answers - never share a sample."""
+    from dreamframe.prompts import question_text
+    from training.data import folder_items
+
+    rows = list(DatasetFolder(paired_dataset).load_qa("test"))
+    merged = folder_items(str(paired_dataset), "test", ClipSpec(4), turns="clip")
+    samples = [{(m["content"], n["content"]) for m, n in zip(it.messages[::2], it.messages[1::2])} for it in merged]
+    turn = lambda r: (question_text(r["question"], r["options"]), r["answer"])  # noqa: E731
+    twins = _twins(rows)
+    assert {a["qa_type"] for a, _ in twins} == {"temporal", "action"}
+    for a, b in twins:
+        assert turn(a) != turn(b)
+        assert sum(turn(a) in s for s in samples) == sum(turn(b) in s for s in samples) == 1
+        assert not any(turn(a) in s and turn(b) in s for s in samples)
+
+
 def test_training_and_eval_hand_a_reversed_twin_its_frames_reversed(paired_dataset):
     """Neither room orders frames itself: training items and held-out task rows take the row's clip."""
     from eval.tasks.dreamframe import prepare

@@ -90,6 +90,11 @@ def test_dataset_folder_and_llava_json_sources(tiny_data, tmp_path):
     bad.write_text(json.dumps([{"id": "x1", "conversations": [{"value": "hi"}]}]))
     with pytest.raises(Exception, match="x1"):
         json_items(str(bad), None, clip)
+    from training.config import SourceConfig
+    from training.data import source_items
+
+    with pytest.raises(Exception, match="turns: clip is for dataset folders"):
+        source_items(SourceConfig(path=str(out), turns="clip"), clip)
 
 
 def test_packed_training_counts_real_tokens_and_refuses_short_rows(tiny_data, tmp_path):
@@ -113,6 +118,29 @@ def test_packed_training_counts_real_tokens_and_refuses_short_rows(tiny_data, tm
     assert len(losses) == 3 and all(v == v and v > 0 for v in losses)
     with pytest.raises(ValueError, match="data.pack_length=20 is shorter than sample"):
         run(cfg(tmp_path / "short", 20))
+
+
+def test_turns_clip_merges_the_questions_of_one_clip_into_one_multi_turn_sample(tiny_data):
+    """`turns: clip`: every question of the source is still asked, once, after its own clip's frames; rows
+    of one clip become one sample (fewer samples, the same turns), in an order fixed by the seed."""
+    clip = ClipSpec(4)
+    single = folder_items(str(tiny_data), "train", clip)
+    merged = folder_items(str(tiny_data), "train", clip, seed=0, turns="clip")
+    assert len(merged) < len(single)
+    def turns(msgs):
+        return [(msgs[k]["content"], msgs[k + 1]["content"]) for k in range(0, len(msgs), 2)]
+
+    for it in merged:  # each turn belongs to a question whose clip (frames and order) is this sample's
+        own = {turns(s.messages)[0] for s in single if s.clip == it.clip}
+        assert set(turns(it.messages)) <= own
+    assert sorted(t for it in merged for t in turns(it.messages)) == sorted(turns(s.messages)[0] for s in single)
+    assert any(len(it.messages) > 2 for it in merged)
+    again = folder_items(str(tiny_data), "train", clip, seed=0, turns="clip")
+    assert [it.messages for it in again] == [it.messages for it in merged]
+    other = folder_items(str(tiny_data), "train", clip, seed=1, turns="clip")
+    assert [it.messages for it in other] != [it.messages for it in merged]
+    with pytest.raises(ValueError, match="turns"):
+        folder_items(str(tiny_data), "train", clip, turns="movie")
 
 
 def test_order_shuffled_reorders_each_clips_own_frames_the_same_way_every_time(tiny_data):
