@@ -61,7 +61,7 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
                  frames: str = "matched", seed: int = 0, turns: str = "question") -> list[Item]:
     """QA rows of a dataset folder as items, each a clip of `clip.num_frames` frames from the row's span
     (`frames="shuffled"`: another movie's row's clip; `"order_shuffled"`: the row's own clip in a random
-    order; see `SourceConfig.frames`)."""
+    order; see `SourceConfig.frames`); `turns="clip"`: the rows of one clip as one multi-turn item."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
     items, movies, keys = [], [], []
