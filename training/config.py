@@ -120,7 +120,7 @@ class OptimConfig:
     lr: PositiveFloat = 1e-3
     weight_decay: NonNegativeFloat = 0.0
     betas: tuple[Fraction, Fraction] = (0.9, 0.999)
-    warmup_ratio: Fraction = 0.05
+    warmup_ratio: Fraction = 0.2
     """Fraction of the optimizer steps spent warming up linearly from 0."""
     min_lr_ratio: ClosedUnitInterval = 0.05
     """Cosine floor as a fraction of lr."""
