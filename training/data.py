@@ -64,7 +64,7 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
     order; see `SourceConfig.frames`); `turns="clip"`: the rows of one clip as one multi-turn item."""
     folder = DatasetFolder(path)
     folder.manifest()  # raises DatasetError naming the folder when it is not a finished dataset
-    items, movies, keys = [], [], []
+    items, movies = [], []
     for row in folder.load_qa(split):
         if qa_types and row["qa_type"] not in qa_types:
             continue
@@ -76,9 +76,8 @@ def folder_items(path: str, split: str, clip: ClipSpec, qa_types: Sequence[str] 
             {"role": "user", "content": question_text(row["question"], row["options"])},
             {"role": "assistant", "content": row["answer"]}]))
         movies.append(row["movie_id"])
-        keys.append((tuple(row["frame_paths"]), row.get("frame_order") or "forward"))
     if turns == "clip":
-        items, movies = merge_turns(items, movies, keys, seed)
+        items, movies = merge_turns(items, movies, seed)
     elif turns != "question":
         raise ValueError(f"data.sources[].turns must be 'question' or 'clip', got {turns!r}")
     if frames == "shuffled":
@@ -99,11 +98,12 @@ def item_rng(seed: int, purpose: int, item_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, purpose, int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "little")])
 
 
-def merge_turns(items: list[Item], movies: list[str], keys: list[tuple], seed: int) -> tuple[list[Item], list[str]]:
-    """One multi-turn item per distinct clip key, its questions in a random order fixed by (seed, first id)."""
-    groups: dict[tuple, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(key, []).append(i)
+def merge_turns(items: list[Item], movies: list[str], seed: int) -> tuple[list[Item], list[str]]:
+    """One multi-turn item per distinct clip (the same frames in the same order: `Clip` equality, so a reversed
+    twin stays apart), its questions in a random order fixed by (seed, first id)."""
+    groups: dict[Clip | None, list[int]] = {}
+    for i, it in enumerate(items):
+        groups.setdefault(it.clip, []).append(i)
     merged, merged_movies = [], []
     for members in groups.values():
         first = items[members[0]]
