@@ -120,9 +120,9 @@ class OptimConfig:
     lr: PositiveFloat = 1e-3
     weight_decay: NonNegativeFloat = 0.0
     betas: tuple[Fraction, Fraction] = (0.9, 0.999)
-    warmup_ratio: Fraction = 0.2
-    """Fraction of the optimizer steps spent warming up linearly from 0 (0.2: the tiny random-init demo's,
-    docs/training.md run W; the 7B presets set the paper's 0.03)."""
+    warmup_ratio: Fraction = 0.5
+    """Fraction of the optimizer steps spent warming up linearly from 0 (0.5: the tiny random-init demo's,
+    docs/training.md run Y; the 7B presets set the paper's 0.03)."""
     min_lr_ratio: ClosedUnitInterval = 0.05
     """Cosine floor as a fraction of lr."""
     grad_clip: NonNegativeFloat = 1.0
