@@ -122,6 +122,10 @@ class RenderConfig:
     figure_offset_range: list[NonNegativeFloat] = field(default_factory=lambda: [0.0, 0.0])
     """Procedural renderer: [low, high]: each movie shifts its figures sideways by a fraction of the frame
     width drawn from it, to the left or right at random (recorded with the scale)."""
+    figure_spacing_range: list[PositiveFloat] | None = None
+    """Procedural renderer: [low, high]: each movie draws the gap between side-by-side figures as a multiple
+    of the default gap (recorded with the scale), so how many people stand in a frame cannot be read off
+    where they stand. None: the default gap (1.0)."""
     video_fps: NonNegativeFloat = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
@@ -185,7 +189,7 @@ def check_generate_config(cfg: GenerateConfig) -> None:
     if not 1 <= len(weights) <= 3 or sum(weights) <= 0:
         raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "
                          f"got {weights}")
-    for name in ("figure_scale_range", "figure_offset_range"):
+    for name in ("figure_scale_range", "figure_offset_range", "figure_spacing_range"):
         value = getattr(cfg.render, name)
         if value is not None and (len(value) != 2 or value[0] > value[1]):
             raise ValueError(f"--render.{name}: [low, high] with low <= high, got {value}")

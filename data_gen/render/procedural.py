@@ -140,23 +140,26 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
 
 
 def figure_layout(seed: int, movie_id: str, scale_range: list[float] | None, offset_range: list[float],
-                  default_scale: float = 1.0) -> dict[str, float]:
-    """A movie's figure scale and sideways offset (fraction of the frame width, sign drawn too), drawn
-    uniformly from the ranges with a stream seeded by (seed, movie id): training data sees many drawings of
-    one skill, and a shifted set draws from ranges training never saw."""
+                  default_scale: float = 1.0, spacing_range: list[float] | None = None) -> dict[str, float]:
+    """A movie's figure scale, sideways offset (fraction of the frame width, sign drawn too) and gap between
+    figures (a multiple of the default gap), drawn uniformly from the ranges with a stream seeded by (seed,
+    movie id): training data sees many drawings of one skill, and a shifted set draws from ranges training
+    never saw. The spacing is drawn last, so a config without it keeps every other draw."""
     rng = np.random.default_rng([seed, zlib.crc32(movie_id.encode()), 31337])
     scale = float(rng.uniform(*scale_range)) if scale_range else default_scale
     offset = float(rng.uniform(*offset_range)) * (1 if rng.random() < 0.5 else -1)
-    return {"figure_scale": round(scale, 4), "figure_offset": round(offset, 4) or 0.0}
+    spacing = float(rng.uniform(*spacing_range)) if spacing_range else 1.0
+    return {"figure_scale": round(scale, 4), "figure_offset": round(offset, 4) or 0.0,
+            "figure_spacing": round(spacing, 4)}
 
 
 class ProceduralRenderer:
     """Renders every frame of a movie with one fixed style."""
 
     def __init__(self, size: int = 336, figure_scale: float = 1.0, figure_offset: float = 0.0,
-                 limb_scale: float = 1.0):
+                 limb_scale: float = 1.0, figure_spacing: float = 1.0):
         self.size, self.figure_scale, self.figure_offset = size, figure_scale, figure_offset
-        self.limb_scale = limb_scale
+        self.limb_scale, self.figure_spacing = limb_scale, figure_spacing
 
     def render(self, movie: Movie, style: StyleParams) -> Iterator[Image.Image]:
         backgrounds: dict[str, Image.Image] = {}
@@ -187,7 +190,8 @@ class ProceduralRenderer:
 
     def torso_centres(self, verb: str, n: int) -> list[tuple[float, float]]:
         """Pixel centre of each of the n figures' clothing, left to right (where its colour is painted)."""
-        spacing = (0.16 if verb == "hug" else 0.27) * min(self.figure_scale, 1.2)
+        # a hug keeps its figures touching; otherwise the movie's spacing moves where each figure stands
+        spacing = (0.16 if verb == "hug" else 0.27 * self.figure_spacing) * min(self.figure_scale, 1.2)
         _, _, _, _, neck, hip = self._body(verb)
         centre = 0.5 + self.figure_offset
         return [((centre + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]

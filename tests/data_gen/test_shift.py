@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from data_gen.config import GenerateConfig
 from data_gen.generate import generate
-from data_gen.render.procedural import styled_background
+from data_gen.render.procedural import ProceduralRenderer, figure_layout, styled_background
 from data_gen.style.procedural import style_from_keyword
 from dreamframe.config import from_dict, load_yaml
-from dreamframe.dataset import DatasetFolder, frame_name
+from dreamframe.dataset import DatasetError, DatasetFolder, frame_name
 from tests.conftest import REPO
 
 CONFIGS = REPO / "configs" / "data_gen"
@@ -72,3 +73,29 @@ def test_shifted_movies_are_drawn_outside_the_training_range(tmp_path):
     assert {m.split for m in b.movies()} == {"test"}
     (top_a, off_a), (top_b, off_b) = _figure_extent(a), _figure_extent(b)
     assert top_b < top_a - 2 and off_b > off_a + 2  # larger figures (heads nearer the top), further off-centre
+
+
+def test_figure_spacing_moves_where_figures_stand_and_keeps_every_other_draw():
+    """Training varies the gap between figures (demo_cpu.yaml's figure_spacing_range), so a count cannot be read
+    off which places in the frame are filled; the shifted set, without the range, keeps its drawing."""
+    plain = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6)
+    spaced = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6, [0.7, 1.0])
+    assert plain["figure_spacing"] == 1.0 and 0.7 <= spaced["figure_spacing"] <= 1.0
+    assert {k: plain[k] for k in ("figure_scale", "figure_offset")} == \
+        {k: spaced[k] for k in ("figure_scale", "figure_offset")}
+    narrow, wide = (ProceduralRenderer(96, 1.6, figure_spacing=s) for s in (0.7, 1.0))
+    (left_narrow, _), _ = narrow.torso_centres("walk", 2)
+    (left_wide, _), _ = wide.torso_centres("walk", 2)
+    assert left_wide < left_narrow - 4  # pixels at 96 px: two people stand closer together
+    assert narrow.torso_centres("hug", 2) == wide.torso_centres("hug", 2)  # a hug stays a hug
+    spacings = {figure_layout(0, f"m{i:05d}", None, [0.0, 0.0], 1.6, [0.7, 1.0])["figure_spacing"] for i in range(20)}
+    assert len(spacings) == 20  # drawn per movie
+
+
+def test_a_reversed_spacing_range_is_refused_by_name(tmp_path):
+    data = load_yaml(str(CONFIGS / "demo_cpu.yaml"))
+    data.update(out=str(tmp_path / "d"), num_movies=1, workers=1)
+    data["render"]["figure_spacing_range"] = [1.0, 0.7]
+    with pytest.raises(DatasetError, match="render.figure_spacing_range"):
+        generate(from_dict(GenerateConfig, data), progress=False)
+    assert not (tmp_path / "d" / "movies").exists()
