@@ -11,6 +11,13 @@ this is the quick loop that chose the demo's question forms (docs/training.md "I
 `configs/train/tiny_cpu.yaml` on those types only (`<out>/train`), then each type's held-out accuracy and
 `pair_acc` (option log-likelihood, `dreamframe.scoring`) on at most `--per_type` test questions, each on the
 clip the model was trained on (its export records it), printed as one JSON line. Steps already done are skipped, so a killed probe resumes.
+
+`--export` scores a model already trained (the main job's `<out>/train/export`) instead of training one, on
+data drawn one way at a time - which drawing breaks a skill:
+
+    python benchmarks/skill_probe.py --out runs/probe/off_centre --types count,colour \
+        --data_config configs/data_gen/demo_shift.yaml --data_args 'render.figure_scale_range=[1.3, 1.65]' \
+        --export runs/demo/train/export
 """
 
 from __future__ import annotations
@@ -60,22 +67,25 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--types", required=True, help="question types trained and scored, comma-separated")
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--data_args", nargs="*", default=[], help="key=value overrides of demo_cpu.yaml")
+    parser.add_argument("--data_config", default="configs/data_gen/demo_cpu.yaml", help="the data's generate config")
+    parser.add_argument("--data_args", nargs="*", default=[], help="key=value overrides of --data_config")
+    parser.add_argument("--export", type=Path, help="score this trained model instead of training one")
     parser.add_argument("--train_args", nargs="*", default=[], help="key=value overrides of tiny_cpu.yaml")
     parser.add_argument("--per_type", type=int, default=300, help="test questions scored per type")
     args = parser.parse_args()
     data, train, types = args.out / "data", args.out / "train", args.types.split(",")
     if not (data / "manifest.json").exists():
-        run([sys.executable, "-m", "data_gen.generate", "--config", "configs/data_gen/demo_cpu.yaml",
+        run([sys.executable, "-m", "data_gen.generate", "--config", args.data_config,
              f"--out={data}", *(f"--{a}" for a in args.data_args)])
-    if not (train / "export").exists():
+    if args.export is None and not (train / "export").exists():
         source = [{"path": str(data), "qa_types": types}]
         run([sys.executable, "-m", "training.train", "--config", "configs/train/tiny_cpu.yaml", f"--out={train}",
              f"--data.sources={json.dumps(source)}", "--data.generate_config=null", f"--max_steps={args.steps}",
              f"--model.tiny.corpus={json.dumps([str(data)])}", "--eval.enabled=false",
              *(f"--{a}" for a in args.train_args)])
-    print(json.dumps({"steps": args.steps, "types": types, "data_args": args.data_args,
-                      **score(train / "export", data, types, args.per_type)}))
+    export = args.export or train / "export"
+    print(json.dumps({"export": str(export), "steps": None if args.export else args.steps, "types": types,
+                      "data_args": args.data_args, **score(export, data, types, args.per_type)}))
 
 
 if __name__ == "__main__":
