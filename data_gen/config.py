@@ -124,8 +124,8 @@ class RenderConfig:
     width drawn from it, to the left or right at random (recorded with the scale)."""
     figure_spacing_range: list[PositiveFloat] | None = None
     """Procedural renderer: [low, high]: each movie draws the gap between side-by-side figures as a multiple
-    of the default gap (recorded with the scale), so how many people stand in a frame cannot be read off
-    where they stand. None: the default gap (1.0)."""
+    of the default gap (recorded with the scale), so where figures stand varies with more than how many
+    there are (docs/training.md run SP). None: the default gap (1.0)."""
     video_fps: NonNegativeFloat = 2.0
     """Also write videos/<movie_id>.mp4 at this frame rate; 0 disables."""
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)

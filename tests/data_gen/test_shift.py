@@ -76,8 +76,8 @@ def test_shifted_movies_are_drawn_outside_the_training_range(tmp_path):
 
 
 def test_figure_spacing_moves_where_figures_stand_and_keeps_every_other_draw():
-    """Training varies the gap between figures (demo_cpu.yaml's figure_spacing_range), so a count cannot be read
-    off which places in the frame are filled; the shifted set, without the range, keeps its drawing."""
+    """`render.figure_spacing_range` moves where side-by-side figures stand, per movie; a config without it (the
+    demo and its shifted set) keeps every draw it had."""
     plain = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6)
     spaced = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6, [0.7, 1.0])
     assert plain["figure_spacing"] == 1.0 and 0.7 <= spaced["figure_spacing"] <= 1.0
