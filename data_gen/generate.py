@@ -62,8 +62,7 @@ def style_and_frames(cfg: GenerateConfig, movie: Movie):
 
         style = style_from_keyword(movie.style_keyword)
         r = cfg.render
-        layout = figure_layout(cfg.seed, movie.id, r.figure_scale_range, r.figure_offset_range, r.figure_scale,
-                               r.figure_spacing_range)
+        layout = figure_layout(cfg.seed, movie.id, r)
         files = {f"{movie.id}.json": style.to_json().encode(),
                  f"{movie.id}.layout.json": (json.dumps(layout) + "\n").encode()}
         frames = ProceduralRenderer(r.size, **layout, limb_scale=r.limb_scale).render(movie, style)

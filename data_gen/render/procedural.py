@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance
@@ -18,6 +19,9 @@ from PIL import Image, ImageDraw, ImageEnhance
 from data_gen.style.procedural import StyleParams
 from dreamframe.schema import Character, Frame, Movie
 from dreamframe.vocab import COLOURS
+
+if TYPE_CHECKING:
+    from data_gen.config import RenderConfig
 
 OUTDOOR = ("forest", "beach", "garden", "park", "farm", "desert", "bridge", "harbor", "rooftop", "market",
            "lighthouse", "street", "square", "field", "mountain", "river", "lake", "village")
@@ -139,16 +143,15 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
     return img
 
 
-def figure_layout(seed: int, movie_id: str, scale_range: list[float] | None, offset_range: list[float],
-                  default_scale: float = 1.0, spacing_range: list[float] | None = None) -> dict[str, float]:
+def figure_layout(seed: int, movie_id: str, render: RenderConfig) -> dict[str, float]:
     """A movie's figure scale, sideways offset (fraction of the frame width, sign drawn too) and gap between
-    figures (a multiple of the default gap), drawn uniformly from the ranges with a stream seeded by (seed,
-    movie id): training data sees many drawings of one skill, and a shifted set draws from ranges training
-    never saw. The spacing is drawn last, so a config without it keeps every other draw."""
+    figures (a multiple of the default gap), drawn uniformly from `render`'s ranges with a stream seeded by
+    (seed, movie id): training data sees many drawings of one skill, and a shifted set draws from ranges
+    training never saw. The spacing is drawn last, so a config without it keeps every other draw."""
     rng = np.random.default_rng([seed, zlib.crc32(movie_id.encode()), 31337])
-    scale = float(rng.uniform(*scale_range)) if scale_range else default_scale
-    offset = float(rng.uniform(*offset_range)) * (1 if rng.random() < 0.5 else -1)
-    spacing = float(rng.uniform(*spacing_range)) if spacing_range else 1.0
+    scale = float(rng.uniform(*render.figure_scale_range)) if render.figure_scale_range else render.figure_scale
+    offset = float(rng.uniform(*render.figure_offset_range)) * (1 if rng.random() < 0.5 else -1)
+    spacing = float(rng.uniform(*render.figure_spacing_range)) if render.figure_spacing_range else 1.0
     return {"figure_scale": round(scale, 4), "figure_offset": round(offset, 4) or 0.0,
             "figure_spacing": round(spacing, 4)}
 

@@ -75,9 +75,7 @@ def test_an_action_twin_differs_only_in_the_figures_pose(tmp_path):
     for index in range(6):
         movie = write_story(cfg, index)
         frames = [np.asarray(f, dtype=np.int16) for f in style_and_frames(cfg, movie)[1]]
-        renderer = ProceduralRenderer(r.size, **figure_layout(cfg.seed, movie.id, r.figure_scale_range,
-                                                              r.figure_offset_range, r.figure_scale,
-                                                              r.figure_spacing_range))
+        renderer = ProceduralRenderer(r.size, **figure_layout(cfg.seed, movie.id, r))
         for i, j in _redrawn(movie):
             story, twin = movie.keyframes[i], movie.keyframes[j]
             assert twin.verb != story.verb and j >= movie.num_frames

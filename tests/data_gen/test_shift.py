@@ -4,12 +4,13 @@ ranges (configs/data_gen/demo_cpu.yaml): its movies' recorded layouts and their 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from data_gen.config import GenerateConfig
+from data_gen.config import GenerateConfig, RenderConfig
 from data_gen.generate import generate
 from data_gen.render.procedural import ProceduralRenderer, figure_layout, styled_background
 from data_gen.style.procedural import style_from_keyword
@@ -78,8 +79,9 @@ def test_shifted_movies_are_drawn_outside_the_training_range(tmp_path):
 def test_figure_spacing_moves_where_figures_stand_and_keeps_every_other_draw():
     """`render.figure_spacing_range` moves where side-by-side figures stand, per movie; a config without it (the
     demo and its shifted set) keeps every draw it had."""
-    plain = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6)
-    spaced = figure_layout(0, "m00007", [1.3, 1.65], [0.0, 0.06], 1.6, [0.7, 1.0])
+    render = RenderConfig(figure_scale=1.6, figure_scale_range=[1.3, 1.65], figure_offset_range=[0.0, 0.06])
+    spaced_render = replace(render, figure_spacing_range=[0.7, 1.0])
+    plain, spaced = figure_layout(0, "m00007", render), figure_layout(0, "m00007", spaced_render)
     assert plain["figure_spacing"] == 1.0 and 0.7 <= spaced["figure_spacing"] <= 1.0
     assert {k: plain[k] for k in ("figure_scale", "figure_offset")} == \
         {k: spaced[k] for k in ("figure_scale", "figure_offset")}
@@ -88,7 +90,7 @@ def test_figure_spacing_moves_where_figures_stand_and_keeps_every_other_draw():
     (left_wide, _), _ = wide.torso_centres("walk", 2)
     assert left_wide < left_narrow - 4  # pixels at 96 px: two people stand closer together
     assert narrow.torso_centres("hug", 2) == wide.torso_centres("hug", 2)  # a hug stays a hug
-    spacings = {figure_layout(0, f"m{i:05d}", None, [0.0, 0.0], 1.6, [0.7, 1.0])["figure_spacing"] for i in range(20)}
+    spacings = {figure_layout(0, f"m{i:05d}", spaced_render)["figure_spacing"] for i in range(20)}
     assert len(spacings) == 20  # drawn per movie
 
 
