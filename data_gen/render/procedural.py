@@ -196,7 +196,10 @@ class ProceduralRenderer:
         # a hug keeps its figures touching; otherwise the movie's spacing moves where each figure stands
         spacing = (0.16 if verb == "hug" else 0.27 * self.figure_spacing) * min(self.figure_scale, 1.2)
         _, _, _, _, neck, hip = self._body(verb)
-        centre = 0.5 + self.figure_offset
+        # the movie's offset moves the group sideways until its outermost figure's centre is a quarter of a
+        # dress's width from the frame's side: every figure stays at least half inside, so it can be counted
+        inset = 15 * self.figure_scale / 336 + spacing * (n - 1) / 2
+        centre = min(max(0.5 + self.figure_offset, inset), 1 - inset) if inset < 0.5 else 0.5
         return [((centre + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]
 
     def _figure(self, draw: ImageDraw.ImageDraw, char: Character, frame: Frame, cx: float,
@@ -210,13 +213,13 @@ class ProceduralRenderer:
         limb = max(2, int(7 * s * self.limb_scale))
         # legs
         if verb == "walk":
-            legs = [(cx - 22 * s, ground), (cx + 22 * s, ground)]
+            legs = [(cx - 28 * s, ground), (cx + 28 * s, ground)]
         elif verb == "sit":
             draw.rectangle([cx - 28 * s, hip, cx + 22 * s, hip + 12 * s], fill=(120, 80, 40))
             draw.rectangle([cx - 28 * s, hip, cx - 22 * s, ground], fill=(120, 80, 40))
             legs = [(cx + 30 * facing * s, hip + 4 * s), (cx + 30 * facing * s, ground)]
         elif verb == "squat":
-            legs = [(cx - 26 * s, ground - 30 * s), (cx + 26 * s, ground - 30 * s)]
+            legs = [(cx - 32 * s, ground - 30 * s), (cx + 32 * s, ground - 30 * s)]
         else:
             legs = [(cx - 10 * s, ground), (cx + 10 * s, ground)]
         for lx, ly in legs:
@@ -231,7 +234,10 @@ class ProceduralRenderer:
             draw.rectangle([cx - 20 * s, neck, cx + 20 * s, hip + 4 * s], fill=cloth, outline=ol, width=ow)
         # arms by verb
         shoulder = neck + 8 * s
-        if verb in ("hold", "talk"):
+        if verb == "hold":  # both hands out in front at chest height, the object between them
+            hand = (cx + 40 * facing * s, shoulder + 6 * s)
+            arms = [hand, (cx + 36 * facing * s, shoulder + 16 * s)]
+        elif verb == "talk":
             hand = (cx + 40 * facing * s, shoulder + 10 * s)
             arms = [hand, (cx - 16 * facing * s, hip)]
         elif verb == "hug":
@@ -241,7 +247,7 @@ class ProceduralRenderer:
             hand = (cx + 28 * s, hip - 4 * s)
             arms = [hand, (cx - 28 * s, hip - 4 * s)]
         elif verb == "look":
-            hand = (cx + 22 * facing * s, top + 0.4 * head_r)  # hand raised beside the brow, shading the eyes
+            hand = (cx + 32 * facing * s, top - 0.2 * head_r)  # arm raised clear of the hair, shading the eyes
             arms = [hand, (cx - 16 * facing * s, hip)]
         else:
             hand = (cx + 18 * s, hip)
