@@ -84,9 +84,10 @@ def pose_gap(render_size: int, figure_scale: float, limb_scale: float, input_siz
 
 
 def test_every_pose_is_told_apart_at_the_demo_models_input():
-    """Action questions are answerable at 64 px: the smallest training figure's poses differ in >= 20 pixels."""
+    """Action questions are answerable at 64 px: the smallest training figure's poses differ in >= 40 pixels
+    (30 before the poses were drawn further apart: looking, holding and walking were read as standing)."""
     cfg = from_dict(GenerateConfig, load_yaml(str(REPO / "configs/data_gen/demo_cpu.yaml")))
     train = yaml.safe_load((REPO / "configs/train/tiny_cpu.yaml").read_text())
     smallest = min(cfg.render.figure_scale_range)
-    assert pose_gap(cfg.render.size, smallest, cfg.render.limb_scale, train["model"]["tiny"]["image_size"]) >= 20
+    assert pose_gap(cfg.render.size, smallest, cfg.render.limb_scale, train["model"]["tiny"]["image_size"]) >= 40
     assert pose_gap(cfg.render.size, 0.4, 1.0, 16) < 20  # the check can fail: tiny figures at 16 px
