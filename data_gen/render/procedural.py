@@ -234,7 +234,7 @@ class ProceduralRenderer:
             draw.rectangle([cx - 20 * s, neck, cx + 20 * s, hip + 4 * s], fill=cloth, outline=ol, width=ow)
         # arms by verb
         shoulder = neck + 8 * s
-        if verb == "hold":  # both hands out in front at chest height, the object between them
+        if verb == "hold":  # both hands out in front at chest height, the object in the outer one
             hand = (cx + 40 * facing * s, shoulder + 6 * s)
             arms = [hand, (cx + 36 * facing * s, shoulder + 16 * s)]
         elif verb == "talk":

@@ -106,7 +106,7 @@ def test_a_reversed_spacing_range_is_refused_by_name(tmp_path):
 @pytest.mark.parametrize("offset", [0.0, 0.14, -0.14, 0.3])
 def test_a_group_pushed_off_centre_keeps_every_figure_half_inside_the_frame(offset):
     """The shifted set pushes figures 0.12-0.14 of the width sideways: a lone figure moves all the way, a group
-    of three stops where its outer figure still shows half its dress, so a count question stays answerable."""
+    of three stops where its outer figure still shows at least half its dress, so a count stays answerable."""
     renderer = ProceduralRenderer(96, 1.8, figure_offset=offset)
     inset = 15 * 1.8 / 336 * 96  # a quarter of a dress's width, in pixels
     for n in (1, 2, 3):
