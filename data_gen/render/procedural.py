@@ -195,10 +195,10 @@ class ProceduralRenderer:
         """Pixel centre of each of the n figures' clothing, left to right (where its colour is painted)."""
         # a hug keeps its figures touching; otherwise the movie's spacing moves where each figure stands
         spacing = (0.16 if verb == "hug" else 0.27 * self.figure_spacing) * min(self.figure_scale, 1.2)
-        _, _, _, _, neck, hip = self._body(verb)
+        s, _, _, _, neck, hip = self._body(verb)
         # the movie's offset moves the group sideways until its outermost figure's centre is a quarter of a
-        # dress's width from the frame's side: every figure stays at least half inside, so it can be counted
-        inset = 15 * self.figure_scale / 336 + spacing * (n - 1) / 2
+        # dress's width (15 * s of its 60 * s) from the frame's side: every figure stays at least half inside
+        inset = 15 * s / self.size + spacing * (n - 1) / 2
         centre = min(max(0.5 + self.figure_offset, inset), 1 - inset) if inset < 0.5 else 0.5
         return [((centre + spacing * (i - (n - 1) / 2)) * self.size, (neck + hip) / 2) for i in range(n)]
 
