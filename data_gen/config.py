@@ -113,9 +113,10 @@ class RenderConfig:
     """Procedural renderer: figure size relative to a standing figure half the frame high. Raise it when
     the model sees small frames, so clothing colour, count and pose survive the resize."""
     figure_scale_range: list[PositiveFloat] | None = None
-    """Procedural renderer: [low, high]: each movie draws its figure scale uniformly from it (seeded by the
-    movie; recorded in style/<movie_id>.layout.json), so a skill is learned on many figure sizes. None:
-    every movie uses figure_scale."""
+    """Procedural renderer: [low, high], or bands [low1, high1, low2, high2, ...] in ascending order: each movie
+    draws its figure scale uniformly from their union (seeded by the movie; recorded in
+    style/<movie_id>.layout.json), so a skill is learned on many figure sizes - and a gap between two bands
+    holds sizes no training movie has, for a shifted set. None: every movie uses figure_scale."""
     limb_scale: PositiveFloat = 1.0
     """Procedural renderer: arm and leg thickness relative to the figure, so a pose (the answer of action
     questions) survives the resize to a small model input."""
@@ -189,10 +190,14 @@ def check_generate_config(cfg: GenerateConfig) -> None:
     if not 1 <= len(weights) <= 3 or sum(weights) <= 0:
         raise ValueError(f"--story.character_weights: 1 to 3 weights (for 1, 2, 3 characters) with a positive sum, "
                          f"got {weights}")
-    for name in ("figure_scale_range", "figure_offset_range", "figure_spacing_range"):
+    for name in ("figure_offset_range", "figure_spacing_range"):
         value = getattr(cfg.render, name)
         if value is not None and (len(value) != 2 or value[0] > value[1]):
             raise ValueError(f"--render.{name}: [low, high] with low <= high, got {value}")
+    bands = cfg.render.figure_scale_range
+    if bands is not None and (not bands or len(bands) % 2 or bands != sorted(bands)):
+        raise ValueError(f"--render.figure_scale_range: [low, high] or bands [low1, high1, low2, high2, ...] in "
+                         f"ascending order, got {bands}")
     if cfg.style.backend == "textual_inversion" and cfg.render.backend != "diffusion":
         raise ValueError("style.backend textual_inversion needs render.backend diffusion "
                          "(the token is learned in its pipeline)")

@@ -143,13 +143,25 @@ def styled_background(place: str, style: StyleParams, size: int) -> Image.Image:
     return img
 
 
+def draw_from_bands(rng: np.random.Generator, bands: list[float]) -> float:
+    """Uniform over the union of [low1, high1], [low2, high2], ...: one draw, so a single band gives exactly
+    `rng.uniform(low, high)` and the datasets written before bands existed keep every figure."""
+    pairs = list(zip(bands[::2], bands[1::2]))
+    u = float(rng.uniform(0.0, sum(high - low for low, high in pairs)))
+    for low, high in pairs:
+        if u <= high - low:
+            return low + u
+        u -= high - low
+    return pairs[-1][1]  # float rounding past the last band's top
+
+
 def figure_layout(seed: int, movie_id: str, render: RenderConfig) -> dict[str, float]:
     """A movie's figure scale, sideways offset (fraction of the frame width, sign drawn too) and gap between
     figures (a multiple of the default gap), drawn uniformly from `render`'s ranges with a stream seeded by
     (seed, movie id): training data sees many drawings of one skill, and a shifted set draws from ranges
     training never saw. The spacing is drawn last, so a config without it keeps every other draw."""
     rng = np.random.default_rng([seed, zlib.crc32(movie_id.encode()), 31337])
-    scale = float(rng.uniform(*render.figure_scale_range)) if render.figure_scale_range else render.figure_scale
+    scale = draw_from_bands(rng, render.figure_scale_range) if render.figure_scale_range else render.figure_scale
     offset = float(rng.uniform(*render.figure_offset_range)) * (1 if rng.random() < 0.5 else -1)
     spacing = float(rng.uniform(*render.figure_spacing_range)) if render.figure_spacing_range else 1.0
     return {"figure_scale": round(scale, 4), "figure_offset": round(offset, 4) or 0.0,
