@@ -224,8 +224,8 @@ class ProceduralRenderer:
         ow = max(1, int(style.outline_width * s)) if style.outline_width else 0
         limb = max(2, int(7 * s * self.limb_scale))
         # legs
-        if verb == "walk":
-            legs = [(cx - 28 * s, ground), (cx + 28 * s, ground)]
+        if verb == "walk":  # mid-stride: the front foot down, the back foot lifted off the ground
+            legs = [(cx + 28 * facing * s, ground), (cx - 30 * facing * s, ground - 22 * s)]
         elif verb == "sit":
             draw.rectangle([cx - 28 * s, hip, cx + 22 * s, hip + 12 * s], fill=(120, 80, 40))
             draw.rectangle([cx - 28 * s, hip, cx - 22 * s, ground], fill=(120, 80, 40))
@@ -255,11 +255,11 @@ class ProceduralRenderer:
         elif verb == "hug":
             hand = (cx + 34 * facing * s, shoulder + 12 * s)
             arms = [hand, (cx + 30 * facing * s, shoulder + 28 * s)]
-        elif verb == "walk":
-            hand = (cx + 28 * s, hip - 4 * s)
-            arms = [hand, (cx - 28 * s, hip - 4 * s)]
-        elif verb == "look":
-            hand = (cx + 32 * facing * s, top - 0.2 * head_r)  # arm raised clear of the hair, shading the eyes
+        elif verb == "walk":  # arms swing against the legs: one forward and up, one back
+            hand = (cx + 36 * facing * s, hip - 18 * s)
+            arms = [hand, (cx - 32 * facing * s, hip - 2 * s)]
+        elif verb == "look":  # arm raised clear of the hair, shading the eyes; the hand stays in the frame
+            hand = (cx + 32 * facing * s, max(top - 0.2 * head_r, limb * 0.7))
             arms = [hand, (cx - 16 * facing * s, hip)]
         else:
             hand = (cx + 18 * s, hip)
@@ -277,8 +277,9 @@ class ProceduralRenderer:
         self._face(draw, frame.expression, hx + 3 * facing * s, hy, s)
         if verb == "hold" and frame.target:
             self._object(draw, frame.target, hand, s)
-        if verb == "talk":
-            bx, by = hx + 30 * facing * s, hy - 40 * s
+        if verb == "talk":  # the bubble above the head, or beside it where a large figure leaves no room above
+            by = max(hy - 40 * s, 15 * s)
+            bx = hx + facing * s * (30 if by == hy - 40 * s else 44)
             draw.ellipse([bx - 22 * s, by - 14 * s, bx + 22 * s, by + 14 * s], fill=(255, 255, 255), outline=(0, 0, 0))
 
     @staticmethod

@@ -91,3 +91,24 @@ def test_every_pose_is_told_apart_at_the_demo_models_input():
     smallest = min(cfg.render.figure_scale_range)
     assert pose_gap(cfg.render.size, smallest, cfg.render.limb_scale, train["model"]["tiny"]["image_size"]) >= 40
     assert pose_gap(cfg.render.size, 0.4, 1.0, 16) < 20  # the check can fail: tiny figures at 16 px
+
+
+def bubble_shown(figure_scale: float, size: int = 96) -> float:
+    """Share of a talking figure's speech bubble (a white ellipse 44 x 28 at scale 1) drawn inside the frame."""
+    renderer = ProceduralRenderer(size, figure_scale, limb_scale=1.6)
+    person = Character(name="Ann", gender="woman", lookalike="x", colour="blue")
+    frame = Frame(index=0, place="park", characters=["Ann"], verb="talk", expression="calm", description="d")
+    img = renderer.render_frame(frame, [person], Image.new("RGB", (size, size), (120, 160, 120)),
+                                style_from_keyword("flat"))
+    s = size / 336 * figure_scale
+    white = int((np.asarray(img, dtype=int).min(axis=2) >= 250).sum())
+    return white / (np.pi * 22 * s * 14 * s)
+
+
+def test_a_talking_figure_keeps_its_bubble_in_the_frame_at_every_demo_size():
+    """"Talking" is told by the bubble: a figure large enough to push it above the frame gets it beside the
+    head (before: half of it gone at 1.65x, all of it at 1.75x - the shifted set's talking right 6 of 22)."""
+    for name in ("demo_cpu.yaml", "demo_shift.yaml"):
+        cfg = from_dict(GenerateConfig, load_yaml(str(REPO / "configs/data_gen" / name)))
+        for scale in np.linspace(min(cfg.render.figure_scale_range), max(cfg.render.figure_scale_range), 6):
+            assert bubble_shown(float(scale)) > 0.7, (name, scale)
