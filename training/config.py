@@ -78,7 +78,7 @@ class DataConfig:
                      frames="order_shuffled"),
         SourceConfig(path="runs/data/demo_cpu", weight=TINY_ORDER_SHARE, qa_types=list(TINY_ORDER_TYPES)),
         SourceConfig(path="runs/data/demo_cpu", weight=0.5, qa_types=list(TINY_DRILL_TYPES), frames="order_shuffled"),
-        SourceConfig(path="runs/data/demo_cpu", weight=1.5, qa_types=list(TINY_ACTION_TYPES))])
+        SourceConfig(path="runs/data/demo_cpu", weight=1.25, qa_types=list(TINY_ACTION_TYPES))])
     """Training sources with mixing ratios."""
     generate_config: str | None = "configs/data_gen/demo_cpu.yaml"
     """data_gen YAML used to write the first source folder when it does not exist (else: an error)."""
