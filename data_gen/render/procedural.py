@@ -278,8 +278,8 @@ class ProceduralRenderer:
         if verb == "hold" and frame.target:
             self._object(draw, frame.target, hand, s)
         if verb == "talk":  # the bubble above the head, or beside it where a large figure leaves no room above
-            by = max(hy - 40 * s, 15 * s)
-            bx = hx + facing * s * (30 if by == hy - 40 * s else 44)
+            above = hy - 40 * s >= 15 * s
+            bx, by = (hx + 30 * facing * s, hy - 40 * s) if above else (hx + 44 * facing * s, 15 * s)
             draw.ellipse([bx - 22 * s, by - 14 * s, bx + 22 * s, by + 14 * s], fill=(255, 255, 255), outline=(0, 0, 0))
 
     @staticmethod
