@@ -66,19 +66,21 @@ def test_the_check_fails_when_figures_are_too_small_for_the_input(tmp_path):
     assert colour_survival(folder, cfg.render.size, cfg.render.figure_scale, 16) < 0.9
 
 
+def one_figure(renderer: ProceduralRenderer, verb: str) -> Image.Image:
+    """One woman in blue doing `verb` (holding a book) on a plain green frame."""
+    person = Character(name="Ann", gender="woman", lookalike="x", colour="blue")
+    frame = Frame(index=0, place="park", characters=["Ann"], verb=verb, expression="calm", description="d",
+                  target="book" if verb == "hold" else None)
+    background = Image.new("RGB", (renderer.size, renderer.size), (120, 160, 120))
+    return renderer.render_frame(frame, [person], background, style_from_keyword("flat"))
+
+
 def pose_gap(render_size: int, figure_scale: float, limb_scale: float, input_size: int) -> int:
     """Fewest pixels, over every two actions an action question may ask, by which one figure drawn in each
     differs clearly once resized to `input_size` (a pose the model cannot tell apart scores 0)."""
     renderer = ProceduralRenderer(render_size, figure_scale, limb_scale=limb_scale)
-    person = Character(name="Ann", gender="woman", lookalike="x", colour="blue")
-    background = Image.new("RGB", (render_size, render_size), (120, 160, 120))
-    style = style_from_keyword("flat")
-    small = {}
-    for verb in ACTION_VERBS:
-        frame = Frame(index=0, place="park", characters=["Ann"], verb=verb, expression="calm", description="d",
-                      target="book" if verb == "hold" else None)
-        img = renderer.render_frame(frame, [person], background, style)
-        small[verb] = np.asarray(img.resize((input_size, input_size), Image.BICUBIC), dtype=float)
+    small = {verb: np.asarray(one_figure(renderer, verb).resize((input_size, input_size), Image.BICUBIC), dtype=float)
+             for verb in ACTION_VERBS}
     return min(int(((np.abs(small[a] - small[b]).sum(axis=2)) > 90).sum())
                for i, a in enumerate(ACTION_VERBS) for b in ACTION_VERBS[i + 1:])
 
@@ -96,12 +98,8 @@ def test_every_pose_is_told_apart_at_the_demo_models_input():
 def bubble_shown(figure_scale: float, size: int = 96) -> float:
     """Share of a talking figure's speech bubble (a white ellipse 44 x 28 at scale 1) drawn inside the frame."""
     renderer = ProceduralRenderer(size, figure_scale, limb_scale=1.6)
-    person = Character(name="Ann", gender="woman", lookalike="x", colour="blue")
-    frame = Frame(index=0, place="park", characters=["Ann"], verb="talk", expression="calm", description="d")
-    img = renderer.render_frame(frame, [person], Image.new("RGB", (size, size), (120, 160, 120)),
-                                style_from_keyword("flat"))
-    s = size / 336 * figure_scale
-    white = int((np.asarray(img, dtype=int).min(axis=2) >= 250).sum())
+    s = renderer._body("talk")[0]
+    white = int((np.asarray(one_figure(renderer, "talk"), dtype=int).min(axis=2) >= 250).sum())
     return white / (np.pi * 22 * s * 14 * s)
 
 
